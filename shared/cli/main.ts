@@ -1,0 +1,105 @@
+// Entry point of `npm run --silent jobs -- <command>`.
+import { loadConfig } from '../config';
+import type { Log } from '../deps';
+import { COMMANDS } from './commands';
+import {
+  type Command,
+  type CommandContext,
+  describeError,
+  EXIT,
+  exitCodeOf,
+  helpText,
+  parseCommandArgs,
+  writeOutput,
+} from './framework';
+import { homeDirectory, openStore, type Store } from './store';
+
+function overview(commands: Command[]): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'usage: npm run --silent jobs -- <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command takes --help. JSON goes to stdout, progress and errors to stderr.',
+    'Exit codes: 0 ok, 1 failed (unknown merchant, rejected lines, failed items), 2 bad arguments or input.',
+    'State: DYNAMODB_ENDPOINT if set, otherwise an embedded DynamoDB Local with its data under',
+    'PROMO_JOBS_HOME (default ./.promo-jobs).',
+  ].join('\n');
+}
+
+function stderrLog(verbose: boolean): Log {
+  const line = (level: string, message: string, attributes?: Record<string, unknown>) =>
+    process.stderr.write(`[${level}] ${message}${attributes ? ` ${JSON.stringify(attributes)}` : ''}\n`);
+  return {
+    info: (m, a) => verbose && line('info', m, a),
+    warn: (m, a) => line('warn', m, a),
+    error: (m, a) => line('error', m, a),
+  };
+}
+
+function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
+  const two = `${argv[0]} ${argv[1]}`;
+  const byTwo = COMMANDS.find((c) => c.name === two);
+  if (byTwo) return { command: byTwo, rest: argv.slice(2) };
+  const byOne = COMMANDS.find((c) => c.name === argv[0]);
+  return byOne ? { command: byOne, rest: argv.slice(1) } : undefined;
+}
+
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
+  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write(`${overview(COMMANDS)}\n`);
+    return argv.length === 0 ? EXIT.badInput : EXIT.ok;
+  }
+  const found = findCommand(argv);
+  if (!found) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+    process.stderr.write(
+      group.length > 0
+        ? `${argv[0]}: expected one of: ${group.map((c) => c.name).join(', ')}\n`
+        : `unknown command ${JSON.stringify(argv[0])}\n\n${overview(COMMANDS)}\n`,
+    );
+    return EXIT.badInput;
+  }
+  const { command, rest } = found;
+  const log = stderrLog(env.LOG_LEVEL === 'info' || env.LOG_LEVEL === 'debug');
+  let store: Store | undefined;
+  try {
+    const args = parseCommandArgs(command, rest);
+    if (args.help) {
+      process.stdout.write(helpText(command));
+      return EXIT.ok;
+    }
+    const config = loadConfig(env);
+    const ctx: CommandContext = {
+      config,
+      env,
+      log,
+      progress: (line) => process.stderr.write(`${line}\n`),
+      store: async () => {
+        store ??= await openStore(config, homeDirectory(env), log);
+        return store;
+      },
+    };
+    const result = await command.run(args, ctx);
+    writeOutput(result.output);
+    return result.exitCode ?? EXIT.ok;
+  } catch (error) {
+    process.stderr.write(`error: ${describeError(error)}\n`);
+    return exitCodeOf(error);
+  } finally {
+    await store?.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  // These machines run Node.js 20 on purpose (see docs/decisions.md); the SDK's notice about it is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,96 @@
+// Where the CLI keeps its state: the DynamoDB named by DYNAMODB_ENDPOINT, or an embedded DynamoDB
+// Local started for the command, with its data under PROMO_JOBS_HOME so state persists between commands.
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DateTime } from 'luxon';
+import type { AppConfig } from '../config';
+import type { Deps, Log } from '../deps';
+import { startDynamoDbLocal } from '../local/dynamodb-local';
+import { createDynamoClients, type DynamoClients } from '../store/client';
+import { ensureTable } from '../store/table';
+
+export interface Store {
+  deps: Deps;
+  clients: DynamoClients;
+  endpoint: string;
+  home: string;
+  close(): Promise<void>;
+}
+
+export function homeDirectory(env: Record<string, string | undefined>): string {
+  return resolve(env.PROMO_JOBS_HOME || '.promo-jobs');
+}
+
+export async function openStore(config: AppConfig, home: string, log: Log): Promise<Store> {
+  mkdirSync(home, { recursive: true });
+  let endpoint = config.dynamodbEndpoint;
+  let stopLocal = async () => {};
+  let releaseLock = () => {};
+  if (!endpoint) {
+    // One embedded DynamoDB Local per home at a time: its files are not meant for two processes.
+    releaseLock = await lockHome(home, log);
+    try {
+      const local = await startDynamoDbLocal({ dbPath: join(home, 'dynamodb') });
+      endpoint = local.endpoint;
+      stopLocal = local.stop;
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
+  }
+  const clients = createDynamoClients(endpoint);
+  await ensureTable(clients.raw, config.tableName);
+  const deps: Deps = {
+    db: clients.doc,
+    tableName: config.tableName,
+    clock: () => DateTime.now(),
+    programStart: config.programStart,
+    writeConcurrency: config.writeConcurrency,
+    log,
+  };
+  return {
+    deps,
+    clients,
+    endpoint,
+    home,
+    close: async () => {
+      clients.raw.destroy();
+      await stopLocal();
+      releaseLock();
+    },
+  };
+}
+
+async function lockHome(home: string, log: Log): Promise<() => void> {
+  const path = join(home, 'lock');
+  const deadline = Date.now() + 120_000;
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(readFileSync(path, 'utf8').trim());
+    if (!Number.isInteger(holder) || !isAlive(holder)) {
+      rmSync(path, { force: true }); // left by a process that died
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`${home} is in use by process ${holder}`);
+    if (!told) log.warn(`waiting for process ${holder}, which is using ${home}`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

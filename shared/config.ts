@@ -1,0 +1,35 @@
+// Configuration comes from the environment, is validated once (at cold start in Lambda, at start-up in
+// the CLI) and then passed down explicitly; nothing below reads process.env.
+import { z } from 'zod';
+import { describeZodError } from './errors';
+import { DEFAULT_PROGRAM_START } from './promotion/window';
+import { calendarDateSchema } from './time';
+
+const configSchema = z.object({
+  TABLE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name')
+    .default('promo-jobs'),
+  PROGRAM_START: calendarDateSchema.default(DEFAULT_PROGRAM_START),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+});
+
+export interface AppConfig {
+  tableName: string;
+  programStart: string;
+  dynamodbEndpoint: string | undefined;
+  writeConcurrency: number;
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const result = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!result.success) throw new Error(`invalid configuration: ${describeZodError(result.error)}`);
+  const c = result.data;
+  return {
+    tableName: c.TABLE_NAME,
+    programStart: c.PROGRAM_START,
+    dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
+    writeConcurrency: c.WRITE_CONCURRENCY,
+  };
+}

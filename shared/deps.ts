@@ -1,0 +1,23 @@
+// What the domain needs from the outside world, injected by each entry point (Lambda, CLI, tests).
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DateTime } from 'luxon';
+import type { CalendarDate } from './time';
+
+/** Structured log lines; Powertools' Logger and the CLI's stderr logger both fit. */
+export interface Log {
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export const silentLog: Log = { info() {}, warn() {}, error() {} };
+
+export interface Deps {
+  db: DynamoDBDocumentClient;
+  tableName: string;
+  /** The wall clock, used only to stamp `processedAt`; what a job works "as of" comes from its input. */
+  clock: () => DateTime;
+  programStart: CalendarDate;
+  writeConcurrency: number;
+  log: Log;
+}

@@ -1,0 +1,18 @@
+// The two promotion jobs: which due items each reads, and how it plans a change (SPEC §1).
+import { endOfDayCutoff, planActivation, planExpiry } from '../promotion/lifecycle';
+import type { SweepSpec } from './sweep';
+
+/** activate, 00:00: SCHEDULED promotions whose start has come (and, if late, whose window has passed). */
+export const activateJob: SweepSpec = {
+  reads: (asOf) => [{ action: 'ACTIVATE', upTo: asOf }],
+  plan: planActivation,
+};
+
+/** expire, 23:59: ACTIVE promotions whose last day is the day of asOf or earlier, and due reminders. */
+export const expireJob: SweepSpec = {
+  reads: (asOf) => [
+    { action: 'REMIND', upTo: endOfDayCutoff(asOf) },
+    { action: 'EXPIRE', upTo: endOfDayCutoff(asOf) },
+  ],
+  plan: planExpiry,
+};

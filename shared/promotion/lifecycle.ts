@@ -1,0 +1,209 @@
+// The promotion's lifecycle as pure functions of its recorded facts and an instant (SPEC §1).
+// Jobs and recorders decide here what should change; the repository only writes it.
+import { type DueAction, type DueKey, dueKey } from '../store/keys';
+import { addDays, dateOf, formatInstant, type Instant, parseInstant, startOfDay } from '../time';
+import type { PromotionWindow } from './window';
+
+export type PromotionStatus = 'INELIGIBLE' | 'SCHEDULED' | 'ACTIVE' | 'EXPIRED' | 'REVOKED';
+
+/** Who made a change: a job, or a recording operation. */
+export type ChangeSource = 'activate' | 'expire' | 'record' | 'correct' | 'revoke';
+
+export interface HistoryEntry {
+  status: PromotionStatus;
+  /** When the change takes effect in the promotion's own terms (e.g. startsAt for ACTIVE). */
+  effectiveAt: Instant;
+  /** When the system wrote it (wall clock of the writer). */
+  processedAt: Instant;
+  /** The instant the writing job worked as of; absent for recording operations. */
+  asOf?: Instant;
+  by: ChangeSource;
+  reason?: string;
+}
+
+/** The "ends in 3 days" reminder, recorded once on the promotion. */
+export interface Reminder {
+  effectiveAt: Instant;
+  processedAt: Instant;
+  asOf: Instant;
+}
+
+export interface Promotion extends PromotionWindow {
+  merchantId: string;
+  status: PromotionStatus;
+  version: number;
+  history: HistoryEntry[];
+  revokedAt?: Instant;
+  revokeReason?: string;
+  reminder?: Reminder;
+}
+
+/** A planned change to one promotion, applied with a condition on the version it was planned from. */
+export interface PromotionChange {
+  status: PromotionStatus;
+  entries: HistoryEntry[];
+  window?: PromotionWindow;
+  reminder?: Reminder | null; // null removes it
+  revoked?: { at: Instant; reason: string };
+  /** The next due key, or null when the promotion waits for nothing. */
+  due: DueKey | null;
+}
+
+export const REMINDER_DAYS_BEFORE_END = 3;
+
+/** Start of the promotion's last 3 days: when "ends soon" is due. */
+export function remindAtOf(window: PromotionWindow): Instant {
+  return formatInstant(parseInstant(window.endsBefore).minus({ days: REMINDER_DAYS_BEFORE_END }));
+}
+
+/** The status SPEC §1 gives a promotion at an instant. Orders are priced by the same facts. */
+export function statusAt(promotion: Promotion, at: Instant): PromotionStatus {
+  if (!promotion.eligible) return 'INELIGIBLE';
+  if (promotion.revokedAt !== undefined && promotion.revokedAt <= at) return 'REVOKED';
+  if (at < promotion.startsAt) return 'SCHEDULED';
+  if (at < promotion.endsBefore) return 'ACTIVE';
+  return 'EXPIRED';
+}
+
+/**
+ * The expire job runs at 23:59 and settles the whole calendar day of its asOf: everything whose
+ * window (or reminder) falls due by the start of the next day.
+ */
+export function endOfDayCutoff(asOf: Instant): Instant {
+  return formatInstant(startOfDay(addDays(dateOf(parseInstant(asOf)), 1)));
+}
+
+function due(action: DueAction, promotion: { merchantId: string }, at: Instant): DueKey {
+  return dueKey(action, promotion.merchantId, at);
+}
+
+/** What an ACTIVE promotion waits for next: the reminder if it is still ahead of the day of `asOf`. */
+function nextDueWhileActive(promotion: Promotion, asOf: Instant): DueKey {
+  const remindAt = remindAtOf(promotion);
+  return promotion.reminder === undefined && remindAt > endOfDayCutoff(asOf)
+    ? due('REMIND', promotion, remindAt)
+    : due('EXPIRE', promotion, promotion.endsBefore);
+}
+
+export interface JobContext {
+  asOf: Instant;
+  processedAt: Instant;
+}
+
+/**
+ * activate (00:00): a SCHEDULED promotion whose start has come becomes ACTIVE; if its whole window
+ * is already behind asOf it goes on to EXPIRED in the same write, both effective instants recorded.
+ */
+export function planActivation(promotion: Promotion, ctx: JobContext): PromotionChange | undefined {
+  if (promotion.status !== 'SCHEDULED' || promotion.startsAt > ctx.asOf) return undefined;
+  const stamp = { processedAt: ctx.processedAt, asOf: ctx.asOf, by: 'activate' as const };
+  const entries: HistoryEntry[] = [{ status: 'ACTIVE', effectiveAt: promotion.startsAt, ...stamp }];
+  if (promotion.endsBefore <= ctx.asOf) {
+    entries.push({ status: 'EXPIRED', effectiveAt: promotion.endsBefore, ...stamp });
+    return { status: 'EXPIRED', entries, due: null };
+  }
+  return { status: 'ACTIVE', entries, due: nextDueWhileActive(promotion, ctx.asOf) };
+}
+
+/**
+ * expire (23:59): an ACTIVE promotion whose last day is the day of asOf (or earlier) becomes
+ * EXPIRED, effective at endsBefore; one entering its last 3 days gets its reminder recorded.
+ */
+export function planExpiry(promotion: Promotion, ctx: JobContext): PromotionChange | undefined {
+  if (promotion.status !== 'ACTIVE') return undefined;
+  const cutoff = endOfDayCutoff(ctx.asOf);
+  if (promotion.endsBefore <= cutoff) {
+    const entry: HistoryEntry = {
+      status: 'EXPIRED',
+      effectiveAt: promotion.endsBefore,
+      processedAt: ctx.processedAt,
+      asOf: ctx.asOf,
+      by: 'expire',
+    };
+    return { status: 'EXPIRED', entries: [entry], due: null };
+  }
+  const remindAt = remindAtOf(promotion);
+  if (promotion.reminder === undefined && remindAt <= cutoff) {
+    const reminder = { effectiveAt: remindAt, processedAt: ctx.processedAt, asOf: ctx.asOf };
+    return { status: 'ACTIVE', entries: [], reminder, due: due('EXPIRE', promotion, promotion.endsBefore) };
+  }
+  return undefined;
+}
+
+/** The promotion as first recorded for a merchant. */
+export function newPromotion(
+  merchantId: string,
+  window: PromotionWindow,
+  onboardedAt: Instant,
+  processedAt: Instant,
+): { promotion: Promotion; due: DueKey | null } {
+  const status: PromotionStatus = window.eligible ? 'SCHEDULED' : 'INELIGIBLE';
+  const promotion: Promotion = {
+    merchantId,
+    ...window,
+    status,
+    version: 1,
+    history: [{ status, effectiveAt: onboardedAt, processedAt, by: 'record' }],
+  };
+  return { promotion, due: status === 'SCHEDULED' ? due('ACTIVATE', promotion, window.startsAt) : null };
+}
+
+/**
+ * A corrected onboarding date (the platform record prevails) recomputes the window. A promotion that
+ * is not revoked starts over as SCHEDULED (or INELIGIBLE), and the next activate run moves it to the
+ * state the new window gives at its asOf. A revoked promotion stays revoked, with the new window.
+ */
+export function planCorrection(
+  promotion: Promotion,
+  window: PromotionWindow,
+  processedAt: Instant,
+): PromotionChange | undefined {
+  if (window.onboardedOn === promotion.onboardedOn && window.eligible === promotion.eligible)
+    return undefined;
+  const reason = `onboarding date corrected from ${promotion.onboardedOn} to ${window.onboardedOn}`;
+  const status: PromotionStatus =
+    promotion.status === 'REVOKED' ? 'REVOKED' : window.eligible ? 'SCHEDULED' : 'INELIGIBLE';
+  return {
+    status,
+    window,
+    reminder: null,
+    entries: [{ status, effectiveAt: processedAt, processedAt, by: 'correct', reason }],
+    due: status === 'SCHEDULED' ? due('ACTIVATE', promotion, window.startsAt) : null,
+  };
+}
+
+export type RevocationPlan =
+  | { kind: 'change'; change: PromotionChange }
+  | { kind: 'unchanged' }
+  | { kind: 'refused'; reason: string };
+
+/**
+ * Revocation for a violation takes effect at its own instant; orders before it keep the rate.
+ * Revoking twice at the same instant changes nothing; a promotion can be revoked only while some
+ * part of its window is still at or after the revocation instant.
+ */
+export function planRevocation(
+  promotion: Promotion,
+  at: Instant,
+  reason: string,
+  processedAt: Instant,
+): RevocationPlan {
+  if (promotion.status === 'INELIGIBLE') return { kind: 'refused', reason: 'the merchant is not eligible' };
+  if (promotion.status === 'REVOKED') {
+    return promotion.revokedAt === at
+      ? { kind: 'unchanged' }
+      : { kind: 'refused', reason: `already revoked at ${promotion.revokedAt}` };
+  }
+  if (at >= promotion.endsBefore) {
+    return { kind: 'refused', reason: `the promotion ended at ${promotion.endsBefore}, before ${at}` };
+  }
+  return {
+    kind: 'change',
+    change: {
+      status: 'REVOKED',
+      entries: [{ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason }],
+      revoked: { at, reason },
+      due: null,
+    },
+  };
+}

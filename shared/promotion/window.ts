@@ -1,0 +1,71 @@
+// The new-merchant fee promotion window (SPEC §1): [T+2 00:00, T+32 00:00) in Asia/Shanghai,
+// i.e. the whole of days T+2 … T+31, always 30 calendar days.
+import { z } from 'zod';
+import {
+  addDays,
+  type CalendarDate,
+  formatDate,
+  formatInstant,
+  type Instant,
+  normaliseInstant,
+  startOfDay,
+  tryParseDate,
+  tryParseInstant,
+} from '../time';
+
+export const DEFAULT_PROGRAM_START: CalendarDate = '2020-05-01';
+const START_OFFSET_DAYS = 2;
+const END_OFFSET_DAYS = 32; // endsBefore: the first day no longer covered
+
+export interface PromotionWindow {
+  onboardedOn: CalendarDate;
+  eligible: boolean;
+  startsAt: Instant;
+  endsBefore: Instant;
+  lastDay: CalendarDate;
+  days: number;
+}
+
+/**
+ * The onboarding date T for a recorded onboarding: a date is taken as is; an instant maps to its
+ * Asia/Shanghai day. Text that is neither (including an instant without an offset) is refused.
+ */
+const onboardedAtHint =
+  'must be a calendar date yyyy-MM-dd (Asia/Shanghai) or an ISO 8601 instant with an offset (Z or ±hh:mm)';
+
+export function onboardingDate(onboardedAt: string): CalendarDate {
+  if (tryParseDate(onboardedAt)) return onboardedAt;
+  const at = tryParseInstant(onboardedAt);
+  if (at) return formatDate(at);
+  throw new RangeError(`onboardedAt ${onboardedAtHint}: ${JSON.stringify(onboardedAt)}`);
+}
+
+/** zod: a date or an instant with an offset, as accepted for `onboardedAt`. */
+export const onboardedAtSchema = z
+  .string()
+  .refine((text) => tryParseDate(text) !== undefined || tryParseInstant(text) !== undefined, {
+    message: onboardedAtHint,
+  })
+  .transform((text) => (tryParseDate(text) ? text : normaliseInstant(text)));
+
+/** The instant a recorded onboarding took place: the given instant, or 00:00 of the given date. */
+export function onboardingInstant(onboardedAt: string): Instant {
+  const day = tryParseDate(onboardedAt);
+  return day ? formatInstant(day) : normaliseInstant(onboardedAt);
+}
+
+export function promotionWindow(
+  onboardedOn: CalendarDate,
+  programStart: CalendarDate = DEFAULT_PROGRAM_START,
+): PromotionWindow {
+  const start = startOfDay(addDays(onboardedOn, START_OFFSET_DAYS));
+  const endsBefore = startOfDay(addDays(onboardedOn, END_OFFSET_DAYS));
+  return {
+    onboardedOn,
+    eligible: onboardedOn >= programStart,
+    startsAt: formatInstant(start),
+    endsBefore: formatInstant(endsBefore),
+    lastDay: addDays(onboardedOn, END_OFFSET_DAYS - 1),
+    days: Math.round(endsBefore.diff(start, 'days').days),
+  };
+}

@@ -1,0 +1,49 @@
+// The single-table key layout. Every key is built here and nowhere else.
+import { z } from 'zod';
+
+export const PROMOTION_PROGRAM = 'NEW_MERCHANT_FEE';
+
+/** Merchant ids are restricted so that they can never collide with the `#`-separated key layout. */
+export const merchantIdSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain only letters, digits, ".", "_", ":" and "-"');
+
+export const merchantPk = (merchantId: string) => `MERCHANT#${merchantId}`;
+export const PROFILE_SK = 'PROFILE';
+export const PROMOTION_SK = `PROMO#${PROMOTION_PROGRAM}`;
+
+export const jobPk = (job: string) => `JOB#${job}`;
+export const jobRunSk = (asOf: string) => `RUN#${asOf}`;
+
+/**
+ * The sparse "due" index. An item carries `due_pk = <action>#<shard>` and `due_sk = <instant>` only
+ * while it waits for that action; a job queries every shard for `due_sk <= cutoff`, so a backlog of
+ * any age is found without a watermark, and one day's cohort is spread over DUE_SHARDS partitions.
+ * Changing DUE_SHARDS needs a migration of waiting items (see docs/decisions.md).
+ */
+export const DUE_SHARDS = 16;
+export type DueAction = 'ACTIVATE' | 'REMIND' | 'EXPIRE';
+
+export interface DueKey {
+  due_pk: string;
+  due_sk: string;
+}
+
+export function shardOf(id: string, shards = DUE_SHARDS): number {
+  // FNV-1a: stable across processes and runtimes, unlike anything seeded.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    hash ^= id.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % shards;
+}
+
+export const duePartition = (action: DueAction, shard: number) =>
+  `${action}#${String(shard).padStart(2, '0')}`;
+
+export function dueKey(action: DueAction, id: string, at: string): DueKey {
+  return { due_pk: duePartition(action, shardOf(id)), due_sk: at };
+}

@@ -1,0 +1,92 @@
+// Every date and instant in this system is read and written in Asia/Shanghai through luxon.
+// Nothing here consults the host's time zone: parsing always names the zone, and instants are
+// formatted with their +08:00 offset, so stored strings sort in time order (the zone has no DST).
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+
+export const ZONE = 'Asia/Shanghai';
+
+/** A calendar day in Asia/Shanghai, `yyyy-MM-dd`. */
+export type CalendarDate = string;
+/** An instant, formatted `yyyy-MM-ddTHH:mm:ss.SSS+08:00`. */
+export type Instant = string;
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+// Hours 00-23 only (luxon would read 24:00 as the next day); the offset is required.
+const INSTANT_RE =
+  /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)$/;
+
+/** Parses `yyyy-MM-dd` as the start of that day in Asia/Shanghai, or returns undefined. */
+export function tryParseDate(text: string): DateTime | undefined {
+  if (!DATE_RE.test(text)) return undefined;
+  const day = DateTime.fromISO(text, { zone: ZONE });
+  return day.isValid ? day : undefined;
+}
+
+/** Parses an ISO 8601 instant that carries its offset, or returns undefined. */
+export function tryParseInstant(text: string): DateTime | undefined {
+  if (!INSTANT_RE.test(text)) return undefined;
+  const at = DateTime.fromISO(text, { setZone: true });
+  return at.isValid ? at.setZone(ZONE) : undefined;
+}
+
+export function parseDate(text: string): DateTime {
+  const day = tryParseDate(text);
+  if (!day) throw new RangeError(`not a calendar date (yyyy-MM-dd): ${JSON.stringify(text)}`);
+  return day;
+}
+
+export function parseInstant(text: string): DateTime {
+  const at = tryParseInstant(text);
+  if (!at) throw new RangeError(`not an instant with an offset: ${JSON.stringify(text)}`);
+  return at;
+}
+
+export function formatInstant(at: DateTime): Instant {
+  return at.setZone(ZONE).toISO({ suppressMilliseconds: false, includeOffset: true }) as string;
+}
+
+export function formatDate(at: DateTime): CalendarDate {
+  return at.setZone(ZONE).toISODate() as string;
+}
+
+/** The Asia/Shanghai calendar day an instant falls on. */
+export function dateOf(at: DateTime): CalendarDate {
+  return formatDate(at);
+}
+
+/** 00:00:00.000 Asia/Shanghai of the given day. */
+export function startOfDay(date: CalendarDate): DateTime {
+  return parseDate(date);
+}
+
+export function addDays(date: CalendarDate, days: number): CalendarDate {
+  return formatDate(parseDate(date).plus({ days }));
+}
+
+/** Every calendar day from `from` to `to`, both included. */
+export function daysBetween(from: CalendarDate, to: CalendarDate): CalendarDate[] {
+  const days: CalendarDate[] = [];
+  for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
+  return days;
+}
+
+/** Normalises any instant text with an offset to the stored `+08:00` form. */
+export function normaliseInstant(text: string): Instant {
+  return formatInstant(parseInstant(text));
+}
+
+export const DATE_HINT = 'must be a calendar date yyyy-MM-dd (e.g. 2020-05-06)';
+export const INSTANT_HINT =
+  'must be an ISO 8601 instant with an offset, e.g. 2020-05-08T00:00:00+08:00 or 2020-05-07T16:00:00Z';
+
+/** zod: a calendar date, kept as `yyyy-MM-dd`. */
+export const calendarDateSchema = z
+  .string()
+  .refine((text) => tryParseDate(text) !== undefined, { message: DATE_HINT });
+
+/** zod: an instant with an offset, normalised to `+08:00`. */
+export const instantSchema = z
+  .string()
+  .refine((text) => tryParseInstant(text) !== undefined, { message: INSTANT_HINT })
+  .transform(normaliseInstant);
