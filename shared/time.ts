@@ -83,10 +83,10 @@ export const INSTANT_HINT =
 /** zod: a calendar date, kept as `yyyy-MM-dd`. */
 export const calendarDateSchema = z
   .string()
-  .refine((text) => tryParseDate(text) !== undefined, { message: DATE_HINT });
+  .refine((text) => tryParseDate(text) !== undefined, { message: DATE_HINT, abort: true });
 
 /** zod: an instant with an offset, normalised to `+08:00`. */
 export const instantSchema = z
   .string()
-  .refine((text) => tryParseInstant(text) !== undefined, { message: INSTANT_HINT })
+  .refine((text) => tryParseInstant(text) !== undefined, { message: INSTANT_HINT, abort: true })
   .transform(normaliseInstant);

@@ -12,6 +12,7 @@ import { onboardedAtSchema, onboardingDate, promotionWindow } from '../promotion
 import { merchantIdSchema } from '../store/keys';
 import { getMerchant } from '../store/promotions';
 import { calendarDateSchema, instantSchema } from '../time';
+import { demoCommand } from './demo-command';
 import { type Command, EXIT, renameFields } from './framework';
 
 const list = (text: string | boolean | undefined) =>
@@ -285,4 +286,5 @@ export const COMMANDS: Command[] = [
   merchantCommand,
   runCommand,
   quoteCommand,
+  demoCommand,
 ];

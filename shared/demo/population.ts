@@ -1,0 +1,90 @@
+// A generated but realistic demo population: merchants onboarding from late April 2020 on, a mix of
+// categories, some selling third-party products in their live rooms, a few revoked for violations.
+// Deterministic for a seed, so a replay can be repeated and checked.
+import { z } from 'zod';
+import type { MerchantRecord } from '../merchants/record';
+import { addDays, type CalendarDate, formatInstant, type Instant, startOfDay } from '../time';
+
+/** mulberry32: a small, fast, seedable PRNG; the same seed gives the same population everywhere. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const CATEGORIES = ['apparel', 'cosmetics', 'food', 'electronics', 'home', 'books'] as const;
+const CART_MIXES: { sources: string[]; weight: number }[] = [
+  { sources: ['shop'], weight: 0.6 },
+  { sources: ['shop', 'taobao'], weight: 0.2 },
+  { sources: ['jd', 'shop'], weight: 0.08 },
+  { sources: ['taobao'], weight: 0.07 },
+  { sources: [], weight: 0.05 },
+];
+
+export interface Violation {
+  merchantId: string;
+  at: Instant;
+  reason: string;
+}
+
+export interface Population {
+  records: MerchantRecord[];
+  violations: Violation[];
+}
+
+export const populationOptionsSchema = z.strictObject({
+  merchants: z.number().int().min(1).max(1_000_000),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  onboardFrom: z.string(),
+  onboardTo: z.string(),
+});
+export type PopulationOptions = z.infer<typeof populationOptionsSchema>;
+
+const VIOLATION_RATE = 0.02;
+const REASONS = ['fake orders', 'counterfeit goods', 'misleading live-room claims'];
+
+function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)] as T;
+}
+
+export function generatePopulation(options: PopulationOptions): Population {
+  const random = seededRandom(options.seed);
+  const span = Math.round(startOfDay(options.onboardTo).diff(startOfDay(options.onboardFrom), 'days').days);
+  const records: MerchantRecord[] = [];
+  const violations: Violation[] = [];
+  for (let i = 0; i < options.merchants; i++) {
+    const merchantId = `demo-${String(i + 1).padStart(6, '0')}`;
+    // Onboarding grows over time (sqrt skews towards later days).
+    const onboardedOn: CalendarDate = addDays(
+      options.onboardFrom,
+      Math.floor(Math.sqrt(random()) * (span + 1)),
+    );
+    const categories = [
+      ...new Set([pick(random, CATEGORIES), ...(random() < 0.2 ? [pick(random, CATEGORIES)] : [])]),
+    ].sort();
+    let roll = random();
+    const mix = CART_MIXES.find((m) => (roll -= m.weight) < 0) ?? (CART_MIXES[0] as (typeof CART_MIXES)[0]);
+    records.push({
+      merchantId,
+      onboardedAt: onboardedOn,
+      categories,
+      liveCartSources: [...mix.sources].sort(),
+    });
+    if (random() < VIOLATION_RATE) {
+      // Caught somewhere between onboarding and the end of its window, at a random minute.
+      const at = startOfDay(onboardedOn).plus({ minutes: Math.floor(random() * 32 * 24 * 60) });
+      violations.push({ merchantId, at: formatInstant(at), reason: pick(random, REASONS) });
+    }
+  }
+  violations.sort((a, b) => a.at.localeCompare(b.at));
+  return { records, violations };
+}

@@ -1,0 +1,284 @@
+// The CLI contract (issue #2): commands, options, JSON on stdout, exit codes 0/1/2.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { sh } from '../support/promotions';
+
+const db = useLocalDynamo();
+const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
+const cli = (...args: string[]) => runCli(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE });
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+beforeEach(() => db.reset());
+
+describe('help', () => {
+  it('every command has --help, exiting 0 with its usage; no command prints the overview and exits 2', async () => {
+    const overview = await cli('help');
+    expect(overview.status).toBe(0);
+    const names = [...overview.stdout.matchAll(/^ {2}(\S+(?: (?:import|record|revoke))?) {2,}/gm)].map(
+      (m) => m[1] as string,
+    );
+    expect(names).toEqual([
+      'window',
+      'merchants import',
+      'merchants record',
+      'merchants revoke',
+      'merchant',
+      'run',
+      'quote',
+    ]);
+    for (const name of names) {
+      const help = await cli(...name.split(' '), '--help');
+      expect([name, help.status]).toEqual([name, 0]);
+      expect(help.stdout).toMatch(new RegExp(`^usage: npm run --silent jobs -- ${name}`));
+    }
+    expect((await cli()).status).toBe(2);
+    expect((await cli('frobnicate')).status).toBe(2);
+    expect((await cli('merchants')).stderr).toMatch(
+      /expected one of: merchants import, merchants record, merchants revoke/,
+    );
+  });
+});
+
+describe('window', () => {
+  it('prints the window of a date or an instant, and exits 2 on anything else', async () => {
+    const ok = await cli('window', '2020-05-06T16:30:00Z');
+    expect(ok.status).toBe(0);
+    expect(ok.json[0]).toMatchObject({
+      onboardedOn: '2020-05-07',
+      startsAt: sh('2020-05-09 00:00'),
+      lastDay: '2020-06-07',
+      days: 30,
+    });
+    expect((await cli('window', '2020-04-30')).json[0]).toMatchObject({ eligible: false });
+    expect((await cli('window', '2020-04-30', '--program-start', '2020-04-01')).json[0]).toMatchObject({
+      eligible: true,
+    });
+    for (const bad of [
+      ['2020-02-30'],
+      ['2020-05-06T10:00:00'],
+      ['2020-05-06', '--program-start', 'May'],
+      ['2020-05-06', 'extra'],
+    ]) {
+      const r = await cli('window', ...bad);
+      expect([bad, r.status, r.stdout]).toEqual([bad, 2, '']);
+      expect(r.stderr).toMatch(/^error: /);
+    }
+  });
+});
+
+describe('merchants import / record / revoke, merchant, quote', () => {
+  it('imports JSON Lines: stores the valid lines, lists the rejected ones by line, exits 1; re-import changes nothing', async () => {
+    const path = file(
+      'm.jsonl',
+      [
+        JSON.stringify({
+          merchantId: 'a',
+          onboardedAt: '2020-05-06',
+          categories: ['cosmetics'],
+          liveCartSources: ['shop', 'taobao'],
+        }),
+        '',
+        JSON.stringify({ merchantId: 'b', onboardedAt: '2020-05-06T16:30:00Z' }),
+        '{"merchantId": "c", "onboardedAt": "2020-02-30"}',
+        '{not json',
+        JSON.stringify({ merchantId: 'd#1', onboardedAt: '2020-05-06' }),
+        JSON.stringify({ merchantId: 'e', onboardedAt: '2020-05-06', tier: 'gold' }),
+        JSON.stringify({ merchantId: 'f', onboardedAt: '2020-04-06' }),
+      ].join('\n'),
+    );
+    const first = await cli('merchants', 'import', path);
+    expect(first.status).toBe(1);
+    expect(first.json[0]).toEqual({
+      created: 3,
+      updated: 0,
+      unchanged: 0,
+      rejectedCount: 4,
+      rejected: [
+        { line: 4, error: expect.stringMatching(/^onboardedAt: must be a calendar date/) },
+        { line: 5, error: '(line): not valid JSON' },
+        { line: 6, error: expect.stringMatching(/^merchantId: may contain only/) },
+        { line: 7, error: 'tier: unknown field' },
+      ],
+    });
+    const again = await cli('merchants', 'import', path);
+    expect(again.json[0]).toMatchObject({ created: 0, updated: 0, unchanged: 3 });
+    const b = await cli('merchant', 'b');
+    expect(b.json[0]).toMatchObject({
+      merchantId: 'b',
+      onboardedOn: '2020-05-07',
+      promotion: { status: 'SCHEDULED' },
+    });
+    expect((await cli('merchant', 'f')).json[0]).toMatchObject({
+      promotion: { status: 'INELIGIBLE', eligible: false },
+    });
+  });
+
+  it('imports CSV with list cells, and refuses a CSV with an unknown column before writing anything', async () => {
+    const ok = file(
+      'm.csv',
+      'merchantId,onboardedAt,categories,liveCartSources\nx,2020-05-06,cosmetics;apparel,"shop;jd"\ny,2020-05-07,,\n',
+    );
+    const r = await cli('merchants', 'import', ok);
+    expect([r.status, r.json[0]]).toEqual([
+      0,
+      { created: 2, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0 },
+    ]);
+    expect((await cli('merchant', 'x')).json[0]).toMatchObject({
+      categories: ['apparel', 'cosmetics'],
+      liveCartSources: ['jd', 'shop'],
+    });
+    await db.reset();
+    const bad = await cli(
+      'merchants',
+      'import',
+      file('bad.csv', 'merchantId,onboardedAt,tier\nz,2020-05-06,gold\n'),
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown: tier/);
+    expect(await db.scanAll()).toEqual([]);
+    expect((await cli('merchants', 'import', join(dir, 'missing.jsonl'))).status).toBe(2);
+    expect(await cli('merchants', 'import', file('m.txt', ''))).toMatchObject({ status: 2 });
+  });
+
+  it('records one merchant, corrects its T, revokes it, and quotes its orders', async () => {
+    expect((await cli('merchants', 'record', 'r', '--onboarded-at', '2020-05-06')).json[0]).toEqual({
+      merchantId: 'r',
+      outcome: 'created',
+    });
+    expect((await cli('merchants', 'record', 'r', '--onboarded-at', '2020-05-06')).json[0]).toEqual({
+      merchantId: 'r',
+      outcome: 'unchanged',
+    });
+    expect((await cli('merchants', 'record', 'r', '--onboarded-at', '2020-05-10')).json[0]).toEqual({
+      merchantId: 'r',
+      outcome: 'updated',
+    });
+    const bad = await cli('merchants', 'record', 'r', '--onboarded-at', '2020-05-10T08:00');
+    expect([bad.status, bad.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--onboarded-at: must be a calendar date/),
+    ]);
+    const quote = (at: string, source = 'other') =>
+      cli('quote', '--merchant', 'r', '--created-at', at, '--source', source, '--standard-rate', '0.05');
+    expect((await quote('2020-05-12T00:00:00+08:00')).json[0]).toMatchObject({ rate: 0.01, promotion: true });
+    expect((await quote('2020-05-11T23:59:59+08:00')).json[0]).toMatchObject({
+      rate: 0.05,
+      promotion: false,
+    });
+    expect((await quote('2020-05-20T12:00:00+08:00', 'ad')).json[0]).toMatchObject({
+      rate: 0.05,
+      promotion: false,
+    });
+    const revoke = await cli(
+      'merchants',
+      'revoke',
+      'r',
+      '--at',
+      '2020-05-20T12:00:00+08:00',
+      '--reason',
+      'fake orders',
+    );
+    expect(revoke.json[0]).toEqual({
+      merchantId: 'r',
+      changed: true,
+      status: 'REVOKED',
+      revokedAt: sh('2020-05-20 12:00'),
+      reason: 'fake orders',
+    });
+    expect((await quote('2020-05-20T11:59:59+08:00')).json[0]).toMatchObject({ rate: 0.01 });
+    expect((await quote('2020-05-20T12:00:00+08:00')).json[0]).toMatchObject({
+      rate: 0.05,
+      promotion: false,
+    });
+    const m = (await cli('merchant', 'r')).json[0] as { promotion: { history: { status: string }[] } };
+    expect(m.promotion.history.map((h) => h.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'REVOKED']);
+    // Refusals: unknown merchant 1, bad arguments 2.
+    expect(
+      (await cli('merchants', 'revoke', 'nobody', '--at', '2020-05-20T12:00:00+08:00', '--reason', 'x'))
+        .status,
+    ).toBe(1);
+    expect((await cli('merchants', 'revoke', 'r', '--at', '2020-05-20', '--reason', 'x')).stderr).toMatch(
+      /--at: must be an ISO 8601 instant/,
+    );
+    expect((await cli('merchants', 'revoke', 'r', '--at', '2020-05-20T12:00:00+08:00')).stderr).toMatch(
+      /--reason: is required/,
+    );
+    expect((await quote('2020-05-20T12:00:00+08:00', 'tv')).stderr).toMatch(/--source: must be one of ad/);
+    expect(
+      (
+        await cli(
+          'quote',
+          '--merchant',
+          'nobody',
+          '--created-at',
+          '2020-05-20T12:00:00+08:00',
+          '--source',
+          'ad',
+          '--standard-rate',
+          '0.05',
+        )
+      ).status,
+    ).toBe(1);
+    expect((await cli('merchant', 'nobody')).status).toBe(1);
+    expect((await cli('merchant', 'a#b')).status).toBe(2);
+  });
+});
+
+describe('run', () => {
+  it('prints one report per occurrence as JSON Lines, with progress on stderr', async () => {
+    await cli('merchants', 'record', 'merchant-a', '--onboarded-at', '2020-05-06');
+    const r = await cli('run', 'activate', '--from', '2020-05-07', '--to', '2020-05-09');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    expect(r.json.map((x) => (x as { changed: number }).changed)).toEqual([0, 1, 0]);
+    expect(r.json[1]).toMatchObject({
+      job: 'activate',
+      asOf: sh('2020-05-08 00:00'),
+      dryRun: false,
+      examined: 1,
+      changed: 1,
+      alreadyDone: 0,
+      failed: 0,
+    });
+    expect(r.stderr).toMatch(/activate as of 2020-05-08T00:00:00.000\+08:00: examined 1, changed 1/);
+    const dry = await cli('run', 'expire', '--as-of', '2020-06-06T23:59:00+08:00', '--dry-run');
+    expect(dry.json).toMatchObject([{ job: 'expire', dryRun: true, changed: 1 }]);
+    expect((await cli('merchant', 'merchant-a')).json[0]).toMatchObject({ promotion: { status: 'ACTIVE' } });
+  });
+
+  it.each([
+    [['run', 'activate'], /--as-of: required/],
+    [['run', 'activate', '--as-of', '2020-05-08'], /--as-of: must be an ISO 8601 instant/],
+    [['run', 'activate', '--from', '2020-05-09', '--to', '2020-05-08'], /--to: must be on or after from/],
+    [['run', 'activate', '--from', '2020-05-09'], /--to: required with --from/],
+    [
+      ['run', 'activate', '--as-of', '2020-05-08T00:00:00Z', '--from', '2020-05-09', '--to', '2020-05-10'],
+      /not both/,
+    ],
+    [['run', 'publish', '--as-of', '2020-05-08T00:00:00Z'], /<job>: must be one of activate, expire/],
+    [['run', 'activate', '--as-of', '2020-05-08T00:00:00Z', '--force'], /Unknown option '--force'/],
+  ])('%j exits 2: %s', async (args, message) => {
+    const r = await cli(...args);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('embedded DynamoDB Local', () => {
+  it('keeps state under PROMO_JOBS_HOME from one command to the next', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'promo-home-'));
+    const env = { PROMO_JOBS_HOME: home, DYNAMODB_ENDPOINT: undefined, TABLE_NAME: undefined };
+    expect((await runCli(['merchants', 'record', 'h', '--onboarded-at', '2020-05-06'], env)).status).toBe(0);
+    expect(
+      (await runCli(['run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00'], env)).json[0],
+    ).toMatchObject({ changed: 1 });
+    expect((await runCli(['merchant', 'h'], env)).json[0]).toMatchObject({ promotion: { status: 'ACTIVE' } });
+  });
+});

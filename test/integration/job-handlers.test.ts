@@ -1,0 +1,70 @@
+// The Lambda handlers of activate and expire, as modules, against DynamoDB Local.
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JobResult } from '../../shared/lambda/job-handler';
+import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
+import { getPromotion } from '../../shared/store/promotions';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { fakeContext } from '../support/lambda';
+import { sh } from '../support/promotions';
+
+const db = useLocalDynamo();
+type Handler = (event: unknown, context: unknown) => Promise<JobResult>;
+let activate: Handler;
+let expire: Handler;
+let stdout: string[];
+
+beforeAll(async () => {
+  // Configuration is read at cold start, i.e. when the module is first imported.
+  vi.stubEnv('TABLE_NAME', TEST_TABLE);
+  vi.stubEnv('DYNAMODB_ENDPOINT', db.endpoint);
+  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
+  activate = (await import('../../functions/activate/handler')).handler as unknown as Handler;
+  expire = (await import('../../functions/expire/handler')).handler as unknown as Handler;
+});
+beforeEach(async () => {
+  await db.reset();
+  await recordMerchants(db.deps(), [
+    merchantRecordSchema.parse({ merchantId: 'merchant-a', onboardedAt: '2020-05-06' }),
+  ]);
+  stdout = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    stdout.push(String(chunk));
+    return true;
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('activate and expire handlers', () => {
+  it('run as of the scheduled time of a scheduled event (00:00 Shanghai = 16:00Z the day before)', async () => {
+    const result = await activate({ scheduledTime: '2020-05-07T16:00:00Z' }, fakeContext('activate'));
+    expect(result.job).toBe('activate');
+    expect(result.reports).toMatchObject([{ asOf: sh('2020-05-08 00:00'), changed: 1, failed: 0 }]);
+    expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('ACTIVE');
+    // One EMF document with the run's metrics, dimensioned by job.
+    const emf = stdout.map((line) => JSON.parse(line)).find((doc) => doc._aws);
+    expect(emf).toMatchObject({ job: 'activate', Runs: 1, Transitions: 1, Failed: 0 });
+    expect(emf.LagSeconds).toBeGreaterThan(0);
+  });
+
+  it('take a manual backfill { from, to } and a dry run', async () => {
+    const dry = await expire({ from: '2020-06-01', to: '2020-06-10', dryRun: true }, fakeContext('expire'));
+    expect(dry.reports).toHaveLength(10);
+    expect(dry.reports.every((r) => r.dryRun && r.changed === 0)).toBe(true);
+    await activate({ asOf: '2020-05-08T00:00:00+08:00' }, fakeContext('activate'));
+    const real = await expire({ from: '2020-06-01', to: '2020-06-10' }, fakeContext('expire'));
+    expect(real.reports.map((r) => r.changed)).toEqual([0, 0, 1, 0, 0, 1, 0, 0, 0, 0]); // reminder 06-03, expiry 06-06
+    expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('EXPIRED');
+  });
+
+  it('refuse a malformed event with a message naming the field, changing nothing', async () => {
+    const before = await db.scanAll();
+    await expect(activate({ asOf: '2020-05-08T00:00:00' }, fakeContext('activate'))).rejects.toThrow(
+      /^asOf: must be an ISO 8601 instant/,
+    );
+    await expect(
+      activate({ scheduledTime: '2020-05-07T16:00:00Z', force: true }, fakeContext('activate')),
+    ).rejects.toThrow(/force: unknown field/);
+    await expect(activate('run it', fakeContext('activate'))).rejects.toThrow(/must be an object/);
+    expect(await db.scanAll()).toEqual(before);
+  });
+});

@@ -1,0 +1,93 @@
+// A real DynamoDB Local per test file (started by the tests themselves), one table, cleared between tests.
+import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { DateTime } from 'luxon';
+import { afterAll, beforeAll } from 'vitest';
+import { type Deps, silentLog } from '../../shared/deps';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local';
+import { createDynamoClients, type DynamoClients } from '../../shared/store/client';
+import { ensureTable } from '../../shared/store/table';
+import { parseInstant } from '../../shared/time';
+
+export const TEST_TABLE = 'promo-jobs-test';
+/** The wall clock the tests pretend it is; processedAt stamps come from it. */
+export const TEST_NOW = '2026-11-25T10:00:00.000+08:00';
+
+export interface TestDb {
+  endpoint: string;
+  clients: DynamoClients;
+  deps(overrides?: Partial<Deps>): Deps;
+  /** Every item in the table (tests may Scan; jobs never do). */
+  scanAll(): Promise<Record<string, unknown>[]>;
+  reset(): Promise<void>;
+}
+
+export function useLocalDynamo(): TestDb {
+  let local: DynamoDbLocal | undefined;
+  let clients: DynamoClients | undefined;
+  const need = () => {
+    if (!local || !clients) throw new Error('DynamoDB Local is not started yet (use it inside tests)');
+    return { local, clients };
+  };
+  beforeAll(async () => {
+    local = await startDynamoDbLocal();
+    clients = createDynamoClients(local.endpoint);
+    await ensureTable(clients.raw, TEST_TABLE);
+  });
+  afterAll(async () => {
+    clients?.raw.destroy();
+    await local?.stop();
+  });
+  const db: TestDb = {
+    get endpoint() {
+      return need().local.endpoint;
+    },
+    get clients() {
+      return need().clients;
+    },
+    deps: (overrides = {}) => ({
+      db: need().clients.doc,
+      tableName: TEST_TABLE,
+      clock: () => parseInstant(TEST_NOW),
+      programStart: '2020-05-01',
+      writeConcurrency: 16,
+      log: silentLog,
+      ...overrides,
+    }),
+    async scanAll() {
+      const items: Record<string, unknown>[] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await need().clients.doc.send(
+          new ScanCommand({ TableName: TEST_TABLE, ExclusiveStartKey: startKey, ConsistentRead: true }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
+    },
+    async reset() {
+      const items = await db.scanAll();
+      for (let i = 0; i < items.length; i += 25) {
+        let requests: Record<string, unknown>[] = items
+          .slice(i, i + 25)
+          .map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
+        while (requests.length > 0) {
+          const result = await need().clients.doc.send(
+            new BatchWriteCommand({ RequestItems: { [TEST_TABLE]: requests as never } }),
+          );
+          requests = (result.UnprocessedItems?.[TEST_TABLE] ?? []) as Record<string, unknown>[];
+        }
+      }
+    },
+  };
+  return db;
+}
+
+/** A clock that advances by a millisecond on every reading, so processedAt stamps are distinct and ordered. */
+export function steppingClock(start = TEST_NOW): () => DateTime {
+  let at = parseInstant(start);
+  return () => {
+    at = at.plus({ milliseconds: 1 });
+    return at;
+  };
+}

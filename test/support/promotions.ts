@@ -1,0 +1,15 @@
+import { newPromotion, type Promotion } from '../../shared/promotion/lifecycle';
+import { onboardingInstant, promotionWindow } from '../../shared/promotion/window';
+
+/** A freshly recorded promotion for a merchant onboarded on T (a date). */
+export function recorded(merchantId: string, onboardedOn: string, programStart = '2020-05-01'): Promotion {
+  return newPromotion(
+    merchantId,
+    promotionWindow(onboardedOn, programStart),
+    onboardingInstant(onboardedOn),
+    '2026-11-25T10:00:00.000+08:00',
+  ).promotion;
+}
+
+/** Shanghai wall time `yyyy-MM-dd HH:mm` as a stored instant. */
+export const sh = (text: string) => `${text.replace(' ', 'T')}:00.000+08:00`;
