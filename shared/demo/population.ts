@@ -56,6 +56,16 @@ function pick<T>(random: () => number, items: readonly T[]): T {
   return items[Math.floor(random() * items.length)] as T;
 }
 
+/** The entry whose cumulative weight first exceeds the roll (0 ≤ roll < 1). */
+function weighted<T extends { weight: number }>(roll: number, entries: T[]): T {
+  let rest = roll;
+  for (const entry of entries) {
+    rest -= entry.weight;
+    if (rest < 0) return entry;
+  }
+  return entries[entries.length - 1] as T;
+}
+
 export function generatePopulation(options: PopulationOptions): Population {
   const random = seededRandom(options.seed);
   const span = Math.round(startOfDay(options.onboardTo).diff(startOfDay(options.onboardFrom), 'days').days);
@@ -71,8 +81,7 @@ export function generatePopulation(options: PopulationOptions): Population {
     const categories = [
       ...new Set([pick(random, CATEGORIES), ...(random() < 0.2 ? [pick(random, CATEGORIES)] : [])]),
     ].sort();
-    let roll = random();
-    const mix = CART_MIXES.find((m) => (roll -= m.weight) < 0) ?? (CART_MIXES[0] as (typeof CART_MIXES)[0]);
+    const mix = weighted(random(), CART_MIXES);
     records.push({
       merchantId,
       onboardedAt: onboardedOn,
