@@ -32,6 +32,7 @@ describe('help', () => {
       'merchant',
       'run',
       'quote',
+      'demo',
     ]);
     for (const name of names) {
       const help = await cli(...name.split(' '), '--help');
