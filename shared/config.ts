@@ -13,6 +13,10 @@ const configSchema = z.object({
   PROGRAM_START: calendarDateSchema.default(DEFAULT_PROGRAM_START),
   DYNAMODB_ENDPOINT: z.url().optional(),
   WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  SNS_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
+    .optional(),
 });
 
 export interface AppConfig {
@@ -20,6 +24,7 @@ export interface AppConfig {
   programStart: string;
   dynamodbEndpoint: string | undefined;
   writeConcurrency: number;
+  snsTopicArn: string | undefined;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -31,5 +36,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     programStart: c.PROGRAM_START,
     dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
     writeConcurrency: c.WRITE_CONCURRENCY,
+    snsTopicArn: c.SNS_TOPIC_ARN,
   };
 }

@@ -14,6 +14,7 @@ import { getMerchant } from '../store/promotions';
 import { calendarDateSchema, instantSchema } from '../time';
 import { demoCommand } from './demo-command';
 import { type Command, EXIT, renameFields } from './framework';
+import { noticesCommand } from './notices-command';
 
 const list = (text: string | boolean | undefined) =>
   typeof text === 'string'
@@ -286,5 +287,6 @@ export const COMMANDS: Command[] = [
   merchantCommand,
   runCommand,
   quoteCommand,
+  noticesCommand,
   demoCommand,
 ];

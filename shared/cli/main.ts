@@ -85,9 +85,26 @@ export async function main(
         return store;
       },
     };
-    const result = await command.run(args, ctx);
-    writeOutput(result.output);
-    return result.exitCode ?? EXIT.ok;
+    let exitCode: number;
+    try {
+      const result = await command.run(args, ctx);
+      writeOutput(result.output);
+      exitCode = result.exitCode ?? EXIT.ok;
+    } catch (error) {
+      process.stderr.write(`error: ${describeError(error)}\n`);
+      exitCode = exitCodeOf(error);
+    }
+    // Whatever the command wrote (even if it failed half-way) reaches the merchants before we exit.
+    if (store) {
+      try {
+        const delivered = await store.deliverNotices();
+        if (delivered.records > 0) log.info('delivered notices', { ...delivered });
+      } catch (error) {
+        process.stderr.write(`error: delivering notices: ${describeError(error)}\n`);
+        exitCode ||= EXIT.failed;
+      }
+    }
+    return exitCode;
   } catch (error) {
     process.stderr.write(`error: ${describeError(error)}\n`);
     return exitCodeOf(error);

@@ -2,11 +2,16 @@
 // Local started for the command, with its data under PROMO_JOBS_HOME so state persists between commands.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DateTime } from 'luxon';
 import type { AppConfig } from '../config';
 import type { Deps, Log } from '../deps';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
-import { createDynamoClients, type DynamoClients } from '../store/client';
+import { notifyFromStream } from '../notices/notifier';
+import { fileSink, type NoticePublisher, snsPublisher } from '../notices/publisher';
+import { type DrainResult, drainStream } from '../notices/stream-reader';
+import { createDynamoClients, type DynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/client';
 import { ensureTable } from '../store/table';
 
 export interface Store {
@@ -14,8 +19,17 @@ export interface Store {
   clients: DynamoClients;
   endpoint: string;
   home: string;
+  /** Where notices go: the SNS topic in SNS_TOPIC_ARN, or the local sink file. */
+  publisher: NoticePublisher;
+  /**
+   * Publishes the notices that the table's stream holds beyond the local checkpoint (what this and
+   * any interrupted earlier command wrote), as the deployed notifier would.
+   */
+  deliverNotices(): Promise<DrainResult>;
   close(): Promise<void>;
 }
+
+export const noticeSinkPath = (home: string) => join(home, 'notices.jsonl');
 
 export function homeDirectory(env: Record<string, string | undefined>): string {
   return resolve(env.PROMO_JOBS_HOME || '.promo-jobs');
@@ -40,6 +54,15 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
   }
   const clients = createDynamoClients(endpoint);
   await ensureTable(clients.raw, config.tableName);
+  const streams = new DynamoDBStreamsClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 8,
+  });
+  const sns = config.snsTopicArn ? new SNSClient({}) : undefined;
+  const publisher =
+    sns && config.snsTopicArn ? snsPublisher(sns, config.snsTopicArn, log) : fileSink(noticeSinkPath(home));
   const deps: Deps = {
     db: clients.doc,
     tableName: config.tableName,
@@ -53,8 +76,20 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
     clients,
     endpoint,
     home,
+    publisher,
+    deliverNotices: () =>
+      drainStream({
+        dynamodb: clients.raw,
+        streams,
+        tableName: config.tableName,
+        checkpointPath: join(home, `stream-checkpoint.${config.tableName}.json`),
+        handle: (records) => notifyFromStream(records, publisher, log),
+        log,
+      }),
     close: async () => {
       clients.raw.destroy();
+      streams.destroy();
+      sns?.destroy();
       await stopLocal();
       releaseLock();
     },

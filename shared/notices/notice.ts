@@ -1,0 +1,138 @@
+// The message contract (docs/notices.md) and the pure mapping from a change of a stored item — its
+// old and new image, as the table's stream carries them — to the notices a merchant should get.
+import { createHash } from 'node:crypto';
+import type { Promotion } from '../promotion/lifecycle';
+import { PROMOTION_RATE } from '../promotion/quote';
+import { type Instant, parseInstant } from '../time';
+
+export const NOTICE_TYPES = [
+  'PROMOTION_ACTIVATED',
+  'PROMOTION_ENDING_SOON',
+  'PROMOTION_EXPIRED',
+  'PROMOTION_REVOKED',
+] as const;
+export type NoticeType = (typeof NOTICE_TYPES)[number];
+
+export interface Notice {
+  /** The same change always yields the same id: a redelivery or re-run can be recognised by it. */
+  eventId: string;
+  type: NoticeType;
+  merchantId: string;
+  effectiveAt: Instant;
+  data: Record<string, unknown>;
+  /** A short zh-CN text for the merchant. */
+  text: string;
+}
+
+/** A stored item as the stream shows it (unmarshalled), before and after one write. */
+export interface ItemChange {
+  oldImage?: Record<string, unknown>;
+  newImage?: Record<string, unknown>;
+}
+
+/** sha256 of the parts, as a UUID-shaped string: stable across runs, processes and redeliveries. */
+export function eventIdOf(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** `2020年5月8日 00:00` */
+export function zhDateTime(at: Instant): string {
+  const t = parseInstant(at);
+  return `${t.year}年${t.month}月${t.day}日 ${t.toFormat('HH:mm')}`;
+}
+
+/** `2020年6月6日` for a yyyy-MM-dd day */
+export function zhDate(day: string): string {
+  const [y, m, d] = day.split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+}
+
+function notice(
+  type: NoticeType,
+  merchantId: string,
+  effectiveAt: Instant,
+  data: Record<string, unknown>,
+  text: string,
+): Notice {
+  return { eventId: eventIdOf(type, merchantId, effectiveAt), type, merchantId, effectiveAt, data, text };
+}
+
+const percent = `${PROMOTION_RATE * 100}%`;
+
+/**
+ * The notices one write of a promotion causes. New history entries and a newly recorded reminder
+ * are what changed. A merchant is not told of a promotion that started and ended in the same write
+ * (its window was over before it was processed), nor of its expiry then; recording, corrections
+ * and other bookkeeping cause no notice.
+ */
+export function promotionNotices(change: ItemChange): Notice[] {
+  const next = change.newImage as Promotion | undefined;
+  if (!next || change.newImage?.type !== 'PROMOTION') return [];
+  const previous = change.oldImage as Promotion | undefined;
+  const added = next.history.slice(previous?.history.length ?? 0);
+  const statuses = new Set(added.map((entry) => entry.status));
+  const window = {
+    startsAt: next.startsAt,
+    endsBefore: next.endsBefore,
+    lastDay: next.lastDay,
+    days: next.days,
+  };
+  const notices: Notice[] = [];
+  for (const entry of added) {
+    if (entry.status === 'ACTIVE' && !statuses.has('EXPIRED')) {
+      notices.push(
+        notice(
+          'PROMOTION_ACTIVATED',
+          next.merchantId,
+          entry.effectiveAt,
+          { ...window, rate: PROMOTION_RATE },
+          `新商家技术服务费专项优惠已生效：${zhDateTime(next.startsAt)} 至 ${zhDate(next.lastDay)} 23:59，共${next.days}天，期间非广告订单技术服务费低至${percent}。`,
+        ),
+      );
+    }
+    if (entry.status === 'EXPIRED' && previous?.status === 'ACTIVE') {
+      notices.push(
+        notice(
+          'PROMOTION_EXPIRED',
+          next.merchantId,
+          entry.effectiveAt,
+          window,
+          `您的新商家技术服务费专项优惠已于${zhDate(next.lastDay)} 23:59 结束，此后订单按类目标准费率收取技术服务费。`,
+        ),
+      );
+    }
+    if (entry.status === 'REVOKED') {
+      const reason = entry.reason ?? next.revokeReason ?? '';
+      notices.push(
+        notice(
+          'PROMOTION_REVOKED',
+          next.merchantId,
+          entry.effectiveAt,
+          { ...window, revokedAt: entry.effectiveAt, reason },
+          `因违反平台规则（${reason}），您的新商家技术服务费专项优惠自${zhDateTime(entry.effectiveAt)}起取消，此前的订单不受影响。`,
+        ),
+      );
+    }
+  }
+  if (next.reminder && !previous?.reminder && next.status === 'ACTIVE') {
+    const daysLeft = Math.round(
+      parseInstant(next.endsBefore).diff(parseInstant(next.reminder.effectiveAt), 'days').days,
+    );
+    notices.push(
+      notice(
+        'PROMOTION_ENDING_SOON',
+        next.merchantId,
+        next.reminder.effectiveAt,
+        { ...window, daysLeft },
+        `您的新商家技术服务费专项优惠还剩${daysLeft}天，将于${zhDate(next.lastDay)} 23:59 结束。`,
+      ),
+    );
+  }
+  return notices;
+}
+
+/** Every notice a change of any item causes (cart-policy notices join here). */
+export function noticesFor(change: ItemChange): Notice[] {
+  return promotionNotices(change);
+}

@@ -1,0 +1,152 @@
+// A small reader of the table's stream on DynamoDB Local: the local equivalent of Lambda's event
+// source mapping. It hands batches of records to the notifier, keeps a checkpoint (the last sequence
+// number handled, per shard) in a file, and on a reported failure resumes from the failed record.
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  type DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as RawRecord,
+  type Shard,
+  TrimmedDataAccessException,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { Log } from '../deps';
+import type { StreamRecord } from './notifier';
+
+type Checkpoint = Record<string, Record<string, string>>; // streamArn → shardId → last sequence number handled
+
+export interface StreamReaderOptions {
+  dynamodb: DynamoDBClient;
+  streams: DynamoDBStreamsClient;
+  tableName: string;
+  checkpointPath: string;
+  handle(records: StreamRecord[]): Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+  log: Log;
+  /** Records per GetRecords call, like the event source mapping's batch size. */
+  batchSize?: number;
+  /** Attempts per batch before giving up (the records stay after the checkpoint for the next time). */
+  attempts?: number;
+}
+
+export interface DrainResult {
+  records: number;
+  batches: number;
+}
+
+function loadCheckpoint(path: string): Checkpoint {
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Checkpoint) : {};
+}
+
+function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
+  const temporary = `${path}.tmp`;
+  writeFileSync(temporary, JSON.stringify(checkpoint));
+  renameSync(temporary, path); // atomic: a crash leaves the old checkpoint or the new one
+}
+
+function toStreamRecord(raw: RawRecord): StreamRecord {
+  return {
+    eventName: raw.eventName as StreamRecord['eventName'],
+    dynamodb: {
+      SequenceNumber: raw.dynamodb?.SequenceNumber as string,
+      NewImage: raw.dynamodb?.NewImage as Record<string, unknown> | undefined,
+      OldImage: raw.dynamodb?.OldImage as Record<string, unknown> | undefined,
+    },
+  };
+}
+
+async function allShards(streams: DynamoDBStreamsClient, streamArn: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let start: string | undefined;
+  do {
+    const { StreamDescription } = await streams.send(
+      new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }),
+    );
+    shards.push(...(StreamDescription?.Shards ?? []));
+    start = StreamDescription?.LastEvaluatedShardId;
+  } while (start);
+  // Parents hold older records than their children: read in order of first sequence number.
+  return shards.sort((a, b) =>
+    (a.SequenceNumberRange?.StartingSequenceNumber ?? '').localeCompare(
+      b.SequenceNumberRange?.StartingSequenceNumber ?? '',
+    ),
+  );
+}
+
+/** Delivers everything in the stream after the checkpoint, then returns. */
+export async function drainStream(options: StreamReaderOptions): Promise<DrainResult> {
+  const { streams, checkpointPath, log } = options;
+  const attempts = options.attempts ?? 3;
+  const { Table } = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
+  const streamArn = Table?.LatestStreamArn;
+  if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
+  const checkpoint = loadCheckpoint(checkpointPath);
+  const positions = (checkpoint[streamArn] ??= {});
+  const result: DrainResult = { records: 0, batches: 0 };
+
+  for (const shard of await allShards(streams, streamArn)) {
+    const shardId = shard.ShardId as string;
+    let iterator = await shardIterator(streams, streamArn, shardId, positions[shardId]);
+    while (iterator) {
+      const page = await streams.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize ?? 1000 }),
+      );
+      let records = (page.Records ?? []).map(toStreamRecord);
+      for (let attempt = 1; records.length > 0; attempt++) {
+        const { batchItemFailures } = await options.handle(records);
+        result.batches++;
+        const failedAt = batchItemFailures[0]
+          ? records.findIndex((r) => r.dynamodb.SequenceNumber === batchItemFailures[0]?.itemIdentifier)
+          : -1;
+        const handled = failedAt === -1 ? records : records.slice(0, failedAt);
+        const last = handled.at(-1);
+        if (last) {
+          positions[shardId] = last.dynamodb.SequenceNumber;
+          saveCheckpoint(checkpointPath, checkpoint);
+          result.records += handled.length;
+        }
+        if (failedAt === -1) break;
+        records = records.slice(failedAt);
+        if (attempt >= attempts) {
+          throw new Error(
+            `notices for ${records.length} stream record(s) could not be delivered after ${attempts} attempts; the next command retries them`,
+          );
+        }
+        log.warn('redelivering stream records after a failure', {
+          from: records[0]?.dynamodb.SequenceNumber,
+          attempt,
+        });
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+      if (!page.NextShardIterator || (page.Records ?? []).length === 0) break; // closed shard, or caught up
+      iterator = page.NextShardIterator;
+    }
+  }
+  return result;
+}
+
+async function shardIterator(
+  streams: DynamoDBStreamsClient,
+  streamArn: string,
+  shardId: string,
+  after: string | undefined,
+): Promise<string | undefined> {
+  try {
+    const { ShardIterator } = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ...(after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return ShardIterator;
+  } catch (error) {
+    // The checkpointed record aged out of the stream (24 h): start from the oldest one still there.
+    if (after && error instanceof TrimmedDataAccessException)
+      return shardIterator(streams, streamArn, shardId, undefined);
+    throw error;
+  }
+}
