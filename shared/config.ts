@@ -39,3 +39,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     snsTopicArn: c.SNS_TOPIC_ARN,
   };
 }
+
+/** The topic notices go to; functions that publish cannot start without it. */
+export function requireTopicArn(config: AppConfig): string {
+  if (!config.snsTopicArn) throw new Error('invalid configuration: SNS_TOPIC_ARN: is required');
+  return config.snsTopicArn;
+}

@@ -3,23 +3,39 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DateTime } from 'luxon';
-import { loadConfig } from '../config';
-import type { Deps } from '../deps';
+import { type AppConfig, loadConfig } from '../config';
+import type { Deps, Log } from '../deps';
 import { createDynamoClients } from '../store/client';
 
 export const SERVICE_NAME = 'promo-jobs';
 export const METRICS_NAMESPACE = 'PromoJobs';
 
-export interface LambdaRuntime {
-  deps: Deps;
+export interface Observability {
   logger: Logger;
   metrics: Metrics;
+  log: Log;
 }
 
-export function createRuntime(env: Record<string, string | undefined> = process.env): LambdaRuntime {
-  const config = loadConfig(env); // throws at cold start on bad configuration: fail fast
+export function createObservability(): Observability {
   const logger = new Logger({ serviceName: SERVICE_NAME });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const log: Log = {
+    info: (message, attributes) => logger.info(message, attributes ?? {}),
+    warn: (message, attributes) => logger.warn(message, attributes ?? {}),
+    error: (message, attributes) => logger.error(message, attributes ?? {}),
+  };
+  return { logger, metrics, log };
+}
+
+export interface LambdaRuntime extends Observability {
+  config: AppConfig;
+  deps: Deps;
+}
+
+/** For functions that work on the table. Throws at cold start on bad configuration: fail fast. */
+export function createRuntime(env: Record<string, string | undefined> = process.env): LambdaRuntime {
+  const config = loadConfig(env);
+  const observability = createObservability();
   const { doc } = createDynamoClients(config.dynamodbEndpoint);
   const deps: Deps = {
     db: doc,
@@ -27,11 +43,7 @@ export function createRuntime(env: Record<string, string | undefined> = process.
     clock: () => DateTime.now(),
     programStart: config.programStart,
     writeConcurrency: config.writeConcurrency,
-    log: {
-      info: (message, attributes) => logger.info(message, attributes ?? {}),
-      warn: (message, attributes) => logger.warn(message, attributes ?? {}),
-      error: (message, attributes) => logger.error(message, attributes ?? {}),
-    },
+    log: observability.log,
   };
-  return { deps, logger, metrics };
+  return { ...observability, config, deps };
 }

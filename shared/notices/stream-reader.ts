@@ -45,13 +45,32 @@ function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
   renameSync(temporary, path); // atomic: a crash leaves the old checkpoint or the new one
 }
 
+/**
+ * DynamoDB Local's stream writes an empty map as `{}` instead of `{ "M": {} }` (DynamoDB itself and
+ * Lambda's events do not): put the type back so the images unmarshall as they would in AWS.
+ */
+export function repairEmptyMaps(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const attribute = value as Record<string, unknown>;
+  if (Object.keys(attribute).length === 0) return { M: {} };
+  if (attribute.M) return { M: repairImage(attribute.M as Record<string, unknown>) };
+  if (Array.isArray(attribute.L)) return { L: attribute.L.map(repairEmptyMaps) };
+  return attribute;
+}
+
+function repairImage(image: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return (
+    image && Object.fromEntries(Object.entries(image).map(([name, value]) => [name, repairEmptyMaps(value)]))
+  );
+}
+
 function toStreamRecord(raw: RawRecord): StreamRecord {
   return {
     eventName: raw.eventName as StreamRecord['eventName'],
     dynamodb: {
       SequenceNumber: raw.dynamodb?.SequenceNumber as string,
-      NewImage: raw.dynamodb?.NewImage as Record<string, unknown> | undefined,
-      OldImage: raw.dynamodb?.OldImage as Record<string, unknown> | undefined,
+      NewImage: repairImage(raw.dynamodb?.NewImage as Record<string, unknown> | undefined),
+      OldImage: repairImage(raw.dynamodb?.OldImage as Record<string, unknown> | undefined),
     },
   };
 }
@@ -82,7 +101,8 @@ export async function drainStream(options: StreamReaderOptions): Promise<DrainRe
   const streamArn = Table?.LatestStreamArn;
   if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
   const checkpoint = loadCheckpoint(checkpointPath);
-  const positions = (checkpoint[streamArn] ??= {});
+  const positions = checkpoint[streamArn] ?? {};
+  checkpoint[streamArn] = positions;
   const result: DrainResult = { records: 0, batches: 0 };
 
   for (const shard of await allShards(streams, streamArn)) {

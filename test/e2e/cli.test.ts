@@ -9,7 +9,9 @@ import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
 const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
-const cli = (...args: string[]) => runCli(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE });
+const home = mkdtempSync(join(tmpdir(), 'cli-home-'));
+const cli = (...args: string[]) =>
+  runCli(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home });
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -32,6 +34,7 @@ describe('help', () => {
       'merchant',
       'run',
       'quote',
+      'notices',
       'demo',
     ]);
     for (const name of names) {
@@ -269,6 +272,51 @@ describe('run', () => {
     const r = await cli(...args);
     expect([r.status, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('notices', () => {
+  it('after run, notices shows each notice once; re-runs and a backfill over the same days add none', async () => {
+    await cli('merchants', 'record', 'merchant-n', '--onboarded-at', '2020-05-06');
+    await cli('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00');
+    const first = await cli('notices', '--merchant', 'merchant-n');
+    expect(first.status).toBe(0);
+    expect(first.json).toEqual([
+      {
+        eventId: expect.any(String),
+        type: 'PROMOTION_ACTIVATED',
+        merchantId: 'merchant-n',
+        effectiveAt: sh('2020-05-08 00:00'),
+        data: {
+          startsAt: sh('2020-05-08 00:00'),
+          endsBefore: sh('2020-06-07 00:00'),
+          lastDay: '2020-06-06',
+          days: 30,
+          rate: 0.01,
+        },
+        text: expect.stringContaining('已生效'),
+      },
+    ]);
+    await cli('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00');
+    await cli('run', 'activate', '--from', '2020-05-01', '--to', '2020-05-10');
+    await cli(
+      'merchants',
+      'revoke',
+      'merchant-n',
+      '--at',
+      '2020-05-09T10:00:00+08:00',
+      '--reason',
+      'fake orders',
+    );
+    const after = await cli('notices', '--merchant', 'merchant-n');
+    expect(after.json.map((n) => (n as { type: string }).type)).toEqual([
+      'PROMOTION_ACTIVATED',
+      'PROMOTION_REVOKED',
+    ]);
+    expect(
+      (await cli('notices', '--type', 'PROMOTION_REVOKED', '--merchant', 'merchant-n')).json,
+    ).toHaveLength(1);
+    expect((await cli('notices', '--type', 'PROMOTION_STARTED')).status).toBe(2);
   });
 });
 

@@ -1,0 +1,224 @@
+// Notices end to end on real stream records from DynamoDB Local: jobs write, the stream reader feeds
+// the notifier, the notifier publishes (to a file sink, or to a mocked SNS through the Lambda handler).
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { silentLog } from '../../shared/deps';
+import { parseJobInput } from '../../shared/jobs/input';
+import { runJob } from '../../shared/jobs/run';
+import { createNotifierHandler } from '../../shared/lambda/notifier-handler';
+import { createObservability } from '../../shared/lambda/runtime';
+import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../shared/merchants/record';
+import { eventIdOf, type Notice } from '../../shared/notices/notice';
+import { notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
+import { fileSink, type NoticePublisher, snsPublisher } from '../../shared/notices/publisher';
+import { drainStream } from '../../shared/notices/stream-reader';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { fakeContext } from '../support/lambda';
+import { sh } from '../support/promotions';
+
+const db = useLocalDynamo();
+const dir = mkdtempSync(join(tmpdir(), 'notices-test-'));
+const checkpointPath = join(dir, 'checkpoint.json');
+let sinkPath: string;
+let sinkCount = 0;
+
+const streams = () =>
+  new DynamoDBStreamsClient({ endpoint: db.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+const drain = (
+  handle: (records: StreamRecord[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
+) =>
+  drainStream({
+    dynamodb: db.clients.raw,
+    streams: streams(),
+    tableName: TEST_TABLE,
+    checkpointPath,
+    handle,
+    log: silentLog,
+  });
+const deliver = (publisher: NoticePublisher = fileSink(sinkPath)) =>
+  drain((records) => notifyFromStream(records, publisher, silentLog));
+const delivered = (): Notice[] => {
+  try {
+    return readFileSync(sinkPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+};
+const record = (records: Record<string, unknown>[]) =>
+  recordMerchants(
+    db.deps(),
+    records.map((r) => merchantRecordSchema.parse(r)),
+  );
+const run = (job: 'activate' | 'expire', input: Record<string, unknown>) =>
+  runJob(db.deps(), job, parseJobInput(input));
+
+beforeEach(async () => {
+  await db.reset();
+  // Start each test at the end of the stream: earlier tests' records are not this test's notices.
+  await drain(async () => ({ batchItemFailures: [] }));
+  sinkPath = join(dir, `sink-${++sinkCount}.jsonl`);
+});
+
+describe('notices from the stream', () => {
+  it('import → activate: exactly one PROMOTION_ACTIVATED per eligible merchant; re-runs and backfills add none', async () => {
+    await record([
+      { merchantId: 'merchant-a', onboardedAt: '2020-05-06' },
+      { merchantId: 'merchant-b', onboardedAt: '2020-05-06T16:30:00Z' }, // T = 05-07
+      { merchantId: 'old', onboardedAt: '2020-04-20' }, // before the program
+    ]);
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    await deliver();
+    expect(delivered().map((n) => [n.type, n.merchantId, n.effectiveAt])).toEqual([
+      ['PROMOTION_ACTIVATED', 'merchant-a', sh('2020-05-08 00:00')],
+    ]);
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    await run('activate', { from: '2020-05-01', to: '2020-05-09' });
+    await deliver();
+    const all = delivered();
+    expect(all.map((n) => [n.type, n.merchantId])).toEqual([
+      ['PROMOTION_ACTIVATED', 'merchant-a'],
+      ['PROMOTION_ACTIVATED', 'merchant-b'],
+    ]);
+    expect(new Set(all.map((n) => n.eventId)).size).toBe(all.length);
+  });
+
+  it('a whole lifecycle sends ACTIVATED, ENDING_SOON, EXPIRED once each; a window over before it was processed sends nothing', async () => {
+    await record([
+      { merchantId: 'on-time', onboardedAt: '2020-05-06' },
+      { merchantId: 'revoked', onboardedAt: '2020-05-06' },
+    ]);
+    for (const day of ['2020-05-07', '2020-05-08', '2020-05-09']) {
+      await run('activate', { asOf: sh(`${day} 00:00`) });
+      await run('expire', { asOf: sh(`${day} 23:59`) });
+    }
+    await revokePromotion(db.deps(), 'revoked', sh('2020-05-20 10:00'), 'fake orders');
+    await run('activate', { from: '2020-05-10', to: '2020-06-30' });
+    await run('expire', { from: '2020-05-10', to: '2020-06-30' });
+    // Recorded long after its window: the first run reaching it finds the window over.
+    await record([{ merchantId: 'too-late', onboardedAt: '2020-05-10' }]);
+    await run('activate', { asOf: sh('2020-07-01 00:00') });
+    await deliver();
+    const of = (id: string) =>
+      delivered()
+        .filter((n) => n.merchantId === id)
+        .map((n) => [n.type, n.effectiveAt]);
+    expect(of('on-time')).toEqual([
+      ['PROMOTION_ACTIVATED', sh('2020-05-08 00:00')],
+      ['PROMOTION_ENDING_SOON', sh('2020-06-04 00:00')],
+      ['PROMOTION_EXPIRED', sh('2020-06-07 00:00')],
+    ]);
+    expect(of('revoked')).toEqual([
+      ['PROMOTION_ACTIVATED', sh('2020-05-08 00:00')],
+      ['PROMOTION_REVOKED', sh('2020-05-20 10:00')],
+    ]);
+    expect(of('too-late')).toEqual([]);
+    expect(delivered().find((n) => n.merchantId === 'on-time')?.eventId).toBe(
+      eventIdOf('PROMOTION_ACTIVATED', 'on-time', sh('2020-05-08 00:00')),
+    );
+  });
+
+  it('a crash between the state change and the publish loses nothing: the next reader delivers from the checkpoint', async () => {
+    await record([{ merchantId: 'c1', onboardedAt: '2020-05-06' }]);
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    // The process that ran the job died here, before delivering. A new one starts from the checkpoint:
+    await deliver();
+    await deliver();
+    expect(delivered().map((n) => n.type)).toEqual(['PROMOTION_ACTIVATED']);
+  });
+
+  it('a crash after publishing but before the checkpoint redelivers the same notices, with the same eventIds', async () => {
+    await record([
+      { merchantId: 'd1', onboardedAt: '2020-05-06' },
+      { merchantId: 'd2', onboardedAt: '2020-05-06' },
+    ]);
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    const crashing = drain(async (records) => {
+      await notifyFromStream(records, fileSink(sinkPath), silentLog);
+      throw new Error('killed after publishing');
+    });
+    await expect(crashing).rejects.toThrow('killed after publishing');
+    await deliver();
+    const notices = delivered();
+    expect(notices.map((n) => n.merchantId).sort()).toEqual(['d1', 'd1', 'd2', 'd2']);
+    // Recognisable downstream as the same notices: two deliveries of two eventIds.
+    expect(new Set(notices.map((n) => n.eventId)).size).toBe(2);
+    await deliver();
+    expect(delivered()).toHaveLength(4); // and the window closes once the checkpoint is saved
+  });
+
+  it('a notice SNS keeps refusing is reported as a batch-item failure; the reader resumes from that record', async () => {
+    await record(['e1', 'e2', 'e3'].map((merchantId) => ({ merchantId, onboardedAt: '2020-05-06' })));
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    let refuse = true;
+    const sink = fileSink(sinkPath);
+    const flaky: NoticePublisher = {
+      async publish(notices) {
+        const bad = notices.filter((n) => refuse && n.merchantId === 'e2');
+        const good = notices.filter((n) => !bad.includes(n));
+        await sink.publish(good);
+        refuse = false; // fails on the first delivery only
+        return {
+          published: good.length,
+          failed: bad.map((notice) => ({ notice, error: 'InternalError' })),
+          requests: 1,
+        };
+      },
+    };
+    const results: Awaited<ReturnType<typeof notifyFromStream>>[] = [];
+    await drain(async (records) => {
+      const result = await notifyFromStream(records, flaky, silentLog);
+      results.push(result);
+      return result;
+    });
+    expect(results[0]?.batchItemFailures).toHaveLength(1);
+    const notices = delivered();
+    // Every notice arrives; one published after the failed record in the failed batch comes again on
+    // redelivery, with the same eventId; none before it does.
+    expect(new Set(notices.map((n) => n.merchantId))).toEqual(new Set(['e1', 'e2', 'e3']));
+    expect(new Set(notices.map((n) => n.eventId)).size).toBe(3);
+    for (const id of ['e1', 'e3'])
+      expect(notices.filter((n) => n.merchantId === id).length).toBeLessThanOrEqual(2);
+    expect(notices.filter((n) => n.merchantId === 'e2')).toHaveLength(1);
+  });
+
+  it('the Lambda handler publishes real stream records to SNS in batches of 10 and reports nothing failed', async () => {
+    const sns = mockClient(SNSClient);
+    sns.on(PublishBatchCommand).callsFake((input) => ({
+      Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id })),
+    }));
+    const handler = createNotifierHandler(
+      createObservability(),
+      snsPublisher(
+        new SNSClient({ region: 'ap-east-1' }),
+        'arn:aws:sns:ap-east-1:123456789012:notices',
+        silentLog,
+      ),
+    );
+    await record(Array.from({ length: 23 }, (_, i) => ({ merchantId: `l${i}`, onboardedAt: '2020-05-06' })));
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    const responses: unknown[] = [];
+    await drain(async (records) => {
+      const response = await handler({ Records: records }, fakeContext('notifier'));
+      responses.push(response);
+      return response;
+    });
+    expect(responses.every((r) => JSON.stringify(r) === '{"batchItemFailures":[]}')).toBe(true);
+    const calls = sns.commandCalls(PublishBatchCommand);
+    expect(calls.map((c) => c.args[0].input.PublishBatchRequestEntries?.length).sort()).toEqual([10, 10, 3]);
+    const messages = calls
+      .flatMap((c) => c.args[0].input.PublishBatchRequestEntries ?? [])
+      .map((e) => JSON.parse(e.Message ?? ''));
+    expect(new Set(messages.map((m) => m.merchantId)).size).toBe(23);
+    expect(messages.every((m) => m.type === 'PROMOTION_ACTIVATED')).toBe(true);
+    sns.restore();
+  });
+});

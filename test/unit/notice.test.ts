@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { eventIdOf, promotionNotices } from '../../shared/notices/notice';
+import {
+  type Promotion,
+  type PromotionChange,
+  planActivation,
+  planExpiry,
+  planRevocation,
+} from '../../shared/promotion/lifecycle';
+import { promotionItem } from '../../shared/store/promotions';
+import { recorded, sh } from '../support/promotions';
+
+const processedAt = '2026-11-25T10:00:00.000+08:00';
+const ctx = (asOf: string) => ({ asOf: sh(asOf), processedAt });
+
+function apply(p: Promotion, change: PromotionChange): Promotion {
+  return {
+    ...p,
+    status: change.status,
+    version: p.version + 1,
+    history: [...p.history, ...change.entries],
+    ...(change.reminder ? { reminder: change.reminder } : {}),
+    ...(change.revoked ? { revokedAt: change.revoked.at, revokeReason: change.revoked.reason } : {}),
+  };
+}
+/** Notices for one write, with both images as stored items (as the stream carries them). */
+const noticesOf = (before: Promotion | undefined, after: Promotion) =>
+  promotionNotices({ oldImage: before && promotionItem(before, null), newImage: promotionItem(after, null) });
+
+describe('notices from promotion changes', () => {
+  const a = recorded('merchant-a', '2020-05-06');
+  const active = apply(a, planActivation(a, ctx('2020-05-08 00:00')) as PromotionChange);
+
+  it('recording a merchant tells it nothing', () => {
+    expect(noticesOf(undefined, a)).toEqual([]);
+  });
+
+  it('activation: PROMOTION_ACTIVATED with the window and a zh-CN text', () => {
+    expect(noticesOf(a, active)).toEqual([
+      {
+        eventId: eventIdOf('PROMOTION_ACTIVATED', 'merchant-a', sh('2020-05-08 00:00')),
+        type: 'PROMOTION_ACTIVATED',
+        merchantId: 'merchant-a',
+        effectiveAt: sh('2020-05-08 00:00'),
+        data: {
+          startsAt: sh('2020-05-08 00:00'),
+          endsBefore: sh('2020-06-07 00:00'),
+          lastDay: '2020-06-06',
+          days: 30,
+          rate: 0.01,
+        },
+        text: '新商家技术服务费专项优惠已生效：2020年5月8日 00:00 至 2020年6月6日 23:59，共30天，期间非广告订单技术服务费低至1%。',
+      },
+    ]);
+  });
+
+  it('the same change always has the same eventId; a late run of the same activation too', () => {
+    const late = apply(
+      a,
+      planActivation(a, {
+        asOf: sh('2020-05-20 00:00'),
+        processedAt: '2027-01-01T00:00:00.000+08:00',
+      }) as PromotionChange,
+    );
+    expect(noticesOf(a, late)[0]?.eventId).toBe(noticesOf(a, active)[0]?.eventId);
+    expect(eventIdOf('PROMOTION_ACTIVATED', 'merchant-b', sh('2020-05-08 00:00'))).not.toBe(
+      noticesOf(a, active)[0]?.eventId,
+    );
+    expect(noticesOf(a, active)[0]?.eventId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('reminder: PROMOTION_ENDING_SOON, 3 days left; expiry: PROMOTION_EXPIRED', () => {
+    const reminded = apply(active, planExpiry(active, ctx('2020-06-03 23:59')) as PromotionChange);
+    expect(noticesOf(active, reminded)).toMatchObject([
+      {
+        type: 'PROMOTION_ENDING_SOON',
+        effectiveAt: sh('2020-06-04 00:00'),
+        data: { daysLeft: 3, lastDay: '2020-06-06' },
+      },
+    ]);
+    expect(noticesOf(active, reminded)[0]?.text).toBe(
+      '您的新商家技术服务费专项优惠还剩3天，将于2020年6月6日 23:59 结束。',
+    );
+    const expired = apply(reminded, planExpiry(reminded, ctx('2020-06-06 23:59')) as PromotionChange);
+    expect(noticesOf(reminded, expired)).toMatchObject([
+      { type: 'PROMOTION_EXPIRED', effectiveAt: sh('2020-06-07 00:00') },
+    ]);
+  });
+
+  it('a window already over when processed (SCHEDULED → ACTIVE → EXPIRED in one write) tells nothing', () => {
+    const late = apply(a, planActivation(a, ctx('2020-07-01 00:00')) as PromotionChange);
+    expect(late.status).toBe('EXPIRED');
+    expect(noticesOf(a, late)).toEqual([]);
+  });
+
+  it('revocation: PROMOTION_REVOKED with its instant and reason, before or during the window', () => {
+    for (const before of [a, active]) {
+      const plan = planRevocation(before, sh('2020-05-20 09:30'), 'fake orders', processedAt);
+      const after = apply(before, (plan as { change: PromotionChange }).change);
+      expect(noticesOf(before, after)).toMatchObject([
+        {
+          type: 'PROMOTION_REVOKED',
+          effectiveAt: sh('2020-05-20 09:30'),
+          data: { revokedAt: sh('2020-05-20 09:30'), reason: 'fake orders' },
+        },
+      ]);
+      expect(noticesOf(before, after)[0]?.text).toContain('自2020年5月20日 09:30起取消');
+    }
+  });
+
+  it('items that are not promotions, and removals, tell nothing', () => {
+    expect(promotionNotices({ oldImage: promotionItem(active, null) })).toEqual([]);
+    expect(promotionNotices({ newImage: { pk: 'JOB#activate', sk: 'RUN#x', type: 'JOB_RUN' } })).toEqual([]);
+  });
+});

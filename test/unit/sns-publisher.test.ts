@@ -1,0 +1,109 @@
+// The SNS adapter at the SDK boundary (aws-sdk-client-mock).
+import { PublishBatchCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { silentLog } from '../../shared/deps';
+import { eventIdOf, type Notice } from '../../shared/notices/notice';
+import { batchesOf, snsEntry, snsPublisher } from '../../shared/notices/publisher';
+
+const TOPIC = 'arn:aws:sns:ap-east-1:123456789012:merchant-notices';
+const sns = mockClient(SNSClient);
+beforeEach(() => sns.reset());
+
+const notice = (i: number, text = '优惠已生效'): Notice => ({
+  eventId: eventIdOf('PROMOTION_ACTIVATED', `m-${i}`, '2020-05-08T00:00:00.000+08:00'),
+  type: 'PROMOTION_ACTIVATED',
+  merchantId: `m-${i}`,
+  effectiveAt: '2020-05-08T00:00:00.000+08:00',
+  data: {},
+  text,
+});
+const notices = (n: number) => Array.from({ length: n }, (_, i) => notice(i));
+const publisher = () =>
+  snsPublisher(new SNSClient({ region: 'ap-east-1' }), TOPIC, silentLog, { baseDelayMs: 1 });
+const entriesOf = (call: number) =>
+  sns.commandCalls(PublishBatchCommand)[call]?.args[0].input.PublishBatchRequestEntries ?? [];
+const succeedAll = () =>
+  sns.on(PublishBatchCommand).callsFake((input) => ({
+    Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id })),
+  }));
+
+describe('SNS publisher', () => {
+  it('publishes in batches of at most 10, with type and merchantId as message attributes', async () => {
+    succeedAll();
+    const outcome = await publisher().publish(notices(25));
+    expect(outcome).toEqual({ published: 25, failed: [], requests: 3 });
+    expect(
+      sns
+        .commandCalls(PublishBatchCommand)
+        .map((c) => c.args[0].input.PublishBatchRequestEntries?.length)
+        .sort(),
+    ).toEqual([10, 10, 5]);
+    const [first] = entriesOf(0);
+    expect(first?.MessageAttributes).toEqual({
+      type: { DataType: 'String', StringValue: 'PROMOTION_ACTIVATED' },
+      merchantId: { DataType: 'String', StringValue: expect.stringMatching(/^m-\d+$/) },
+    });
+    expect(JSON.parse(first?.Message ?? '')).toMatchObject({
+      type: 'PROMOTION_ACTIVATED',
+      eventId: first?.Id,
+    });
+    expect(sns.commandCalls(PublishBatchCommand)[0]?.args[0].input.TopicArn).toBe(TOPIC);
+  });
+
+  it('keeps each request within 256 KiB', () => {
+    const big = Array.from({ length: 10 }, (_, i) => snsEntry(notice(i, '长'.repeat(30_000)))); // ~90 KB each
+    const batches = batchesOf(big);
+    expect(batches.map((b) => b.length)).toEqual([2, 2, 2, 2, 2]);
+    for (const batch of batches) {
+      const bytes = batch.reduce((sum, e) => sum + Buffer.byteLength(e.Message ?? ''), 0);
+      expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    }
+  });
+
+  it('publishes a notice listed twice in one call once', async () => {
+    succeedAll();
+    const outcome = await publisher().publish([notice(1), notice(1), notice(2)]);
+    expect(outcome.published).toBe(2);
+    expect(entriesOf(0)).toHaveLength(2);
+  });
+
+  it('retries only the entries listed in Failed that were not the sender’s fault', async () => {
+    let call = 0;
+    sns.on(PublishBatchCommand).callsFake((input) => {
+      const entries = input.PublishBatchRequestEntries as { Id: string }[];
+      call++;
+      if (call === 1) {
+        return {
+          Successful: entries.slice(2).map((e) => ({ Id: e.Id })),
+          Failed: [
+            { Id: entries[0]?.Id, Code: 'InternalError', SenderFault: false, Message: 'try again' },
+            { Id: entries[1]?.Id, Code: 'InvalidParameter', SenderFault: true, Message: 'bad' },
+          ],
+        };
+      }
+      return { Successful: entries.map((e) => ({ Id: e.Id })) };
+    });
+    const outcome = await publisher().publish(notices(5));
+    expect(outcome.published).toBe(4);
+    expect(outcome.failed).toEqual([{ notice: notice(1), error: 'InvalidParameter: bad' }]);
+    expect(entriesOf(1).map((e) => e.Id)).toEqual([notice(0).eventId]);
+  });
+
+  it('retries a throttled request, and reports what is still failing after the last attempt', async () => {
+    sns
+      .on(PublishBatchCommand)
+      .rejectsOnce(new ThrottledException({ message: 'Rate exceeded', $metadata: {} }))
+      .callsFake((input) => ({
+        Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id })),
+      }));
+    expect(await publisher().publish(notices(3))).toMatchObject({ published: 3, failed: [] });
+
+    sns.reset();
+    sns.on(PublishBatchCommand).rejects(new ThrottledException({ message: 'Rate exceeded', $metadata: {} }));
+    const outcome = await publisher().publish(notices(3));
+    expect(outcome.published).toBe(0);
+    expect(outcome.failed.map((f) => f.error)).toEqual(Array(3).fill('ThrottledException: Rate exceeded'));
+    expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(4); // the default 4 attempts
+  });
+});
