@@ -16,7 +16,10 @@ const plan = process.env.TEST_ZONES
     ];
 for (const [zone, filters] of plan) {
   process.stderr.write(`\n=== vitest with TZ=${zone} ${filters.join(' ') || '(all)'} ===\n`);
-  const result = spawnSync('npx', ['vitest', 'run', ...filters], { stdio: 'inherit', env: { ...process.env, TZ: zone } });
+  const result = spawnSync('npx', ['vitest', 'run', ...filters], {
+    stdio: 'inherit',
+    env: { ...process.env, TZ: zone },
+  });
   if (result.status !== 0) {
     process.stderr.write(`\ntests failed with TZ=${zone}\n`);
     process.exit(result.status ?? 1);
