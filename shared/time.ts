@@ -90,3 +90,17 @@ export const instantSchema = z
   .string()
   .refine((text) => tryParseInstant(text) !== undefined, { message: INSTANT_HINT, abort: true })
   .transform(normaliseInstant);
+
+export const DATE_OR_INSTANT_HINT =
+  'must be a calendar date yyyy-MM-dd (Asia/Shanghai) or an ISO 8601 instant with an offset (Z or ±hh:mm)';
+
+/** A date (its 00:00 in Asia/Shanghai) or an instant with an offset. */
+export function tryParseDateOrInstant(text: string): DateTime | undefined {
+  return tryParseDate(text) ?? tryParseInstant(text);
+}
+
+/** zod: a date (meaning 00:00 Asia/Shanghai of that day) or an instant, as a stored instant. */
+export const dateOrInstantSchema = z
+  .string()
+  .refine((text) => tryParseDateOrInstant(text) !== undefined, { message: DATE_OR_INSTANT_HINT, abort: true })
+  .transform((text) => formatInstant(tryParseDateOrInstant(text) as DateTime));

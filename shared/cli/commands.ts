@@ -15,6 +15,7 @@ import { calendarDateSchema, instantSchema } from '../time';
 import { demoCommand } from './demo-command';
 import { type Command, EXIT, renameFields } from './framework';
 import { noticesCommand } from './notices-command';
+import { POLICY_COMMANDS } from './policies-command';
 
 const list = (text: string | boolean | undefined) =>
   typeof text === 'string'
@@ -160,7 +161,7 @@ Exits 1 if there is no such merchant.`,
     const view = await getMerchant(deps, merchantId);
     if (!view) throw new NotFoundError(`no merchant ${merchantId}`);
     const { version: _version, ...profile } = view.profile;
-    return { output: { ...profile, promotion: view.promotion } };
+    return { output: { ...profile, promotion: view.promotion, cartPolicies: view.cartPolicies } };
   },
 };
 
@@ -181,6 +182,8 @@ Jobs (Asia/Shanghai):
              over goes on to EXPIRED in the same write)
   expire     23:59 daily: ACTIVE promotions whose last day is that day (or earlier) become EXPIRED;
              promotions entering their last 3 days are marked for the "ends soon" notice
+  cart-policies  00:00 daily: announces cart policies to the merchants they affect on their
+             announcement day, and puts them in force (flags, then merchants' notices) at their instant
 
   --as-of <instant>        the instant the run works as of (with offset, e.g. 2020-05-08T00:00:00+08:00)
   --from <date> --to <date> one run per day at the job's scheduled time, in order (at most 366 days)
@@ -214,8 +217,11 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
       throw renameFields(error, { asOf: '--as-of', from: '--from', to: '--to' });
     }
     const { deps } = await ctx.store();
+    let quiet = 0;
     const reports = await runJob(deps, job, input, {
+      // Every run that changed something, and a heartbeat every 10 quiet ones.
       onReport: (r) =>
+        (r.changed > 0 || r.failed > 0 || ++quiet % 10 === 0) &&
         ctx.progress(
           `${r.job} as of ${r.asOf}${r.dryRun ? ' (dry run)' : ''}: examined ${r.examined}, changed ${r.changed}, already done ${r.alreadyDone}, failed ${r.failed}`,
         ),
@@ -287,6 +293,7 @@ export const COMMANDS: Command[] = [
   merchantCommand,
   runCommand,
   quoteCommand,
+  ...POLICY_COMMANDS,
   noticesCommand,
   demoCommand,
 ];

@@ -76,7 +76,7 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
       '--seed': values.seed,
     });
     const store = await ctx.store();
-    const tty = process.stderr.isTTY;
+    const tty = ctx.stderr.isTTY === true;
     ctx.progress(
       `Replaying ${options['--from']} … ${options['--to']} on DynamoDB Local at ${store.endpoint}`,
     );
@@ -91,12 +91,12 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
       },
       (index, total, day) => {
         const done = index + 1;
-        if (tty) process.stderr.write(`\r${bar(done, total)} ${day.day}${done === total ? '\n' : ''}`);
+        if (tty) ctx.stderr.write(`\r${bar(done, total)} ${day.day}${done === total ? '\n' : ''}`);
         else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
           ctx.progress(`${bar(done, total)} ${day.day}`);
       },
     );
-    process.stderr.write(table(summary));
+    ctx.stderr.write(table(summary));
     const { days: _days, ...rest } = summary;
     return { output: rest };
   },

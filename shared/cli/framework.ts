@@ -8,8 +8,16 @@ import type { Store } from './store';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
+/** A stream a command writes to; `isTTY` decides between a live progress bar and plain lines. */
+export interface Output {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
 export interface CommandContext {
   config: AppConfig;
+  /** For progress that redraws itself (a bar); everything else goes through `progress`. */
+  stderr: Output;
   env: Record<string, string | undefined>;
   log: Log;
   /** Prints a progress line on stderr. */
@@ -88,7 +96,7 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-export function writeOutput(output: unknown, stream: NodeJS.WriteStream = process.stdout): void {
+export function writeOutput(output: unknown, stream: Output): void {
   if (Array.isArray(output)) {
     for (const item of output) stream.write(`${JSON.stringify(item)}\n`);
   } else if (output !== undefined) {

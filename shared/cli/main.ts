@@ -9,6 +9,7 @@ import {
   EXIT,
   exitCodeOf,
   helpText,
+  type Output,
   parseCommandArgs,
   writeOutput,
 } from './framework';
@@ -29,9 +30,9 @@ function overview(commands: Command[]): string {
   ].join('\n');
 }
 
-function stderrLog(verbose: boolean): Log {
+function stderrLog(stderr: Output, verbose: boolean): Log {
   const line = (level: string, message: string, attributes?: Record<string, unknown>) =>
-    process.stderr.write(`[${level}] ${message}${attributes ? ` ${JSON.stringify(attributes)}` : ''}\n`);
+    stderr.write(`[${level}] ${message}${attributes ? ` ${JSON.stringify(attributes)}` : ''}\n`);
   return {
     info: (m, a) => verbose && line('info', m, a),
     warn: (m, a) => line('warn', m, a),
@@ -47,18 +48,26 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return byOne ? { command: byOne, rest: argv.slice(1) } : undefined;
 }
 
+/** Where a command writes: the process's streams, or (in tests) buffers. */
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+}
+
 export async function main(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  const { stdout, stderr } = io;
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write(`${overview(COMMANDS)}\n`);
+    stdout.write(`${overview(COMMANDS)}\n`);
     return argv.length === 0 ? EXIT.badInput : EXIT.ok;
   }
   const found = findCommand(argv);
   if (!found) {
     const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
-    process.stderr.write(
+    stderr.write(
       group.length > 0
         ? `${argv[0]}: expected one of: ${group.map((c) => c.name).join(', ')}\n`
         : `unknown command ${JSON.stringify(argv[0])}\n\n${overview(COMMANDS)}\n`,
@@ -66,12 +75,12 @@ export async function main(
     return EXIT.badInput;
   }
   const { command, rest } = found;
-  const log = stderrLog(env.LOG_LEVEL === 'info' || env.LOG_LEVEL === 'debug');
+  const log = stderrLog(stderr, env.LOG_LEVEL === 'info' || env.LOG_LEVEL === 'debug');
   let store: Store | undefined;
   try {
     const args = parseCommandArgs(command, rest);
     if (args.help) {
-      process.stdout.write(helpText(command));
+      stdout.write(helpText(command));
       return EXIT.ok;
     }
     const config = loadConfig(env);
@@ -79,7 +88,8 @@ export async function main(
       config,
       env,
       log,
-      progress: (line) => process.stderr.write(`${line}\n`),
+      stderr,
+      progress: (line) => stderr.write(`${line}\n`),
       store: async () => {
         store ??= await openStore(config, homeDirectory(env), log);
         return store;
@@ -88,10 +98,10 @@ export async function main(
     let exitCode: number;
     try {
       const result = await command.run(args, ctx);
-      writeOutput(result.output);
+      writeOutput(result.output, stdout);
       exitCode = result.exitCode ?? EXIT.ok;
     } catch (error) {
-      process.stderr.write(`error: ${describeError(error)}\n`);
+      stderr.write(`error: ${describeError(error)}\n`);
       exitCode = exitCodeOf(error);
     }
     // Whatever the command wrote (even if it failed half-way) reaches the merchants before we exit.
@@ -100,13 +110,13 @@ export async function main(
         const delivered = await store.deliverNotices();
         if (delivered.records > 0) log.info('delivered notices', { ...delivered });
       } catch (error) {
-        process.stderr.write(`error: delivering notices: ${describeError(error)}\n`);
+        stderr.write(`error: delivering notices: ${describeError(error)}\n`);
         exitCode ||= EXIT.failed;
       }
     }
     return exitCode;
   } catch (error) {
-    process.stderr.write(`error: ${describeError(error)}\n`);
+    stderr.write(`error: ${describeError(error)}\n`);
     return exitCodeOf(error);
   } finally {
     await store?.close();

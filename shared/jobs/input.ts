@@ -17,6 +17,7 @@ import {
 export const JOB_SCHEDULES = {
   activate: { hour: 0, minute: 0 },
   expire: { hour: 23, minute: 59 },
+  'cart-policies': { hour: 0, minute: 0 },
 } as const;
 export type JobName = keyof typeof JOB_SCHEDULES;
 export const JOB_NAMES = Object.keys(JOB_SCHEDULES) as JobName[];

@@ -4,11 +4,22 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { jobPk, jobRunSk } from '../store/keys';
 import { formatInstant, type Instant } from '../time';
+import { runCartPolicies } from './cart-policies';
 import { type JobInput, type JobName, occurrences } from './input';
 import { activateJob, expireJob } from './promotion-jobs';
-import { type SweepCounts, type SweepSpec, sweep } from './sweep';
+import { type SweepCounts, sweep } from './sweep';
 
-const SPECS: Record<JobName, SweepSpec> = { activate: activateJob, expire: expireJob };
+type JobRunner = (
+  deps: Deps,
+  asOf: Instant,
+  options: { dryRun: boolean; onProgress?: (counts: SweepCounts) => void },
+) => Promise<SweepCounts>;
+
+const RUNNERS: Record<JobName, JobRunner> = {
+  activate: (deps, asOf, options) => sweep(deps, activateJob, asOf, options),
+  expire: (deps, asOf, options) => sweep(deps, expireJob, asOf, options),
+  'cart-policies': runCartPolicies,
+};
 
 export interface RunReport extends SweepCounts {
   job: JobName;
@@ -33,7 +44,7 @@ export async function runJob(
   const reports: RunReport[] = [];
   for (const asOf of occurrences(job, input)) {
     const started = deps.clock();
-    const counts = await sweep(deps, SPECS[job], asOf, {
+    const counts = await RUNNERS[job](deps, asOf, {
       dryRun: input.dryRun,
       onProgress: (c) => hooks.onProgress?.(job, asOf, c),
     });

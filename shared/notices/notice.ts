@@ -1,6 +1,7 @@
 // The message contract (docs/notices.md) and the pure mapping from a change of a stored item — its
 // old and new image, as the table's stream carries them — to the notices a merchant should get.
 import { createHash } from 'node:crypto';
+import { ALL_CATEGORIES, type MerchantPolicyNotice } from '../policies/policy';
 import type { Promotion } from '../promotion/lifecycle';
 import { PROMOTION_RATE } from '../promotion/quote';
 import { type Instant, parseInstant } from '../time';
@@ -10,6 +11,9 @@ export const NOTICE_TYPES = [
   'PROMOTION_ENDING_SOON',
   'PROMOTION_EXPIRED',
   'PROMOTION_REVOKED',
+  'CART_POLICY_ANNOUNCED',
+  'CART_POLICY_IN_FORCE',
+  'CART_POLICY_WITHDRAWN',
 ] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
@@ -54,8 +58,12 @@ function notice(
   effectiveAt: Instant,
   data: Record<string, unknown>,
   text: string,
+  /** What else identifies the change (a cart policy's id); a promotion is one per merchant. */
+  subject?: string,
 ): Notice {
-  return { eventId: eventIdOf(type, merchantId, effectiveAt), type, merchantId, effectiveAt, data, text };
+  const parts =
+    subject === undefined ? [type, merchantId, effectiveAt] : [type, merchantId, effectiveAt, subject];
+  return { eventId: eventIdOf(...parts), type, merchantId, effectiveAt, data, text };
 }
 
 const percent = `${PROMOTION_RATE * 100}%`;
@@ -132,7 +140,84 @@ export function promotionNotices(change: ItemChange): Notice[] {
   return notices;
 }
 
-/** Every notice a change of any item causes (cart-policy notices join here). */
+const CATEGORY_NAMES: Record<string, string> = {
+  apparel: '服饰',
+  cosmetics: '化妆品',
+  food: '食品',
+  electronics: '数码',
+  home: '家居',
+  books: '图书',
+};
+
+function cartRuleText(state: MerchantPolicyNotice): string {
+  const scope =
+    state.categories === ALL_CATEGORIES
+      ? ''
+      : `（适用类目：${state.categories.map((c) => CATEGORY_NAMES[c] ?? c).join('、')}）`;
+  const rule =
+    state.thirdPartyProducts === 'BLOCKED'
+      ? '直播间购物车不再支持第三方平台商品（如淘宝、京东）'
+      : '第三方平台商品（如淘宝、京东）需通过星图下单方可进入直播间购物车';
+  return `${rule}${scope}；抖音小店商品不受影响，短视频仍可正常挂载第三方商品`;
+}
+
+/**
+ * The notices one write of a merchant's cart-policy notice state causes: announced (again, if the
+ * date was corrected), in force, withdrawn.
+ */
+export function cartPolicyNotices(change: ItemChange): Notice[] {
+  const next = change.newImage as MerchantPolicyNotice | undefined;
+  if (!next || change.newImage?.type !== 'MERCHANT_CART_POLICY') return [];
+  const previous = change.oldImage as MerchantPolicyNotice | undefined;
+  if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
+  const data = {
+    policyId: next.policyId,
+    title: next.title,
+    announcedOn: next.announcedOn,
+    effectiveAt: next.effectiveAt,
+    channel: 'live',
+    categories: next.categories,
+    thirdPartyProducts: next.thirdPartyProducts,
+  };
+  const when = zhDateTime(next.effectiveAt);
+  switch (next.status) {
+    case 'ANNOUNCED':
+      return [
+        notice(
+          'CART_POLICY_ANNOUNCED',
+          next.merchantId,
+          next.effectiveAt,
+          data,
+          `平台公告（${zhDate(next.announcedOn)}）：自${when}起，${cartRuleText(next)}。`,
+          next.policyId,
+        ),
+      ];
+    case 'IN_FORCE':
+      return [
+        notice(
+          'CART_POLICY_IN_FORCE',
+          next.merchantId,
+          next.effectiveAt,
+          data,
+          `自${when}起已生效：${cartRuleText(next)}。`,
+          next.policyId,
+        ),
+      ];
+    case 'WITHDRAWN':
+      return [
+        notice(
+          'CART_POLICY_WITHDRAWN',
+          next.merchantId,
+          next.effectiveAt,
+          data,
+          `平台已撤回原定于${when}生效的直播间购物车政策「${next.title}」，现行规则不变。`,
+          next.policyId,
+        ),
+      ];
+  }
+}
+
+/** Every notice a change of any item causes. */
 export function noticesFor(change: ItemChange): Notice[] {
-  return promotionNotices(change);
+  return [...promotionNotices(change), ...cartPolicyNotices(change)];
 }

@@ -4,12 +4,14 @@ import { z } from 'zod';
 import {
   addDays,
   type CalendarDate,
+  DATE_OR_INSTANT_HINT,
   formatDate,
   formatInstant,
   type Instant,
   normaliseInstant,
   startOfDay,
   tryParseDate,
+  tryParseDateOrInstant,
   tryParseInstant,
 } from '../time';
 
@@ -30,22 +32,17 @@ export interface PromotionWindow {
  * The onboarding date T for a recorded onboarding: a date is taken as is; an instant maps to its
  * Asia/Shanghai day. Text that is neither (including an instant without an offset) is refused.
  */
-const onboardedAtHint =
-  'must be a calendar date yyyy-MM-dd (Asia/Shanghai) or an ISO 8601 instant with an offset (Z or ±hh:mm)';
-
 export function onboardingDate(onboardedAt: string): CalendarDate {
   if (tryParseDate(onboardedAt)) return onboardedAt;
   const at = tryParseInstant(onboardedAt);
   if (at) return formatDate(at);
-  throw new RangeError(`onboardedAt ${onboardedAtHint}: ${JSON.stringify(onboardedAt)}`);
+  throw new RangeError(`onboardedAt ${DATE_OR_INSTANT_HINT}: ${JSON.stringify(onboardedAt)}`);
 }
 
 /** zod: a date or an instant with an offset, as accepted for `onboardedAt`. */
 export const onboardedAtSchema = z
   .string()
-  .refine((text) => tryParseDate(text) !== undefined || tryParseInstant(text) !== undefined, {
-    message: onboardedAtHint,
-  })
+  .refine((text) => tryParseDateOrInstant(text) !== undefined, { message: DATE_OR_INSTANT_HINT })
   .transform((text) => (tryParseDate(text) ? text : normaliseInstant(text)));
 
 /** The instant a recorded onboarding took place: the given instant, or 00:00 of the given date. */

@@ -47,3 +47,30 @@ export const duePartition = (action: DueAction, shard: number) =>
 export function dueKey(action: DueAction, id: string, at: string): DueKey {
   return { due_pk: duePartition(action, shardOf(id)), due_sk: at };
 }
+
+/**
+ * The sparse "audience" index: a merchant profile carries `aud_pk = LIVE3P#<shard>`,
+ * `aud_sk = <merchantId>` while its live-room cart holds products from a third party (any source
+ * but the merchant's own Douyin shop). Cart-policy jobs read only these merchants.
+ */
+export const OWN_SHOP_SOURCE = 'shop';
+export const AUDIENCE_SHARDS = DUE_SHARDS;
+export const audiencePartition = (shard: number) => `LIVE3P#${String(shard).padStart(2, '0')}`;
+
+export interface AudienceKey {
+  aud_pk: string;
+  aud_sk: string;
+}
+
+export function audienceKey(merchantId: string, liveCartSources: string[]): AudienceKey | undefined {
+  return liveCartSources.some((source) => source !== OWN_SHOP_SOURCE)
+    ? { aud_pk: audiencePartition(shardOf(merchantId, AUDIENCE_SHARDS)), aud_sk: merchantId }
+    : undefined;
+}
+
+export const CART_POLICY_PK = 'CART_POLICY';
+export const cartPolicySk = (policyId: string) => `POLICY#${policyId}`;
+/** A merchant's notice state for one cart policy lives beside its profile. */
+export const merchantCartPolicySk = (policyId: string) => `CART_POLICY#${policyId}`;
+export const FLAG_PK = 'FLAG';
+export const flagSk = (channel: string, products: string, scope: string) => `${channel}#${products}#${scope}`;

@@ -6,7 +6,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Deps } from '../deps';
 import type { Promotion, PromotionChange } from '../promotion/lifecycle';
 import type { CalendarDate, Instant } from '../time';
-import { type DueKey, merchantPk, PROFILE_SK, PROMOTION_SK } from './keys';
+import { audienceKey, type DueKey, merchantPk, PROFILE_SK, PROMOTION_SK } from './keys';
 
 export interface MerchantProfile {
   merchantId: string;
@@ -20,7 +20,7 @@ export interface MerchantProfile {
   updatedAt: Instant;
 }
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'type', 'due_pk', 'due_sk'] as const;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'type', 'due_pk', 'due_sk', 'aud_pk', 'aud_sk'] as const;
 
 /** Strips the key layout from a stored item, leaving the domain record. */
 export function fromItem<T>(item: Record<string, unknown>): T {
@@ -30,7 +30,13 @@ export function fromItem<T>(item: Record<string, unknown>): T {
 }
 
 export function profileItem(profile: MerchantProfile): Record<string, unknown> {
-  return { pk: merchantPk(profile.merchantId), sk: PROFILE_SK, type: 'MERCHANT', ...profile };
+  return {
+    pk: merchantPk(profile.merchantId),
+    sk: PROFILE_SK,
+    type: 'MERCHANT',
+    ...profile,
+    ...audienceKey(profile.merchantId, profile.liveCartSources),
+  };
 }
 
 export function promotionItem(promotion: Promotion, due: DueKey | null): Record<string, unknown> {
@@ -40,6 +46,8 @@ export function promotionItem(promotion: Promotion, due: DueKey | null): Record<
 export interface MerchantView {
   profile: MerchantProfile;
   promotion: Promotion | undefined;
+  /** The merchant's notice state for each cart policy that reached it. */
+  cartPolicies: Record<string, unknown>[];
 }
 
 export async function getMerchant(deps: Deps, merchantId: string): Promise<MerchantView | undefined> {
@@ -57,6 +65,7 @@ export async function getMerchant(deps: Deps, merchantId: string): Promise<Merch
   return {
     profile: fromItem<MerchantProfile>(profile),
     promotion: promotion ? fromItem<Promotion>(promotion) : undefined,
+    cartPolicies: Items.filter((item) => item.type === 'MERCHANT_CART_POLICY').map((item) => fromItem(item)),
   };
 }
 

@@ -5,12 +5,15 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 
 export const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const DUE_INDEX = { indexName: 'due', partitionKey: 'due_pk', sortKey: 'due_sk' } as const;
-export const GLOBAL_INDEXES = [DUE_INDEX] as const;
+/** Merchants whose live-room carts carry third-party products: the audience of cart policies. */
+export const AUDIENCE_INDEX = { indexName: 'audience', partitionKey: 'aud_pk', sortKey: 'aud_sk' } as const;
+export const GLOBAL_INDEXES = [DUE_INDEX, AUDIENCE_INDEX] as const;
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const keyNames = new Set<string>([TABLE_KEY.partitionKey, TABLE_KEY.sortKey]);
@@ -38,14 +41,48 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
   };
 }
 
-/** Creates the table if it does not exist (local use only; in AWS the CDK stack owns it). */
+/**
+ * Creates the table if it does not exist, or adds the indexes a newer version of the code needs to a
+ * table an older one created (local use only; in AWS the CDK stack owns the table).
+ */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  let existing: string[];
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    existing = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName ?? '');
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await waitUntilTableExists(
+      { client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
+      { TableName: tableName },
+    );
+    return;
   }
-  await client.send(new CreateTableCommand(createTableInput(tableName)));
-  await waitUntilTableExists({ client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
+  const wanted = createTableInput(tableName);
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (existing.includes(index.IndexName ?? '')) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+    await waitUntilIndexActive(client, tableName, index.IndexName ?? '');
+  }
+}
+
+async function waitUntilIndexActive(
+  client: DynamoDBClient,
+  tableName: string,
+  indexName: string,
+): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const index = Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === indexName);
+    if (index?.IndexStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`index ${indexName} of ${tableName} did not become active`);
 }

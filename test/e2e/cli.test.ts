@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli';
+import { cliInProcess, runCli, runNpmScript } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';
 
@@ -11,7 +11,7 @@ const db = useLocalDynamo();
 const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
 const home = mkdtempSync(join(tmpdir(), 'cli-home-'));
 const cli = (...args: string[]) =>
-  runCli(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home });
+  cliInProcess(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home });
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -23,9 +23,11 @@ describe('help', () => {
   it('every command has --help, exiting 0 with its usage; no command prints the overview and exits 2', async () => {
     const overview = await cli('help');
     expect(overview.status).toBe(0);
-    const names = [...overview.stdout.matchAll(/^ {2}(\S+(?: (?:import|record|revoke))?) {2,}/gm)].map(
-      (m) => m[1] as string,
-    );
+    const names = [
+      ...overview.stdout.matchAll(
+        /^ {2}(\S+(?: (?:import|record|revoke|load-default|announce|withdraw|list))?) {2,}/gm,
+      ),
+    ].map((m) => m[1] as string);
     expect(names).toEqual([
       'window',
       'merchants import',
@@ -34,6 +36,11 @@ describe('help', () => {
       'merchant',
       'run',
       'quote',
+      'policies load-default',
+      'policies announce',
+      'policies withdraw',
+      'policies list',
+      'flags',
       'notices',
       'demo',
     ]);
@@ -317,6 +324,147 @@ describe('notices', () => {
       (await cli('notices', '--type', 'PROMOTION_REVOKED', '--merchant', 'merchant-n')).json,
     ).toHaveLength(1);
     expect((await cli('notices', '--type', 'PROMOTION_STARTED')).status).toBe(2);
+  });
+});
+
+describe('cart policies', () => {
+  it('load-default, run cart-policies over 2020-08-26 … 2020-10-10: the flag timeline and notices of SPEC §2', async () => {
+    await cli(
+      'merchants',
+      'record',
+      'live-3p',
+      '--onboarded-at',
+      '2020-06-01',
+      '--live-cart-sources',
+      'shop,taobao',
+    );
+    await cli(
+      'merchants',
+      'record',
+      'shop-only',
+      '--onboarded-at',
+      '2020-06-01',
+      '--live-cart-sources',
+      'shop',
+    );
+    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({ created: 2 });
+    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({ unchanged: 2 });
+    const list = await cli('policies', 'list');
+    expect(list.json.map((p) => (p as { effectiveAt: string }).effectiveAt)).toEqual([
+      sh('2020-09-06 00:00'),
+      sh('2020-10-09 00:00'),
+    ]);
+    const run = await cli('run', 'cart-policies', '--from', '2020-08-26', '--to', '2020-10-10');
+    expect([run.status, run.json.length]).toEqual([0, 46]);
+    const timeline = await cli('flags', '--timeline');
+    expect(timeline.json).toMatchObject([
+      { channel: 'live', scope: 'ALL', value: 'XINGTU_ONLY', since: sh('2020-09-06 00:00') },
+      { channel: 'live', scope: 'ALL', value: 'BLOCKED', since: sh('2020-10-09 00:00') },
+    ]);
+    const at = async (instant: string) =>
+      ((await cli('flags', '--at', instant)).json as { channel: string; value: string }[]).map((f) => [
+        f.channel,
+        f.value,
+      ]);
+    expect(await at('2020-09-05T23:59:59+08:00')).toEqual([
+      ['live', 'ALLOWED'],
+      ['short-video', 'ALLOWED'],
+    ]);
+    expect(await at('2020-09-06T00:00:00+08:00')).toEqual([
+      ['live', 'XINGTU_ONLY'],
+      ['short-video', 'ALLOWED'],
+    ]);
+    expect(await at('2020-10-09T00:00:00+08:00')).toEqual([
+      ['live', 'BLOCKED'],
+      ['short-video', 'ALLOWED'],
+    ]);
+    const sent = (await cli('notices', '--merchant', 'live-3p')).json as { type: string }[];
+    expect(sent.map((n) => n.type).sort()).toEqual([
+      'CART_POLICY_ANNOUNCED',
+      'CART_POLICY_ANNOUNCED',
+      'CART_POLICY_IN_FORCE',
+      'CART_POLICY_IN_FORCE',
+    ]);
+    expect((await cli('notices', '--merchant', 'shop-only')).json).toEqual([]);
+  });
+
+  it('refuses a malformed policy file (exit 2) and a conflicting policy (exit 1), recording nothing', async () => {
+    const bad = await cli(
+      'policies',
+      'announce',
+      file(
+        'bad.json',
+        JSON.stringify({
+          policyId: 'x1',
+          title: 't',
+          announcedOn: '2020-09-01',
+          effectiveAt: '2020-09-06T24:00:00+08:00',
+          scope: { channel: 'live', categories: 'ALL' },
+          thirdPartyProducts: 'BLOCKED',
+        }),
+      ),
+    );
+    expect([bad.status, bad.stderr]).toEqual([
+      2,
+      expect.stringMatching(/effectiveAt: must be a calendar date/),
+    ]);
+    const video = await cli(
+      'policies',
+      'announce',
+      file(
+        'video.json',
+        JSON.stringify([
+          {
+            policyId: 'v1',
+            title: 't',
+            announcedOn: '2020-09-01',
+            effectiveAt: '2020-09-07',
+            scope: { channel: 'short-video', categories: 'ALL' },
+            thirdPartyProducts: 'BLOCKED',
+          },
+        ]),
+      ),
+    );
+    expect([video.status, video.stderr]).toEqual([
+      2,
+      expect.stringMatching(/\[0\]\.scope\.channel: must be "live"/),
+    ]);
+    await cli('policies', 'load-default');
+    const clash = await cli(
+      'policies',
+      'announce',
+      file(
+        'clash.json',
+        JSON.stringify({
+          policyId: 'clash',
+          title: 't',
+          announcedOn: '2020-09-01',
+          effectiveAt: '2020-09-06',
+          scope: { channel: 'live', categories: ['food'] },
+          thirdPartyProducts: 'BLOCKED',
+        }),
+      ),
+    );
+    expect([clash.status, clash.stderr]).toEqual([
+      1,
+      expect.stringMatching(/conflicts with live-third-party-xingtu-only-2020-09-06/),
+    ]);
+    expect((await cli('policies', 'list')).json).toHaveLength(2);
+  });
+});
+
+describe('the documented entry point', () => {
+  it('npm run --silent jobs -- … prints JSON on stdout only, and --help', async () => {
+    const window = await runNpmScript(['window', '2020-05-06']);
+    expect([window.status, window.stderr]).toEqual([0, '']);
+    expect(window.json[0]).toMatchObject({
+      startsAt: sh('2020-05-08 00:00'),
+      lastDay: '2020-06-06',
+      days: 30,
+    });
+    const help = await runNpmScript(['run', '--help']);
+    expect(help.stdout).toMatch(/^usage: npm run --silent jobs -- run <activate\|expire\|cart-policies>/);
+    expect((await runNpmScript(['window', '2020-02-30'])).status).toBe(2);
   });
 });
 

@@ -2,6 +2,9 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobResult } from '../../shared/lambda/job-handler';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
+import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
+import { cartPolicyInputSchema } from '../../shared/policies/policy';
+import { announcePolicy, listPolicies } from '../../shared/policies/store';
 import { getPromotion } from '../../shared/store/promotions';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
@@ -11,6 +14,7 @@ const db = useLocalDynamo();
 type Handler = (event: unknown, context: unknown) => Promise<JobResult>;
 let activate: Handler;
 let expire: Handler;
+let cartPolicies: Handler;
 let stdout: string[];
 
 beforeAll(async () => {
@@ -20,6 +24,7 @@ beforeAll(async () => {
   vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'ERROR');
   activate = (await import('../../functions/activate/handler')).handler as unknown as Handler;
   expire = (await import('../../functions/expire/handler')).handler as unknown as Handler;
+  cartPolicies = (await import('../../functions/cart-policies/handler')).handler as unknown as Handler;
 });
 beforeEach(async () => {
   await db.reset();
@@ -54,6 +59,18 @@ describe('activate and expire handlers', () => {
     const real = await expire({ from: '2020-06-01', to: '2020-06-10' }, fakeContext('expire'));
     expect(real.reports.map((r) => r.changed)).toEqual([0, 0, 1, 0, 0, 1, 0, 0, 0, 0]); // reminder 06-03, expiry 06-06
     expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('EXPIRED');
+  });
+
+  it('cart-policies puts the built-in calendar in force on its scheduled run', async () => {
+    for (const policy of DEFAULT_CART_POLICIES)
+      await announcePolicy(db.deps(), cartPolicyInputSchema.parse(policy));
+    const result = await cartPolicies(
+      { scheduledTime: '2020-09-05T16:00:00Z' },
+      fakeContext('cart-policies'),
+    );
+    expect(result.reports).toMatchObject([{ job: 'cart-policies', asOf: sh('2020-09-06 00:00'), failed: 0 }]);
+    expect(result.reports[0]?.transitions).toMatchObject({ FLAG_CHANGED: 1, POLICY_IN_FORCE: 1 });
+    expect((await listPolicies(db.deps())).map((p) => p.status)).toEqual(['IN_FORCE', 'SCHEDULED']);
   });
 
   it('refuse a malformed event with a message naming the field, changing nothing', async () => {

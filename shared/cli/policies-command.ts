@@ -1,0 +1,178 @@
+// `policies …` and `flags`: the live-room cart policy calendar, as data, and the flags it sets.
+import { existsSync, readFileSync } from 'node:fs';
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import type { Deps } from '../deps';
+import { describeZodError, InputError, parseInput } from '../errors';
+import { DEFAULT_CART_POLICIES } from '../policies/calendar';
+import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../policies/policy';
+import {
+  type AnnounceOutcome,
+  announcePolicy,
+  listPolicies,
+  listStoredFlags,
+  withdrawPolicy,
+} from '../policies/store';
+import { formatInstant, instantSchema } from '../time';
+import type { Command } from './framework';
+
+async function announceAll(deps: Deps, inputs: unknown[], where: (i: number) => string) {
+  // Validate everything first: a file with one bad policy records none of them.
+  const policies = inputs.map((input, i) => {
+    const result = cartPolicyInputSchema.safeParse(input);
+    if (!result.success) throw new InputError(describeZodError(result.error, where(i)));
+    return result.data;
+  });
+  const summary: Record<AnnounceOutcome, number> & {
+    policies: { policyId: string; outcome: AnnounceOutcome }[];
+  } = {
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    policies: [],
+  };
+  for (const policy of policies) {
+    const outcome = await announcePolicy(deps, policy);
+    summary[outcome]++;
+    summary.policies.push({ policyId: policy.policyId, outcome });
+  }
+  return summary;
+}
+
+const POLICY_FORMAT = `
+A policy:
+  {
+    "policyId": "live-third-party-xingtu-only-2020-09-06",
+    "title": "直播间第三方平台商品需通过星图下单方可进入购物车",
+    "announcedOn": "2020-08-26",
+    "effectiveAt": "2020-09-06",                  (a date means its 00:00 Asia/Shanghai; or an instant)
+    "scope": { "channel": "live", "categories": "ALL" },   (or a list, e.g. ["cosmetics"])
+    "thirdPartyProducts": "XINGTU_ONLY"           (or BLOCKED)
+  }`;
+
+export const loadDefaultCommand: Command = {
+  name: 'policies load-default',
+  usage: 'policies load-default',
+  summary: 'Record the built-in calendar: the two dated live-room cart policies of 2020.',
+  help: `
+Records 2020-09-06 (third-party products only through a Xingtu order) and 2020-10-09 (third-party
+products blocked), both announced 2020-08-26, for all categories of live rooms. Loading them again
+changes nothing. Prints { created, updated, unchanged, policies: [{ policyId, outcome }] }.`,
+  async run(_args, ctx) {
+    const { deps } = await ctx.store();
+    return { output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`) };
+  },
+};
+
+export const announceCommand: Command = {
+  name: 'policies announce',
+  usage: 'policies announce <file.json>',
+  summary: 'Record a new cart policy, or correct one not yet in force, from a JSON file.',
+  positionals: ['file.json'],
+  help: `
+The file holds one policy or an array of them. No redeploy is needed: the cart-policies job reads the
+calendar from the table. A policy with the same scope and instant as another is refused; a policy in
+force can no longer be changed. Correcting the date of an announced policy re-announces it.
+${POLICY_FORMAT}
+
+Prints { created, updated, unchanged, policies: [{ policyId, outcome }] }; nothing is recorded if
+any policy in the file is invalid (exit 2) or conflicts (exit 1).`,
+  async run({ positionals }, ctx) {
+    const path = positionals[0] as string;
+    if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      throw new InputError('<file.json>: not valid JSON');
+    }
+    const inputs = Array.isArray(value) ? value : [value];
+    const { deps } = await ctx.store();
+    return { output: await announceAll(deps, inputs, (i) => (Array.isArray(value) ? `[${i}]` : '')) };
+  },
+};
+
+export const withdrawCommand: Command = {
+  name: 'policies withdraw',
+  usage: 'policies withdraw <policyId> --reason <text>',
+  summary: 'Withdraw a cart policy that is not yet in force.',
+  positionals: ['policyId'],
+  options: { reason: { type: 'string' } },
+  help: `
+Merchants who were told of its announcement are told it is withdrawn by the next cart-policies run.
+Prints { policyId, changed }.`,
+  async run({ positionals, values }, ctx) {
+    const args = parseInput(
+      z.strictObject({
+        '<policyId>': z.string().min(1),
+        '--reason': z.string().trim().min(1, 'must not be empty').max(500),
+      }),
+      { '<policyId>': positionals[0], '--reason': values.reason },
+    );
+    const { deps } = await ctx.store();
+    return { output: await withdrawPolicy(deps, args['<policyId>'], args['--reason']) };
+  },
+};
+
+export const listCommand: Command = {
+  name: 'policies list',
+  usage: 'policies list',
+  summary: 'List the cart policy calendar (JSON Lines, in order of the instants they take effect).',
+  help: `
+Each line: { policyId, title, announcedOn, effectiveAt, scope, thirdPartyProducts, status, announced, history }.
+status is SCHEDULED (not yet in force), IN_FORCE or WITHDRAWN.`,
+  async run(_args, ctx) {
+    const { deps } = await ctx.store();
+    return { output: (await listPolicies(deps)).map(({ version: _version, ...policy }) => policy) };
+  },
+};
+
+export const flagsCommand: Command = {
+  name: 'flags',
+  usage: 'flags [--at <instant>] [--timeline]',
+  summary: 'The live-room cart flags at an instant (default: now), from the policy calendar.',
+  options: { at: { type: 'string' }, timeline: { type: 'boolean' } },
+  help: `
+For each scope (ALL categories, and each category a policy names) the value for third-party products
+in live-room carts: ALLOWED → XINGTU_ONLY → BLOCKED, the most restrictive policy in force winning.
+Computed from the calendar, so it is right at any instant even before the cart-policies job has run;
+"applied" is what that job has applied so far, with its history. Short videos are always ALLOWED.
+
+  --at <instant>   the instant to ask about (with offset), e.g. 2020-09-06T00:00:00+08:00
+  --timeline       print every change of every flag instead (JSON Lines)
+
+Prints one line per flag: { channel, products, scope, value, since, policyId, at, applied }.`,
+  async run({ values }, ctx) {
+    const args = parseInput(z.strictObject({ '--at': instantSchema.optional() }), { '--at': values.at });
+    const at = args['--at'] ?? formatInstant(DateTime.now()); // a reader's "now"; jobs never use the clock this way
+    const { deps } = await ctx.store();
+    const policies = await listPolicies(deps);
+    if (values.timeline) return { output: flagTimeline(policies) };
+    const stored = await listStoredFlags(deps);
+    return {
+      output: flagsAt(policies, at).map((flag) => {
+        const applied = stored.find((s) => s.channel === flag.channel && s.scope === flag.scope);
+        return {
+          ...flag,
+          at,
+          applied: applied
+            ? {
+                value: applied.value,
+                since: applied.since,
+                policyId: applied.policyId,
+                history: applied.history,
+              }
+            : null,
+        };
+      }),
+    };
+  },
+};
+
+export const POLICY_COMMANDS = [
+  loadDefaultCommand,
+  announceCommand,
+  withdrawCommand,
+  listCommand,
+  flagsCommand,
+];

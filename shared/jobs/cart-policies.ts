@@ -1,0 +1,276 @@
+// cart-policies (00:00 daily): announce each policy to the merchants it affects on its announcement
+// day, put it in force at its instant (flags, then merchants, then the policy itself), and tell the
+// merchants of a withdrawal. Each merchant's notice state is one item per policy, written with a
+// condition, so re-runs, overlapping runs and crashed runs never notify twice and never skip one.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createLimiter } from '../concurrency';
+import type { Deps } from '../deps';
+import {
+  announcementInstant,
+  type CartPolicy,
+  coversCategories,
+  flagsAt,
+  type MerchantPolicyNotice,
+  type MerchantPolicyStatus,
+} from '../policies/policy';
+import { listPolicies, listStoredFlags, setFlag, updatePolicy } from '../policies/store';
+import { AUDIENCE_SHARDS, audiencePartition, merchantCartPolicySk, merchantPk } from '../store/keys';
+import { AUDIENCE_INDEX } from '../store/table';
+import { formatInstant, type Instant } from '../time';
+import { emptyCounts, type SweepCounts } from './sweep';
+
+type Step = 'ANNOUNCE' | 'ENFORCE' | 'WITHDRAW';
+
+/**
+ * The condition under which a merchant's notice state moves for a step; kept next to `wouldWrite`,
+ * its twin for dry runs, which decides the same from the item as read.
+ */
+const CONDITIONS: Record<Step, string> = {
+  // Not told yet, or told a date that has since been corrected.
+  ANNOUNCE: 'attribute_not_exists(pk) OR (#status = :announced AND #effectiveAt <> :effectiveAt)',
+  // Told of the announcement, or never told (affected since, or the policy was reached late).
+  ENFORCE: 'attribute_not_exists(pk) OR #status = :announced',
+  // Only those told of the announcement hear of the withdrawal.
+  WITHDRAW: '#status = :announced',
+};
+const STATUS_AFTER: Record<Step, MerchantPolicyStatus> = {
+  ANNOUNCE: 'ANNOUNCED',
+  ENFORCE: 'IN_FORCE',
+  WITHDRAW: 'WITHDRAWN',
+};
+const NOTICE_KIND: Record<Step, string> = {
+  ANNOUNCE: 'CART_POLICY_ANNOUNCED',
+  ENFORCE: 'CART_POLICY_IN_FORCE',
+  WITHDRAW: 'CART_POLICY_WITHDRAWN',
+};
+
+function wouldWrite(step: Step, existing: MerchantPolicyNotice | undefined, policy: CartPolicy): boolean {
+  switch (step) {
+    case 'ANNOUNCE':
+      return !existing || (existing.status === 'ANNOUNCED' && existing.effectiveAt !== policy.effectiveAt);
+    case 'ENFORCE':
+      return !existing || existing.status === 'ANNOUNCED';
+    case 'WITHDRAW':
+      return existing?.status === 'ANNOUNCED';
+  }
+}
+
+interface RunContext {
+  deps: Deps;
+  asOf: Instant;
+  dryRun: boolean;
+  counts: SweepCounts;
+  onProgress?: (counts: SweepCounts) => void;
+}
+
+const count = (counts: SweepCounts, kind: string) => {
+  counts.changed++;
+  counts.transitions[kind] = (counts.transitions[kind] ?? 0) + 1;
+};
+
+/** Moves one merchant's notice state for a policy; returns whether it changed. */
+async function notifyMerchant(
+  ctx: RunContext,
+  step: Step,
+  policy: CartPolicy,
+  merchantId: string,
+): Promise<boolean> {
+  const key = { pk: merchantPk(merchantId), sk: merchantCartPolicySk(policy.policyId) };
+  if (ctx.dryRun) {
+    const { Item } = await ctx.deps.db.send(
+      new GetCommand({ TableName: ctx.deps.tableName, Key: key, ConsistentRead: true }),
+    );
+    return wouldWrite(step, Item as MerchantPolicyNotice | undefined, policy);
+  }
+  const state: Omit<MerchantPolicyNotice, 'merchantId' | 'policyId'> = {
+    status: STATUS_AFTER[step],
+    title: policy.title,
+    announcedOn: policy.announcedOn,
+    effectiveAt: policy.effectiveAt,
+    thirdPartyProducts: policy.thirdPartyProducts,
+    categories: policy.scope.categories,
+    processedAt: formatInstant(ctx.deps.clock()),
+    asOf: ctx.asOf,
+  };
+  const names: Record<string, string> = { '#status': 'status', '#type': 'type' };
+  const values: Record<string, unknown> = {
+    ':type': 'MERCHANT_CART_POLICY',
+    ':merchantId': merchantId,
+    ':policyId': policy.policyId,
+    ':announced': 'ANNOUNCED',
+  };
+  const set = ['#type = :type', 'merchantId = :merchantId', 'policyId = :policyId'];
+  for (const [name, value] of Object.entries(state)) {
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    set.push(`#${name} = :${name}`);
+  }
+  try {
+    await ctx.deps.db.send(
+      new UpdateCommand({
+        TableName: ctx.deps.tableName,
+        Key: key,
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ConditionExpression: CONDITIONS[step],
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** Every merchant in the policy's audience (third-party products in live carts, categories in scope), all shards in parallel. */
+async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): Promise<void> {
+  const { deps, counts } = ctx;
+  const limit = createLimiter(deps.writeConcurrency);
+  const readShard = async (shard: number) => {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await deps.db.send(
+        new QueryCommand({
+          TableName: deps.tableName,
+          IndexName: AUDIENCE_INDEX.indexName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': AUDIENCE_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':pk': audiencePartition(shard) },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const members = (page.Items ?? []).filter((item) =>
+        coversCategories(policy, (item.categories as string[]) ?? []),
+      );
+      counts.examined += members.length;
+      await Promise.all(
+        members.map((item) =>
+          limit(async () => {
+            const merchantId = String(item.merchantId);
+            try {
+              if (await notifyMerchant(ctx, step, policy, merchantId)) count(counts, NOTICE_KIND[step]);
+              else counts.alreadyDone++;
+            } catch (error) {
+              counts.failed++;
+              const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+              if (counts.failures.length < 20) counts.failures.push({ merchantId, error: message });
+              deps.log.error('cart-policy notice state not written', {
+                merchantId,
+                policyId: policy.policyId,
+                step,
+                error: message,
+              });
+            }
+          }),
+        ),
+      );
+      ctx.onProgress?.(counts);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  };
+  await Promise.all(Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => readShard(shard)));
+}
+
+/** Brings the stored flags to what the calendar gives at the policy's instant, each change recorded with its policy. */
+async function applyFlags(ctx: RunContext, policies: CartPolicy[], policy: CartPolicy): Promise<void> {
+  const stored = new Map((await listStoredFlags(ctx.deps)).map((f) => [`${f.channel}#${f.scope}`, f]));
+  for (const flag of flagsAt(policies, policy.effectiveAt)) {
+    if (flag.channel !== 'live') continue; // short videos are never restricted
+    ctx.counts.examined++;
+    const current = stored.get(`${flag.channel}#${flag.scope}`);
+    if ((current?.value ?? 'ALLOWED') === flag.value || !flag.since || !flag.policyId) {
+      ctx.counts.alreadyDone++;
+      continue;
+    }
+    const changed =
+      ctx.dryRun ||
+      (await setFlag(ctx.deps, current, flag, {
+        value: flag.value,
+        since: flag.since,
+        policyId: flag.policyId,
+        processedAt: formatInstant(ctx.deps.clock()),
+        asOf: ctx.asOf,
+      }));
+    if (changed) count(ctx.counts, 'FLAG_CHANGED');
+    else ctx.counts.alreadyDone++;
+  }
+}
+
+/** Records a step as done on the policy, unless the policy changed meanwhile (the next run sees the new version). */
+async function markPolicy(
+  ctx: RunContext,
+  policy: CartPolicy,
+  fields: Partial<CartPolicy>,
+  kind?: string,
+): Promise<void> {
+  if (ctx.dryRun) {
+    if (kind) count(ctx.counts, kind);
+    return;
+  }
+  if (await updatePolicy(ctx.deps, policy, fields)) {
+    if (kind) count(ctx.counts, kind);
+  } else {
+    ctx.deps.log.warn('policy changed during the run; the next run continues with the new version', {
+      policyId: policy.policyId,
+    });
+  }
+}
+
+export async function runCartPolicies(
+  deps: Deps,
+  asOf: Instant,
+  options: { dryRun: boolean; onProgress?: (counts: SweepCounts) => void },
+): Promise<SweepCounts> {
+  const ctx: RunContext = {
+    deps,
+    asOf,
+    dryRun: options.dryRun,
+    counts: emptyCounts(),
+    onProgress: options.onProgress,
+  };
+  const policies = await listPolicies(deps); // in order of their instants: missed days are caught up in order
+  for (const policy of policies) {
+    ctx.counts.examined++;
+    const stamp = { asOf, processedAt: formatInstant(deps.clock()) };
+    if (policy.status === 'WITHDRAWN') {
+      if (policy.announced && !policy.announced.skipped && !policy.withdrawalNotified) {
+        await sweepAudience(ctx, 'WITHDRAW', policy);
+        await markPolicy(ctx, policy, { withdrawalNotified: stamp });
+      }
+      continue;
+    }
+    if (policy.status === 'IN_FORCE') continue;
+    let current = policy;
+    if (!policy.announced && announcementInstant(policy) <= asOf) {
+      // Reached only after it took effect (recorded late, or a late run): merchants hear that it is
+      // in force, not that it will be.
+      const skipped = policy.effectiveAt <= asOf;
+      if (!skipped) await sweepAudience(ctx, 'ANNOUNCE', policy);
+      const fields: Partial<CartPolicy> = {
+        announced: { ...stamp, skipped },
+        history: [
+          ...policy.history,
+          { status: 'ANNOUNCED', effectiveAt: announcementInstant(policy), ...stamp },
+        ],
+      };
+      await markPolicy(ctx, policy, fields);
+      current = { ...policy, ...fields, version: policy.version + 1 };
+    }
+    if (policy.effectiveAt <= asOf) {
+      await applyFlags(ctx, policies, policy);
+      await sweepAudience(ctx, 'ENFORCE', current);
+      await markPolicy(
+        ctx,
+        current,
+        {
+          status: 'IN_FORCE',
+          history: [...current.history, { status: 'IN_FORCE', effectiveAt: policy.effectiveAt, ...stamp }],
+        },
+        'POLICY_IN_FORCE',
+      );
+    }
+  }
+  return ctx.counts;
+}

@@ -1,0 +1,213 @@
+// Cart policies and cart flags in the table: policies under one partition (a handful; read with one
+// Query), flags under another, each flag with the history of its values and the policy behind each.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../deps';
+import { ConflictError, NotFoundError } from '../errors';
+import { CART_POLICY_PK, cartPolicySk, FLAG_PK, flagSk } from '../store/keys';
+import { fromItem } from '../store/promotions';
+import { formatInstant, type Instant } from '../time';
+import { type CartFlag, type CartPolicy, type CartPolicyInput, conflictOf, sameContent } from './policy';
+
+export async function listPolicies(deps: Deps): Promise<CartPolicy[]> {
+  const policies: CartPolicy[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await deps.db.send(
+      new QueryCommand({
+        TableName: deps.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': CART_POLICY_PK },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    policies.push(...(page.Items ?? []).map((item) => fromItem<CartPolicy>(item)));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return policies.sort(
+    (a, b) => a.effectiveAt.localeCompare(b.effectiveAt) || a.policyId.localeCompare(b.policyId),
+  );
+}
+
+export const policyItem = (policy: CartPolicy) => ({
+  pk: CART_POLICY_PK,
+  sk: cartPolicySk(policy.policyId),
+  type: 'CART_POLICY',
+  ...policy,
+});
+
+export type AnnounceOutcome = 'created' | 'updated' | 'unchanged';
+
+/**
+ * Records a policy, or corrects one not yet in force (same id, new content). A correction starts its
+ * announcement over, so merchants already told are told the corrected date. Refused: a conflict with
+ * another live policy (same scope and instant), and any change to a policy in force or withdrawn.
+ */
+export async function announcePolicy(deps: Deps, input: CartPolicyInput): Promise<AnnounceOutcome> {
+  const policies = await listPolicies(deps);
+  const conflict = conflictOf(input, policies);
+  if (conflict) {
+    throw new ConflictError(
+      `policy ${input.policyId} conflicts with ${conflict.policyId}: both set the live-room cart of overlapping categories at ${input.effectiveAt}`,
+    );
+  }
+  const processedAt = formatInstant(deps.clock());
+  const existing = policies.find((p) => p.policyId === input.policyId);
+  if (existing && sameContent(existing, input) && existing.status !== 'WITHDRAWN') return 'unchanged';
+  if (existing && existing.status !== 'SCHEDULED') {
+    throw new ConflictError(
+      `policy ${input.policyId} is ${existing.status} and can no longer be changed; announce a new policy`,
+    );
+  }
+  const policy: CartPolicy = existing
+    ? {
+        ...input,
+        status: 'SCHEDULED',
+        version: existing.version + 1,
+        history: [...existing.history, { status: 'CORRECTED', effectiveAt: processedAt, processedAt }],
+      }
+    : {
+        ...input,
+        status: 'SCHEDULED',
+        version: 1,
+        history: [{ status: 'SCHEDULED', effectiveAt: processedAt, processedAt }],
+      };
+  try {
+    await deps.db.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: policyItem(policy), // replaces the item: a correction drops `announced`, so it goes out again
+        ConditionExpression: existing ? 'version = :version' : 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: existing ? { ':version': existing.version } : undefined,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException)
+      throw new ConflictError(`policy ${input.policyId} changed meanwhile; try again`);
+    throw error;
+  }
+  return existing ? 'updated' : 'created';
+}
+
+/** Withdraws a policy not yet in force; merchants told of its announcement are told it is withdrawn. */
+export async function withdrawPolicy(
+  deps: Deps,
+  policyId: string,
+  reason: string,
+): Promise<{ policyId: string; changed: boolean }> {
+  const policy = (await listPolicies(deps)).find((p) => p.policyId === policyId);
+  if (!policy) throw new NotFoundError(`no policy ${policyId}`);
+  if (policy.status === 'WITHDRAWN') return { policyId, changed: false };
+  if (policy.status === 'IN_FORCE')
+    throw new ConflictError(`policy ${policyId} is already in force and cannot be withdrawn`);
+  const processedAt = formatInstant(deps.clock());
+  await updatePolicy(deps, policy, {
+    status: 'WITHDRAWN',
+    withdrawReason: reason,
+    history: [...policy.history, { status: 'WITHDRAWN', effectiveAt: processedAt, processedAt, reason }],
+  });
+  return { policyId, changed: true };
+}
+
+/** Sets fields on a policy if it is still at the version read; false if it changed meanwhile. */
+export async function updatePolicy(
+  deps: Deps,
+  policy: CartPolicy,
+  fields: Partial<CartPolicy>,
+): Promise<boolean> {
+  const names: Record<string, string> = { '#version': 'version' };
+  const values: Record<string, unknown> = { ':version': policy.version, ':next': policy.version + 1 };
+  const set = ['#version = :next'];
+  for (const [name, value] of Object.entries(fields)) {
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    set.push(`#${name} = :${name}`);
+  }
+  try {
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: { pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) },
+        UpdateExpression: `SET ${set.join(', ')}`,
+        ConditionExpression: '#version = :version',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export interface FlagChange {
+  value: CartFlag['value'];
+  since: Instant;
+  policyId: string;
+  processedAt: Instant;
+  asOf: Instant;
+}
+
+export interface StoredFlag extends CartFlag {
+  version: number;
+  history: FlagChange[];
+}
+
+export async function listStoredFlags(deps: Deps): Promise<StoredFlag[]> {
+  const { Items = [] } = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': FLAG_PK },
+      ConsistentRead: true,
+    }),
+  );
+  return Items.map((item) => fromItem<StoredFlag>(item));
+}
+
+/** Moves a stored flag to a value, appending to its history; false if someone else moved it first. */
+export async function setFlag(
+  deps: Deps,
+  current: StoredFlag | undefined,
+  flag: CartFlag,
+  change: FlagChange,
+): Promise<boolean> {
+  const key = { pk: FLAG_PK, sk: flagSk(flag.channel, flag.products, flag.scope) };
+  try {
+    await deps.db.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: key,
+        UpdateExpression:
+          'SET #type = :type, channel = :channel, products = :products, #scope = :scope, #value = :value, since = :since, policyId = :policyId, ' +
+          '#version = :next, history = list_append(if_not_exists(history, :empty), :change)',
+        ConditionExpression: current ? '#version = :version' : 'attribute_not_exists(pk)',
+        ExpressionAttributeNames: {
+          '#type': 'type',
+          '#scope': 'scope',
+          '#value': 'value',
+          '#version': 'version',
+        },
+        ExpressionAttributeValues: {
+          ':type': 'CART_FLAG',
+          ':channel': flag.channel,
+          ':products': flag.products,
+          ':scope': flag.scope,
+          ':value': change.value,
+          ':since': change.since,
+          ':policyId': change.policyId,
+          ':next': (current?.version ?? 0) + 1,
+          ':empty': [],
+          ':change': [change],
+          ...(current ? { ':version': current.version } : {}),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,281 @@
+// Live-room cart policies (SPEC §2) against DynamoDB Local: the 2020 calendar replayed day by day,
+// flags before/on/after each date, notices to exactly the affected merchants, re-runs, late policies.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { silentLog } from '../../shared/deps';
+import { ConflictError } from '../../shared/errors';
+import { parseJobInput } from '../../shared/jobs/input';
+import { runJob } from '../../shared/jobs/run';
+import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
+import type { Notice } from '../../shared/notices/notice';
+import { notifyFromStream } from '../../shared/notices/notifier';
+import { fileSink } from '../../shared/notices/publisher';
+import { drainStream } from '../../shared/notices/stream-reader';
+import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
+import { cartPolicyInputSchema, flagsAt } from '../../shared/policies/policy';
+import { announcePolicy, listPolicies, listStoredFlags, withdrawPolicy } from '../../shared/policies/store';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
+import { getMerchant } from '../../shared/store/promotions';
+import { daysBetween } from '../../shared/time';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { sh } from '../support/promotions';
+
+const db = useLocalDynamo();
+const dir = mkdtempSync(join(tmpdir(), 'cart-policies-'));
+const checkpointPath = join(dir, 'checkpoint.json');
+let sinkPath: string;
+let sinks = 0;
+
+const drain = (path: string | undefined) =>
+  drainStream({
+    dynamodb: db.clients.raw,
+    streams: new DynamoDBStreamsClient({
+      endpoint: db.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    }),
+    tableName: TEST_TABLE,
+    checkpointPath,
+    handle: async (records) =>
+      path ? notifyFromStream(records, fileSink(path), silentLog) : { batchItemFailures: [] },
+    log: silentLog,
+  });
+const notices = async (): Promise<Notice[]> => {
+  await drain(sinkPath);
+  try {
+    return readFileSync(sinkPath, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  } catch {
+    return [];
+  }
+};
+const run = (input: Record<string, unknown>) => runJob(db.deps(), 'cart-policies', parseJobInput(input));
+const announce = (input: z.input<typeof cartPolicyInputSchema>) =>
+  announcePolicy(db.deps(), cartPolicyInputSchema.parse(input));
+const loadDefault = async () => {
+  for (const policy of DEFAULT_CART_POLICIES) await announce(policy);
+};
+const liveFlag = async (at: string, scope = 'ALL') =>
+  flagsAt(await listPolicies(db.deps()), at).find((f) => f.channel === 'live' && f.scope === scope)?.value;
+
+const merchants = [
+  {
+    merchantId: 'taobao-apparel',
+    onboardedAt: '2020-06-01',
+    categories: ['apparel'],
+    liveCartSources: ['shop', 'taobao'],
+  },
+  {
+    merchantId: 'jd-cosmetics',
+    onboardedAt: '2020-06-01',
+    categories: ['cosmetics'],
+    liveCartSources: ['jd'],
+  },
+  {
+    merchantId: 'shop-only',
+    onboardedAt: '2020-06-01',
+    categories: ['cosmetics'],
+    liveCartSources: ['shop'],
+  },
+  { merchantId: 'no-live-cart', onboardedAt: '2020-06-01', categories: ['food'] },
+];
+const AFFECTED = ['jd-cosmetics', 'taobao-apparel'];
+
+beforeEach(async () => {
+  await db.reset();
+  await drain(undefined); // earlier tests' stream records are not this test's notices
+  sinkPath = join(dir, `sink-${++sinks}.jsonl`);
+  await recordMerchants(
+    db.deps(),
+    merchants.map((m) => merchantRecordSchema.parse(m)),
+  );
+});
+
+describe('the 2020 calendar, replayed day by day', () => {
+  it('flips the live-room flag on 2020-09-06 and 2020-10-09 and tells exactly the affected merchants, twice per policy', async () => {
+    await loadDefault();
+    const byDay: Record<string, string | undefined> = {};
+    for (const day of daysBetween('2020-08-20', '2020-10-12')) {
+      const [report] = await run({ asOf: sh(`${day} 00:00`) });
+      expect(report?.failed).toBe(0);
+      const stored = (await listStoredFlags(db.deps())).find((f) => f.scope === 'ALL');
+      byDay[day] = stored?.value ?? 'ALLOWED';
+      // The calendar (what a reader asks) agrees with what the job applied.
+      expect(await liveFlag(`${day}T00:00:00.000+08:00`)).toBe(byDay[day]);
+    }
+    expect([
+      byDay['2020-09-05'],
+      byDay['2020-09-06'],
+      byDay['2020-10-08'],
+      byDay['2020-10-09'],
+      byDay['2020-10-12'],
+    ]).toEqual(['ALLOWED', 'XINGTU_ONLY', 'XINGTU_ONLY', 'BLOCKED', 'BLOCKED']);
+    expect(await liveFlag('2020-09-05T23:59:59.999+08:00')).toBe('ALLOWED');
+    expect(await liveFlag('2020-10-08T23:59:59.999+08:00')).toBe('XINGTU_ONLY');
+    const flags = flagsAt(await listPolicies(db.deps()), sh('2020-10-12 00:00'));
+    expect(flags.find((f) => f.channel === 'short-video')?.value).toBe('ALLOWED');
+
+    const sent = await notices();
+    const summary = sent.map((n) => [n.merchantId, n.type, n.effectiveAt.slice(0, 10)]).sort();
+    expect(summary).toEqual(
+      AFFECTED.flatMap((m) => [
+        [m, 'CART_POLICY_ANNOUNCED', '2020-09-06'],
+        [m, 'CART_POLICY_ANNOUNCED', '2020-10-09'],
+        [m, 'CART_POLICY_IN_FORCE', '2020-09-06'],
+        [m, 'CART_POLICY_IN_FORCE', '2020-10-09'],
+      ]).sort(),
+    );
+    expect(new Set(sent.map((n) => n.eventId)).size).toBe(8);
+    const stored = (await listStoredFlags(db.deps())).find((f) => f.scope === 'ALL');
+    expect(stored?.history.map((h) => [h.value, h.since, h.policyId])).toEqual([
+      ['XINGTU_ONLY', sh('2020-09-06 00:00'), 'live-third-party-xingtu-only-2020-09-06'],
+      ['BLOCKED', sh('2020-10-09 00:00'), 'live-third-party-blocked-2020-10-09'],
+    ]);
+    const view = await getMerchant(db.deps(), 'jd-cosmetics');
+    expect(view?.cartPolicies.map((p) => [p.policyId, p.status])).toEqual([
+      ['live-third-party-blocked-2020-10-09', 'IN_FORCE'],
+      ['live-third-party-xingtu-only-2020-09-06', 'IN_FORCE'],
+    ]);
+  });
+
+  it('a re-run, a late run and a backfill over the same days change nothing more and send nothing more', async () => {
+    await loadDefault();
+    await run({ from: '2020-08-26', to: '2020-10-10' });
+    const first = await notices();
+    const reports = [
+      ...(await run({ from: '2020-08-26', to: '2020-10-10' })),
+      ...(await run({ asOf: sh('2020-10-09 00:00') })),
+      ...(await run({ asOf: sh('2020-12-01 00:00') })),
+    ];
+    expect(reports.every((r) => r.changed === 0 && r.failed === 0)).toBe(true);
+    expect(await notices()).toEqual(first);
+  });
+
+  it('a single late run catches up both policies in order: announced ones are put in force, flags record their own instants', async () => {
+    await loadDefault();
+    await run({ asOf: sh('2020-08-26 00:00') });
+    const [late] = await run({ asOf: sh('2020-10-20 00:00') }); // nothing ran from 08-27 to 10-19
+    expect(late?.transitions).toMatchObject({ FLAG_CHANGED: 2, POLICY_IN_FORCE: 2, CART_POLICY_IN_FORCE: 4 });
+    const stored = (await listStoredFlags(db.deps())).find((f) => f.scope === 'ALL');
+    expect(stored?.history.map((h) => [h.value, h.since, h.asOf])).toEqual([
+      ['XINGTU_ONLY', sh('2020-09-06 00:00'), sh('2020-10-20 00:00')],
+      ['BLOCKED', sh('2020-10-09 00:00'), sh('2020-10-20 00:00')],
+    ]);
+  });
+
+  it('a dry run reports what the real run then does, and writes nothing', async () => {
+    await loadDefault();
+    await run({ asOf: sh('2020-08-26 00:00') });
+    const before = await db.scanAll();
+    const [dry] = await run({ asOf: sh('2020-09-06 00:00'), dryRun: true });
+    expect(await db.scanAll()).toEqual(before);
+    const [real] = await run({ asOf: sh('2020-09-06 00:00') });
+    expect(dry?.transitions).toEqual(real?.transitions);
+    expect([dry?.changed, dry?.examined]).toEqual([real?.changed, real?.examined]);
+  });
+});
+
+describe('scope, corrections, late and conflicting policies', () => {
+  const cosmetics = {
+    policyId: 'cosmetics-xingtu-2020-07-25',
+    title: '化妆品类目第三方商品需通过星图任务下单',
+    announcedOn: '2020-07-20',
+    effectiveAt: '2020-07-25',
+    scope: { channel: 'live' as const, categories: ['cosmetics'] },
+    thirdPartyProducts: 'XINGTU_ONLY' as const,
+  };
+
+  it('a category policy reaches only merchants with third-party products in that category, and sets only that scope', async () => {
+    await announce(cosmetics);
+    await run({ from: '2020-07-19', to: '2020-07-26' });
+    const sent = await notices();
+    expect(sent.map((n) => [n.merchantId, n.type]).sort()).toEqual([
+      ['jd-cosmetics', 'CART_POLICY_ANNOUNCED'],
+      ['jd-cosmetics', 'CART_POLICY_IN_FORCE'],
+    ]);
+    expect(sent[0]?.text).toContain('适用类目：化妆品');
+    expect(await liveFlag(sh('2020-07-26 00:00'), 'cosmetics')).toBe('XINGTU_ONLY');
+    expect(await liveFlag(sh('2020-07-26 00:00'), 'ALL')).toBe('ALLOWED');
+    // The later ALL-categories block covers the cosmetics scope too.
+    await loadDefault();
+    expect(await liveFlag(sh('2020-10-09 00:00'), 'cosmetics')).toBe('BLOCKED');
+  });
+
+  it('a policy recorded after its date is put in force by the next run: merchants hear only that it is in force', async () => {
+    await run({ asOf: sh('2020-09-10 00:00') }); // the job ran daily; nobody had recorded the policy yet
+    await announce({
+      ...cosmetics,
+      policyId: 'late-entry',
+      announcedOn: '2020-09-15',
+      effectiveAt: '2020-09-20',
+    });
+    expect(await liveFlag(sh('2020-09-20 00:00'), 'cosmetics')).toBe('XINGTU_ONLY'); // the calendar is right at once
+    await run({ asOf: sh('2020-09-25 00:00') });
+    expect((await notices()).map((n) => [n.merchantId, n.type, n.effectiveAt])).toEqual([
+      ['jd-cosmetics', 'CART_POLICY_IN_FORCE', sh('2020-09-20 00:00')],
+    ]);
+    const policy = (await listPolicies(db.deps())).find((p) => p.policyId === 'late-entry');
+    expect(policy?.announced?.skipped).toBe(true);
+    expect(policy?.status).toBe('IN_FORCE');
+  });
+
+  it('a corrected date re-announces it to those already told; a withdrawal tells them it is withdrawn', async () => {
+    await announce(cosmetics);
+    await run({ asOf: sh('2020-07-20 00:00') });
+    expect(await announce({ ...cosmetics, effectiveAt: '2020-07-28' })).toBe('updated');
+    await run({ asOf: sh('2020-07-21 00:00') });
+    await withdrawPolicy(db.deps(), cosmetics.policyId, 'postponed indefinitely');
+    await run({ asOf: sh('2020-07-22 00:00') });
+    await run({ asOf: sh('2020-07-30 00:00') });
+    expect((await notices()).map((n) => [n.type, n.effectiveAt.slice(0, 10)])).toEqual([
+      ['CART_POLICY_ANNOUNCED', '2020-07-25'],
+      ['CART_POLICY_ANNOUNCED', '2020-07-28'],
+      ['CART_POLICY_WITHDRAWN', '2020-07-28'],
+    ]);
+    expect(await liveFlag(sh('2020-07-30 00:00'), 'cosmetics')).toBeUndefined(); // no live policy names it any more
+    expect(await liveFlag(sh('2020-07-30 00:00'), 'ALL')).toBe('ALLOWED');
+  });
+
+  it('refuses conflicting policies, changes to a policy in force, and a policy in force before its announcement', async () => {
+    await loadDefault();
+    await expect(
+      announce({ ...cosmetics, policyId: 'clash', announcedOn: '2020-08-30', effectiveAt: '2020-09-06' }),
+    ).rejects.toThrow(ConflictError);
+    await run({ asOf: sh('2020-09-06 00:00') });
+    const first = DEFAULT_CART_POLICIES[0] as z.input<typeof cartPolicyInputSchema>;
+    await expect(announce({ ...first, title: 'changed' })).rejects.toThrow(
+      /IN_FORCE and can no longer be changed/,
+    );
+    await expect(withdrawPolicy(db.deps(), first.policyId, 'x')).rejects.toThrow(/already in force/);
+    expect(await announce(first)).toBe('unchanged');
+    const early = cartPolicyInputSchema.safeParse({ ...cosmetics, announcedOn: '2020-07-26' });
+    expect(early.success).toBe(false);
+    expect(early.error?.issues[0]).toMatchObject({
+      path: ['effectiveAt'],
+      message: expect.stringMatching(/not be before the day it is announced/),
+    });
+  });
+
+  it('a merchant who starts selling third-party products after the announcement is told when the policy takes effect', async () => {
+    await loadDefault();
+    await run({ asOf: sh('2020-08-26 00:00') });
+    await recordMerchants(db.deps(), [
+      merchantRecordSchema.parse({
+        merchantId: 'shop-only',
+        onboardedAt: '2020-06-01',
+        liveCartSources: ['shop', 'taobao'],
+      }),
+    ]);
+    await run({ asOf: sh('2020-09-06 00:00') });
+    const sent = (await notices()).filter((n) => n.merchantId === 'shop-only');
+    expect(sent.map((n) => [n.type, n.effectiveAt.slice(0, 10)])).toEqual([
+      ['CART_POLICY_IN_FORCE', '2020-09-06'],
+    ]);
+  });
+});
