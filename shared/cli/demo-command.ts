@@ -1,5 +1,8 @@
 // `demo` (what `npm start` runs): replay 2020 on the embedded DynamoDB Local and show what happened.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { renderChart } from '../demo/chart';
 import { type ReplaySummary, replay } from '../demo/replay';
 import { parseInput } from '../errors';
 import { calendarDateSchema } from '../time';
@@ -25,23 +28,39 @@ function bar(done: number, total: number, width = 30): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`;
 }
 
-function table(summary: ReplaySummary): string {
-  const rows = Object.entries(summary.transitions).sort(([a], [b]) => a.localeCompare(b));
-  const statuses = Object.entries(summary.statuses).sort(([a], [b]) => a.localeCompare(b));
+function section(title: string, record: Record<string, number>): string[] {
+  const rows = Object.entries(record).sort(([a], [b]) => a.localeCompare(b));
+  return [
+    `  ${title.padEnd(24)} count`,
+    ...rows.map(([kind, n]) => `  ${kind.padEnd(24)} ${String(n).padStart(6)}`),
+    '',
+  ];
+}
+
+function table(summary: ReplaySummary, chartPath: string): string {
   return [
     '',
     `Replayed ${summary.from} … ${summary.to}: ${summary.merchants} merchants (seed ${summary.seed}), ${summary.runs} job runs in ${(summary.durationMs / 1000).toFixed(1)} s`,
-    `Imported: ${summary.imported.created} created, ${summary.imported.updated} updated, ${summary.imported.unchanged} unchanged`,
+    `Imported: ${summary.imported.created} created, ${summary.imported.updated} updated, ${summary.imported.unchanged} unchanged; cart policies: ${summary.policies.created} created, ${summary.policies.unchanged} unchanged`,
     '',
-    '  changes by kind        count',
-    ...rows.map(([kind, n]) => `  ${kind.padEnd(20)} ${String(n).padStart(7)}`),
-    '',
-    '  promotions by status   count',
-    ...statuses.map(([status, n]) => `  ${status.padEnd(20)} ${String(n).padStart(7)}`),
+    ...section('changes by kind', summary.transitions),
+    ...section('notices by type', summary.notices),
+    ...section('promotions by status', summary.statuses),
+    '  live-room cart flag (third-party products)',
+    ...(summary.flagTimeline.length === 0
+      ? ['  ALLOWED throughout']
+      : [
+          `  until ${summary.flagTimeline[0]?.since.slice(0, 16)}  ALLOWED`,
+          ...summary.flagTimeline.map(
+            (f) => `  from  ${f.since.slice(0, 16)}  ${f.value}  (${f.scope}; ${f.policyId})`,
+          ),
+        ]),
+    '  short videos: ALLOWED throughout',
     '',
     summary.alreadyReplayed
-      ? 'Nothing changed: this range was already replayed with this population (the jobs are idempotent).'
+      ? 'Nothing changed: this range was already replayed with this population (the jobs are idempotent), and no notice was sent twice.'
       : 'Run it again and nothing changes: every job is idempotent.',
+    `Chart: ${chartPath}`,
     '',
   ].join('\n');
 }
@@ -58,15 +77,17 @@ export const demoCommand: Command = {
   },
   help: `
 Generates --merchants merchants onboarding from late April to October 2020 (deterministic for --seed),
-imports them through the real import path, then runs the jobs day by day as the schedules would:
-00:00 activate, violations as they happen, 23:59 expire.
+imports them through the real import path, loads the cart-policy calendar, then runs the jobs day by
+day as the schedules would: 00:00 activate and cart-policies, violations as they happen, 23:59
+expire; each day's notices are delivered through the table's stream to the local sink.
 
   --from <date>      first day replayed (default ${DEFAULTS.from})
   --to <date>        last day replayed (default ${DEFAULTS.to})
   --merchants <n>    population size (default ${DEFAULTS.merchants})
   --seed <n>         population seed (default ${DEFAULTS.seed})
 
-Progress and a summary table go to stderr; the summary as JSON to stdout.
+Progress and a summary table go to stderr, the summary as JSON to stdout, and a chart of active
+promotions and notices per day to $PROMO_JOBS_HOME/demo/report.html.
 State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-000001".`,
   async run({ values }, ctx) {
     const options = parseInput(optionsSchema, {
@@ -89,15 +110,20 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
         seed: options['--seed'],
         home: store.home,
       },
-      (index, total, day) => {
-        const done = index + 1;
-        if (tty) ctx.stderr.write(`\r${bar(done, total)} ${day.day}${done === total ? '\n' : ''}`);
-        else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
-          ctx.progress(`${bar(done, total)} ${day.day}`);
+      {
+        deliver: () => store.deliverNotices(),
+        onDay: (index, total, day) => {
+          const done = index + 1;
+          if (tty) ctx.stderr.write(`\r${bar(done, total)} ${day.day}${done === total ? '\n' : ''}`);
+          else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
+            ctx.progress(`${bar(done, total)} ${day.day}`);
+        },
       },
     );
-    ctx.stderr.write(table(summary));
+    const chartPath = join(store.home, 'demo', 'report.html');
+    writeFileSync(chartPath, renderChart(summary));
+    ctx.stderr.write(table(summary, chartPath));
     const { days: _days, ...rest } = summary;
-    return { output: rest };
+    return { output: { ...rest, chart: chartPath } };
   },
 };

@@ -10,7 +10,7 @@ import type { Deps, Log } from '../deps';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { notifyFromStream } from '../notices/notifier';
 import { fileSink, type NoticePublisher, snsPublisher } from '../notices/publisher';
-import { type DrainResult, drainStream } from '../notices/stream-reader';
+import { createStreamReader, type DrainResult } from '../notices/stream-reader';
 import { createDynamoClients, type DynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/client';
 import { ensureTable } from '../store/table';
 
@@ -25,8 +25,13 @@ export interface Store {
    * Publishes the notices that the table's stream holds beyond the local checkpoint (what this and
    * any interrupted earlier command wrote), as the deployed notifier would.
    */
-  deliverNotices(): Promise<DrainResult>;
+  deliverNotices(): Promise<Delivery>;
   close(): Promise<void>;
+}
+
+export interface Delivery extends DrainResult {
+  /** Notices published, by type. */
+  notices: Record<string, number>;
 }
 
 export const noticeSinkPath = (home: string) => join(home, 'notices.jsonl');
@@ -63,6 +68,19 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
   const sns = config.snsTopicArn ? new SNSClient({}) : undefined;
   const publisher =
     sns && config.snsTopicArn ? snsPublisher(sns, config.snsTopicArn, log) : fileSink(noticeSinkPath(home));
+  let notices: Record<string, number> = {};
+  const reader = createStreamReader({
+    dynamodb: clients.raw,
+    streams,
+    tableName: config.tableName,
+    checkpointPath: join(home, `stream-checkpoint.${config.tableName}.json`),
+    handle: async (records) => {
+      const notified = await notifyFromStream(records, publisher, log);
+      for (const [type, n] of Object.entries(notified.byType)) notices[type] = (notices[type] ?? 0) + n;
+      return notified;
+    },
+    log,
+  });
   const deps: Deps = {
     db: clients.doc,
     tableName: config.tableName,
@@ -77,15 +95,11 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
     endpoint,
     home,
     publisher,
-    deliverNotices: () =>
-      drainStream({
-        dynamodb: clients.raw,
-        streams,
-        tableName: config.tableName,
-        checkpointPath: join(home, `stream-checkpoint.${config.tableName}.json`),
-        handle: (records) => notifyFromStream(records, publisher, log),
-        log,
-      }),
+    deliverNotices: async () => {
+      notices = {};
+      const result = await reader.drain();
+      return { ...result, notices };
+    },
     close: async () => {
       clients.raw.destroy();
       streams.destroy();

@@ -1,18 +1,24 @@
-// The demo: generate a population, import it through the real import path, then replay the days
-// in the order the schedules fire (00:00 activate, violations as they happen, 23:59 expire).
+// The demo: generate a population, import it through the real import path, load the cart-policy
+// calendar, then replay the days in the order the schedules fire — 00:00 activate and cart-policies,
+// violations as they happen, 23:59 expire — delivering each day's notices through the stream.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { ConflictError } from '../errors';
-import { occurrenceOn } from '../jobs/input';
+import { type JobName, occurrenceOn } from '../jobs/input';
 import { type RunReport, runJob } from '../jobs/run';
 import { importMerchants } from '../merchants/import';
 import { revokePromotion } from '../merchants/record';
+import { DEFAULT_CART_POLICIES } from '../policies/calendar';
+import { type CartFlag, cartPolicyInputSchema, flagTimeline } from '../policies/policy';
+import { announcePolicy, listPolicies } from '../policies/store';
 import type { Promotion } from '../promotion/lifecycle';
 import { merchantPk, PROMOTION_SK } from '../store/keys';
 import { type CalendarDate, daysBetween, formatInstant, startOfDay } from '../time';
 import { generatePopulation } from './population';
+
+export const DEMO_ONBOARDING = { from: '2020-04-25', to: '2020-10-13' };
 
 export interface ReplayOptions {
   from: CalendarDate;
@@ -25,6 +31,9 @@ export interface ReplayOptions {
 export interface DaySummary {
   day: CalendarDate;
   transitions: Record<string, number>;
+  notices: Record<string, number>;
+  /** Promotions ACTIVE at the end of the day. */
+  active: number;
 }
 
 export interface ReplaySummary {
@@ -33,31 +42,36 @@ export interface ReplaySummary {
   merchants: number;
   seed: number;
   imported: { created: number; updated: number; unchanged: number };
+  policies: { created: number; updated: number; unchanged: number };
   runs: number;
   transitions: Record<string, number>;
+  notices: Record<string, number>;
   revocations: { revoked: number; unchanged: number; refused: number };
   statuses: Record<string, number>;
+  flagTimeline: (CartFlag & { since: string })[];
   days: DaySummary[];
   /** True when this replay changed nothing: the range was already replayed with this population. */
   alreadyReplayed: boolean;
   durationMs: number;
 }
 
+export interface ReplayHooks {
+  /** Delivers the notices the day's writes caused (the stream reader), returning counts by type. */
+  deliver(): Promise<{ notices: Record<string, number> }>;
+  onDay?(index: number, total: number, day: DaySummary): void;
+}
+
 function add(into: Record<string, number>, from: Record<string, number>) {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 }
 
-export async function replay(
-  deps: Deps,
-  options: ReplayOptions,
-  onDay: (index: number, total: number, day: DaySummary) => void = () => {},
-): Promise<ReplaySummary> {
-  const started = Date.now();
+export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHooks): Promise<ReplaySummary> {
+  const started = Date.now(); // only for the report's duration; nothing below depends on it
   const population = generatePopulation({
     merchants: options.merchants,
     seed: options.seed,
-    onboardFrom: '2020-04-25',
-    onboardTo: '2020-09-30',
+    onboardFrom: DEMO_ONBOARDING.from,
+    onboardTo: DEMO_ONBOARDING.to,
   });
   const dir = join(options.home, 'demo');
   mkdirSync(dir, { recursive: true });
@@ -65,55 +79,74 @@ export async function replay(
   writeFileSync(file, `${population.records.map((r) => JSON.stringify(r)).join('\n')}\n`);
   const imported = await importMerchants(deps, file, 'jsonl');
 
+  const policies = { created: 0, updated: 0, unchanged: 0 };
+  for (const policy of DEFAULT_CART_POLICIES)
+    policies[await announcePolicy(deps, cartPolicyInputSchema.parse(policy))]++;
+
   const summary: ReplaySummary = {
     from: options.from,
     to: options.to,
     merchants: options.merchants,
     seed: options.seed,
     imported: { created: imported.created, updated: imported.updated, unchanged: imported.unchanged },
+    policies,
     runs: 0,
     transitions: {},
+    notices: {},
     revocations: { revoked: 0, unchanged: 0, refused: 0 },
     statuses: {},
+    flagTimeline: [],
     days: [],
     alreadyReplayed: false,
     durationMs: 0,
   };
+  // Notices of the import and the calendar (none are expected) are delivered before day one.
+  add(summary.notices, (await hooks.deliver()).notices);
+
   const days = daysBetween(options.from, options.to);
-  const runOnce = async (job: 'activate' | 'expire', day: CalendarDate): Promise<RunReport> => {
+  const runOnce = async (job: JobName, day: CalendarDate): Promise<RunReport> => {
     const [report] = await runJob(deps, job, { kind: 'asOf', asOf: occurrenceOn(job, day), dryRun: false });
     summary.runs++;
     return report as RunReport;
   };
+  let active = 0;
   for (const [index, day] of days.entries()) {
     const transitions: Record<string, number> = {};
     add(transitions, (await runOnce('activate', day)).transitions);
+    add(transitions, (await runOnce('cart-policies', day)).transitions);
     const dayStart = formatInstant(startOfDay(day));
     const dayEnd = formatInstant(startOfDay(day).plus({ days: 1 }));
+    let revokedWhileActive = 0;
     for (const v of population.violations.filter((x) => x.at >= dayStart && x.at < dayEnd)) {
       try {
         const result = await revokePromotion(deps, v.merchantId, v.at, v.reason);
         summary.revocations[result.changed ? 'revoked' : 'unchanged']++;
         if (result.changed) transitions.REVOKED = (transitions.REVOKED ?? 0) + 1;
+        if (result.changed && result.previousStatus === 'ACTIVE') revokedWhileActive++;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         summary.revocations.refused++; // e.g. a merchant onboarded before the program start
       }
     }
     add(transitions, (await runOnce('expire', day)).transitions);
+    const { notices } = await hooks.deliver();
+    active += (transitions.ACTIVE ?? 0) - (transitions.EXPIRED ?? 0) - revokedWhileActive;
     add(summary.transitions, transitions);
-    const daySummary = { day, transitions };
+    add(summary.notices, notices);
+    const daySummary = { day, transitions, notices, active };
     summary.days.push(daySummary);
-    onDay(index, days.length, daySummary);
+    hooks.onDay?.(index, days.length, daySummary);
   }
   summary.statuses = await statusCounts(
     deps,
     population.records.map((r) => r.merchantId),
   );
+  summary.flagTimeline = flagTimeline(await listPolicies(deps));
   summary.alreadyReplayed =
     imported.created + imported.updated === 0 &&
+    policies.created + policies.updated === 0 &&
     Object.keys(summary.transitions).length === 0 &&
-    summary.revocations.revoked === 0;
+    Object.keys(summary.notices).length === 0;
   summary.durationMs = Date.now() - started;
   return summary;
 }

@@ -10,9 +10,6 @@ export const activateJob: SweepSpec = {
 
 /** expire, 23:59: ACTIVE promotions whose last day is the day of asOf or earlier, and due reminders. */
 export const expireJob: SweepSpec = {
-  reads: (asOf) => [
-    { action: 'REMIND', upTo: endOfDayCutoff(asOf) },
-    { action: 'EXPIRE', upTo: endOfDayCutoff(asOf) },
-  ],
+  reads: (asOf) => [{ action: 'EXPIRE', upTo: endOfDayCutoff(asOf) }],
   plan: planExpiry,
 };

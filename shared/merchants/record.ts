@@ -233,6 +233,8 @@ export interface RevocationResult {
   merchantId: string;
   changed: boolean;
   status: Promotion['status'];
+  /** The status before this revocation. */
+  previousStatus: Promotion['status'];
   revokedAt: Instant;
   reason: string;
 }
@@ -255,12 +257,22 @@ export async function revokePromotion(
         merchantId,
         changed: false,
         status: promotion.status,
+        previousStatus: promotion.status,
         revokedAt: at,
         reason: promotion.revokeReason ?? reason,
       };
     }
     const result = await applyPromotionChange(deps, promotion, plan.change);
-    if (result.applied) return { merchantId, changed: true, status: 'REVOKED', revokedAt: at, reason };
+    if (result.applied) {
+      return {
+        merchantId,
+        changed: true,
+        status: 'REVOKED',
+        previousStatus: promotion.status,
+        revokedAt: at,
+        reason,
+      };
+    }
     promotion = result.current;
   }
   throw new ConflictError(`merchant ${merchantId}: too many concurrent changes`);

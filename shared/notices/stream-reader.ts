@@ -6,7 +6,9 @@ import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynam
 import {
   DescribeStreamCommand,
   type DynamoDBStreamsClient,
+  ExpiredIteratorException,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   type _Record as RawRecord,
   type Shard,
@@ -93,57 +95,97 @@ async function allShards(streams: DynamoDBStreamsClient, streamArn: string): Pro
   );
 }
 
-/** Delivers everything in the stream after the checkpoint, then returns. */
-export async function drainStream(options: StreamReaderOptions): Promise<DrainResult> {
+/**
+ * A reader that keeps its place between drains: the stream ARN, the shard list and each open shard's
+ * next iterator are kept in memory (the checkpoint file remains the truth across processes), so a
+ * drain that finds nothing new costs one GetRecords per open shard.
+ */
+export function createStreamReader(options: StreamReaderOptions): { drain(): Promise<DrainResult> } {
   const { streams, checkpointPath, log } = options;
   const attempts = options.attempts ?? 3;
-  const { Table } = await options.dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
-  const streamArn = Table?.LatestStreamArn;
-  if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
-  const checkpoint = loadCheckpoint(checkpointPath);
-  const positions = checkpoint[streamArn] ?? {};
-  checkpoint[streamArn] = positions;
-  const result: DrainResult = { records: 0, batches: 0 };
+  let streamArn: string | undefined;
+  let shards: Shard[] | undefined;
+  const openIterators = new Map<string, string>();
 
-  for (const shard of await allShards(streams, streamArn)) {
-    const shardId = shard.ShardId as string;
-    let iterator = await shardIterator(streams, streamArn, shardId, positions[shardId]);
-    while (iterator) {
-      const page = await streams.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize ?? 1000 }),
+  const drain = async (): Promise<DrainResult> => {
+    if (!streamArn) {
+      const { Table } = await options.dynamodb.send(
+        new DescribeTableCommand({ TableName: options.tableName }),
       );
-      let records = (page.Records ?? []).map(toStreamRecord);
-      for (let attempt = 1; records.length > 0; attempt++) {
-        const { batchItemFailures } = await options.handle(records);
-        result.batches++;
-        const failedAt = batchItemFailures[0]
-          ? records.findIndex((r) => r.dynamodb.SequenceNumber === batchItemFailures[0]?.itemIdentifier)
-          : -1;
-        const handled = failedAt === -1 ? records : records.slice(0, failedAt);
-        const last = handled.at(-1);
-        if (last) {
-          positions[shardId] = last.dynamodb.SequenceNumber;
-          saveCheckpoint(checkpointPath, checkpoint);
-          result.records += handled.length;
-        }
-        if (failedAt === -1) break;
-        records = records.slice(failedAt);
-        if (attempt >= attempts) {
-          throw new Error(
-            `notices for ${records.length} stream record(s) could not be delivered after ${attempts} attempts; the next command retries them`,
-          );
-        }
-        log.warn('redelivering stream records after a failure', {
-          from: records[0]?.dynamodb.SequenceNumber,
-          attempt,
-        });
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-      }
-      if (!page.NextShardIterator || (page.Records ?? []).length === 0) break; // closed shard, or caught up
-      iterator = page.NextShardIterator;
+      streamArn = Table?.LatestStreamArn;
+      if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
     }
-  }
-  return result;
+    const arn = streamArn;
+    shards ??= await allShards(streams, arn);
+    const checkpoint = loadCheckpoint(checkpointPath);
+    const positions = checkpoint[arn] ?? {};
+    checkpoint[arn] = positions;
+    const result: DrainResult = { records: 0, batches: 0 };
+    let shardClosed = false;
+
+    for (const shard of shards) {
+      const shardId = shard.ShardId as string;
+      let iterator =
+        openIterators.get(shardId) ?? (await shardIterator(streams, arn, shardId, positions[shardId]));
+      openIterators.delete(shardId);
+      while (iterator) {
+        let page: GetRecordsCommandOutput;
+        try {
+          page = await streams.send(
+            new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize ?? 1000 }),
+          );
+        } catch (error) {
+          if (!(error instanceof ExpiredIteratorException)) throw error;
+          iterator = await shardIterator(streams, arn, shardId, positions[shardId]); // kept too long: start again from the checkpoint
+          continue;
+        }
+        let records = (page.Records ?? []).map(toStreamRecord);
+        for (let attempt = 1; records.length > 0; attempt++) {
+          const { batchItemFailures } = await options.handle(records);
+          result.batches++;
+          const failedAt = batchItemFailures[0]
+            ? records.findIndex((r) => r.dynamodb.SequenceNumber === batchItemFailures[0]?.itemIdentifier)
+            : -1;
+          const handled = failedAt === -1 ? records : records.slice(0, failedAt);
+          const last = handled.at(-1);
+          if (last) {
+            positions[shardId] = last.dynamodb.SequenceNumber;
+            saveCheckpoint(checkpointPath, checkpoint);
+            result.records += handled.length;
+          }
+          if (failedAt === -1) break;
+          records = records.slice(failedAt);
+          if (attempt >= attempts) {
+            throw new Error(
+              `notices for ${records.length} stream record(s) could not be delivered after ${attempts} attempts; the next command retries them`,
+            );
+          }
+          log.warn('redelivering stream records after a failure', {
+            from: records[0]?.dynamodb.SequenceNumber,
+            attempt,
+          });
+          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        }
+        if (!page.NextShardIterator) {
+          shardClosed = true; // read to its end: its children (if any) come with the next shard list
+          break;
+        }
+        if ((page.Records ?? []).length === 0) {
+          openIterators.set(shardId, page.NextShardIterator); // caught up: continue from here next time
+          break;
+        }
+        iterator = page.NextShardIterator;
+      }
+    }
+    if (shardClosed) shards = undefined;
+    return result;
+  };
+  return { drain };
+}
+
+/** Delivers everything in the stream after the checkpoint, then returns. */
+export function drainStream(options: StreamReaderOptions): Promise<DrainResult> {
+  return createStreamReader(options).drain();
 }
 
 async function shardIterator(

@@ -80,9 +80,8 @@ function due(action: DueAction, promotion: { merchantId: string }, at: Instant):
 /** What an ACTIVE promotion waits for next: the reminder if it is still ahead of the day of `asOf`. */
 function nextDueWhileActive(promotion: Promotion, asOf: Instant): DueKey {
   const remindAt = remindAtOf(promotion);
-  return promotion.reminder === undefined && remindAt > endOfDayCutoff(asOf)
-    ? due('REMIND', promotion, remindAt)
-    : due('EXPIRE', promotion, promotion.endsBefore);
+  const remindLater = promotion.reminder === undefined && remindAt > endOfDayCutoff(asOf);
+  return due('EXPIRE', promotion, remindLater ? remindAt : promotion.endsBefore);
 }
 
 export interface JobContext {

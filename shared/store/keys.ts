@@ -24,7 +24,9 @@ export const jobRunSk = (asOf: string) => `RUN#${asOf}`;
  * Changing DUE_SHARDS needs a migration of waiting items (see docs/decisions.md).
  */
 export const DUE_SHARDS = 16;
-export type DueAction = 'ACTIVATE' | 'REMIND' | 'EXPIRE';
+/** ACTIVATE: SCHEDULED promotions, due at their start. EXPIRE: ACTIVE ones, due at their next
+ * end-of-life step — the "ends soon" reminder while it is pending, then the end of the window. */
+export type DueAction = 'ACTIVATE' | 'EXPIRE';
 
 export interface DueKey {
   due_pk: string;

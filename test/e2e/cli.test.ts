@@ -200,6 +200,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       merchantId: 'r',
       changed: true,
       status: 'REVOKED',
+      previousStatus: 'SCHEDULED',
       revokedAt: sh('2020-05-20 12:00'),
       reason: 'fake orders',
     });

@@ -320,7 +320,7 @@ describe('the due index', () => {
     expect(await dueOf('old')).toEqual(['', undefined]);
     expect(await dueOf('d')).toEqual(['ACTIVATE', sh('2020-05-08 00:00')]);
     await run('activate', { asOf: sh('2020-05-08 00:00') });
-    expect(await dueOf('d')).toEqual(['REMIND', sh('2020-06-04 00:00')]);
+    expect(await dueOf('d')).toEqual(['EXPIRE', sh('2020-06-04 00:00')]); // first the reminder
     await run('expire', { asOf: sh('2020-06-03 23:59') });
     expect(await dueOf('d')).toEqual(['EXPIRE', sh('2020-06-07 00:00')]);
     await run('expire', { asOf: sh(`${addDays('2020-06-06', 0)} 23:59`) });

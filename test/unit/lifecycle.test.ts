@@ -57,7 +57,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
           by: 'activate',
         },
       ],
-      due: dueKey('REMIND', 'merchant-a', sh('2020-06-04 00:00')),
+      due: dueKey('EXPIRE', 'merchant-a', sh('2020-06-04 00:00')),
     });
   });
 
@@ -74,7 +74,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
   it('activated in its last 3 days waits only for expiry (no "ends soon" right after "activated")', () => {
     // The reminder goes out at 23:59 on 06-03; a promotion activated on 06-02 still gets it, one on 06-03 not.
     expect(planActivation(a, ctx('2020-06-02 00:00'))?.due).toEqual(
-      dueKey('REMIND', 'merchant-a', sh('2020-06-04 00:00')),
+      dueKey('EXPIRE', 'merchant-a', sh('2020-06-04 00:00')),
     );
     expect(planActivation(a, ctx('2020-06-03 00:00'))?.due).toEqual(
       dueKey('EXPIRE', 'merchant-a', sh('2020-06-07 00:00')),
