@@ -15,7 +15,7 @@ const NOTICE_COLOURS: Record<string, string> = {
   CART_POLICY_WITHDRAWN: '#00838f',
 };
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
 function niceMax(value: number): number {
@@ -71,7 +71,7 @@ export function renderChart(summary: ReplaySummary): string {
     .map(([day, label], k) => {
       const i = days.findIndex((d) => d.day === day);
       if (i < 0) return '';
-      return `<line x1="${x(i)}" x2="${x(i)}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="#c62828" stroke-dasharray="5,4"/><text x="${x(i) + 4}" y="${PAD.top + 14 + 16 * k}" font-size="12" fill="#c62828">${escape(label)}</text>`;
+      return `<line x1="${x(i)}" x2="${x(i)}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="#c62828" stroke-dasharray="5,4"/><text x="${x(i) + 4}" y="${PAD.top + 14 + 16 * k}" font-size="12" fill="#c62828">${escapeHtml(label)}</text>`;
     })
     .join('');
 
@@ -108,12 +108,12 @@ ${yTicks}${bars}<path d="${line}" fill="none" stroke="#1b5e20" stroke-width="2"/
   const rows = (record: Record<string, number>) =>
     Object.entries(record)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([k, v]) => `<tr><td>${escape(k)}</td><td style="text-align:right">${v}</td></tr>`)
+      .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td style="text-align:right">${v}</td></tr>`)
       .join('');
   const flags = summary.flagTimeline
     .map(
       (f) =>
-        `<tr><td>${escape(f.since)}</td><td>${f.channel} / ${f.scope}</td><td>${f.value}</td><td>${escape(f.policyId ?? '')}</td></tr>`,
+        `<tr><td>${escapeHtml(f.since)}</td><td>${f.channel} / ${f.scope}</td><td>${f.value}</td><td>${escapeHtml(f.policyId ?? '')}</td></tr>`,
     )
     .join('');
   return `<!doctype html>
