@@ -18,7 +18,9 @@ export interface JobResult {
 
 export function createJobHandler(job: JobName, runtime: LambdaRuntime = createRuntime()) {
   const { deps, logger, metrics } = runtime;
-  metrics.addDimensions({ job });
+  // A default dimension, not addDimensions: Powertools clears added dimensions after each flush, so a
+  // warm container's second invocation would publish its metrics without `job` (and miss the alarms).
+  metrics.setDefaultDimensions({ job });
   return middy<JobInput, JobResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true }))
