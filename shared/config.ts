@@ -13,6 +13,9 @@ const configSchema = z.object({
   PROGRAM_START: calendarDateSchema.default(DEFAULT_PROGRAM_START),
   DYNAMODB_ENDPOINT: z.url().optional(),
   WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
+  QUERY_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** A Lambda job stops reading new work when less than this is left, and continues in a new invocation. */
+  JOB_STOP_MARGIN_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
   SNS_TOPIC_ARN: z
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
@@ -24,7 +27,9 @@ export interface AppConfig {
   programStart: string;
   dynamodbEndpoint: string | undefined;
   writeConcurrency: number;
+  pageSize: number;
   snsTopicArn: string | undefined;
+  stopMarginMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -36,7 +41,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     programStart: c.PROGRAM_START,
     dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
     writeConcurrency: c.WRITE_CONCURRENCY,
+    pageSize: c.QUERY_PAGE_SIZE,
     snsTopicArn: c.SNS_TOPIC_ARN,
+    stopMarginMs: c.JOB_STOP_MARGIN_MS,
   };
 }
 

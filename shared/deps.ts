@@ -19,5 +19,7 @@ export interface Deps {
   clock: () => DateTime;
   programStart: CalendarDate;
   writeConcurrency: number;
+  /** Items per index page a job reads before it checks its deadline and saves its place. */
+  pageSize: number;
   log: Log;
 }

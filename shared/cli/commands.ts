@@ -218,7 +218,7 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
     }
     const { deps } = await ctx.store();
     let quiet = 0;
-    const reports = await runJob(deps, job, input, {
+    const { reports } = await runJob(deps, job, input, {
       // Every run that changed something, and a heartbeat every 10 quiet ones.
       onReport: (r) =>
         (r.changed > 0 || r.failed > 0 || ++quiet % 10 === 0) &&

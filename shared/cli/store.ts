@@ -87,6 +87,7 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
     clock: () => DateTime.now(),
     programStart: config.programStart,
     writeConcurrency: config.writeConcurrency,
+    pageSize: config.pageSize,
     log,
   };
   return {

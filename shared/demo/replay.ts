@@ -105,7 +105,9 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
 
   const days = daysBetween(options.from, options.to);
   const runOnce = async (job: JobName, day: CalendarDate): Promise<RunReport> => {
-    const [report] = await runJob(deps, job, { kind: 'asOf', asOf: occurrenceOn(job, day), dryRun: false });
+    const {
+      reports: [report],
+    } = await runJob(deps, job, { kind: 'asOf', asOf: occurrenceOn(job, day), dryRun: false });
     summary.runs++;
     return report as RunReport;
   };

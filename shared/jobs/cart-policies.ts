@@ -3,9 +3,7 @@
 // merchants of a withdrawal. Each merchant's notice state is one item per policy, written with a
 // condition, so re-runs, overlapping runs and crashed runs never notify twice and never skip one.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { createLimiter } from '../concurrency';
-import type { Deps } from '../deps';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   announcementInstant,
   type CartPolicy,
@@ -17,8 +15,8 @@ import {
 import { listPolicies, listStoredFlags, setFlag, updatePolicy } from '../policies/store';
 import { AUDIENCE_SHARDS, audiencePartition, merchantCartPolicySk, merchantPk } from '../store/keys';
 import { AUDIENCE_INDEX } from '../store/table';
-import { formatInstant, type Instant } from '../time';
-import { emptyCounts, type SweepCounts } from './sweep';
+import { formatInstant } from '../time';
+import { countChange, forEachItem, type RunContext, type SweepCounts } from './partitions';
 
 type Step = 'ANNOUNCE' | 'ENFORCE' | 'WITHDRAW';
 
@@ -56,18 +54,7 @@ function wouldWrite(step: Step, existing: MerchantPolicyNotice | undefined, poli
   }
 }
 
-interface RunContext {
-  deps: Deps;
-  asOf: Instant;
-  dryRun: boolean;
-  counts: SweepCounts;
-  onProgress?: (counts: SweepCounts) => void;
-}
-
-const count = (counts: SweepCounts, kind: string) => {
-  counts.changed++;
-  counts.transitions[kind] = (counts.transitions[kind] ?? 0) + 1;
-};
+const count = (counts: SweepCounts, kind: string) => countChange(counts, [kind]);
 
 /** Moves one merchant's notice state for a policy; returns whether it changed. */
 async function notifyMerchant(
@@ -126,51 +113,21 @@ async function notifyMerchant(
 
 /** Every merchant in the policy's audience (third-party products in live carts, categories in scope), all shards in parallel. */
 async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): Promise<void> {
-  const { deps, counts } = ctx;
-  const limit = createLimiter(deps.writeConcurrency);
-  const readShard = async (shard: number) => {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await deps.db.send(
-        new QueryCommand({
-          TableName: deps.tableName,
-          IndexName: AUDIENCE_INDEX.indexName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': AUDIENCE_INDEX.partitionKey },
-          ExpressionAttributeValues: { ':pk': audiencePartition(shard) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      const members = (page.Items ?? []).filter((item) =>
-        coversCategories(policy, (item.categories as string[]) ?? []),
-      );
-      counts.examined += members.length;
-      await Promise.all(
-        members.map((item) =>
-          limit(async () => {
-            const merchantId = String(item.merchantId);
-            try {
-              if (await notifyMerchant(ctx, step, policy, merchantId)) count(counts, NOTICE_KIND[step]);
-              else counts.alreadyDone++;
-            } catch (error) {
-              counts.failed++;
-              const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-              if (counts.failures.length < 20) counts.failures.push({ merchantId, error: message });
-              deps.log.error('cart-policy notice state not written', {
-                merchantId,
-                policyId: policy.policyId,
-                step,
-                error: message,
-              });
-            }
-          }),
-        ),
-      );
-      ctx.onProgress?.(counts);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-  };
-  await Promise.all(Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => readShard(shard)));
+  const reads = Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => ({
+    unit: `${policy.policyId}:${step}:${audiencePartition(shard)}`,
+    query: {
+      IndexName: AUDIENCE_INDEX.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': AUDIENCE_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':pk': audiencePartition(shard) },
+    },
+  }));
+  await forEachItem(ctx, reads, async (item) => {
+    if (!coversCategories(policy, (item.categories as string[]) ?? [])) return 'alreadyDone';
+    if (!(await notifyMerchant(ctx, step, policy, String(item.merchantId)))) return 'alreadyDone';
+    count(ctx.counts, NOTICE_KIND[step]);
+    return 'changed';
+  });
 }
 
 /** Brings the stored flags to what the calendar gives at the policy's instant, each change recorded with its policy. */
@@ -218,18 +175,8 @@ async function markPolicy(
   }
 }
 
-export async function runCartPolicies(
-  deps: Deps,
-  asOf: Instant,
-  options: { dryRun: boolean; onProgress?: (counts: SweepCounts) => void },
-): Promise<SweepCounts> {
-  const ctx: RunContext = {
-    deps,
-    asOf,
-    dryRun: options.dryRun,
-    counts: emptyCounts(),
-    onProgress: options.onProgress,
-  };
+export async function runCartPolicies(ctx: RunContext): Promise<void> {
+  const { deps, asOf } = ctx;
   const policies = await listPolicies(deps); // in order of their instants: missed days are caught up in order
   for (const policy of policies) {
     ctx.counts.examined++;
@@ -237,6 +184,7 @@ export async function runCartPolicies(
     if (policy.status === 'WITHDRAWN') {
       if (policy.announced && !policy.announced.skipped && !policy.withdrawalNotified) {
         await sweepAudience(ctx, 'WITHDRAW', policy);
+        if (ctx.progress.stopped) return; // the deadline is near: a continuation picks up from here
         await markPolicy(ctx, policy, { withdrawalNotified: stamp });
       }
       continue;
@@ -248,6 +196,7 @@ export async function runCartPolicies(
       // in force, not that it will be.
       const skipped = policy.effectiveAt <= asOf;
       if (!skipped) await sweepAudience(ctx, 'ANNOUNCE', policy);
+      if (ctx.progress.stopped) return;
       const fields: Partial<CartPolicy> = {
         announced: { ...stamp, skipped },
         history: [
@@ -261,6 +210,7 @@ export async function runCartPolicies(
     if (policy.effectiveAt <= asOf) {
       await applyFlags(ctx, policies, policy);
       await sweepAudience(ctx, 'ENFORCE', current);
+      if (ctx.progress.stopped) return;
       await markPolicy(
         ctx,
         current,
@@ -272,5 +222,4 @@ export async function runCartPolicies(
       );
     }
   }
-  return ctx.counts;
 }

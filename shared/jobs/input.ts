@@ -27,20 +27,40 @@ export const MAX_RANGE_DAYS = 366;
 
 const dryRun = z.boolean({ message: 'must be true or false' }).optional().default(false);
 
+/** Where a run that stopped before its deadline resumes (see RunResult.continuation). */
+const resume = z
+  .strictObject({
+    asOf: instantSchema,
+    checkpoint: z.record(
+      z.string().max(300),
+      z.union([z.literal('done'), z.record(z.string(), z.unknown())], {
+        message: 'must be "done" or a page key',
+      }),
+    ),
+  })
+  .optional();
+
 const scheduledSchema = z.strictObject({ scheduledTime: instantSchema, dryRun });
-const asOfSchema = z.strictObject({ asOf: instantSchema, dryRun });
+const asOfSchema = z
+  .strictObject({ asOf: instantSchema, dryRun, resume })
+  .refine((r) => !r.resume || r.resume.asOf === r.asOf, {
+    message: 'must be the run’s asOf',
+    path: ['resume', 'asOf'],
+  });
 const rangeSchema = z
-  .strictObject({ from: calendarDateSchema, to: calendarDateSchema, dryRun })
+  .strictObject({ from: calendarDateSchema, to: calendarDateSchema, dryRun, resume })
   .refine((r) => r.to >= r.from, { message: 'must be on or after from', path: ['to'] })
   .refine((r) => r.to < addDays(r.from, MAX_RANGE_DAYS), {
     message: `must be at most ${MAX_RANGE_DAYS} days after from (split longer backfills)`,
     path: ['to'],
   });
 
+type Resume = { resume?: { asOf: Instant; checkpoint: Record<string, 'done' | Record<string, unknown>> } };
+
 export type JobInput =
-  | { kind: 'scheduled'; scheduledTime: Instant; dryRun: boolean }
-  | { kind: 'asOf'; asOf: Instant; dryRun: boolean }
-  | { kind: 'range'; from: CalendarDate; to: CalendarDate; dryRun: boolean };
+  | ({ kind: 'scheduled'; scheduledTime: Instant; dryRun: boolean } & Resume)
+  | ({ kind: 'asOf'; asOf: Instant; dryRun: boolean } & Resume)
+  | ({ kind: 'range'; from: CalendarDate; to: CalendarDate; dryRun: boolean } & Resume);
 
 /**
  * A scheduled event `{ scheduledTime }` (EventBridge Scheduler's <aws.scheduler.scheduled-time>),

@@ -43,6 +43,7 @@ export function createRuntime(env: Record<string, string | undefined> = process.
     clock: () => DateTime.now(),
     programStart: config.programStart,
     writeConcurrency: config.writeConcurrency,
+    pageSize: config.pageSize,
     log: observability.log,
   };
   return { ...observability, config, deps };

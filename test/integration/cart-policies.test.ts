@@ -55,7 +55,8 @@ const notices = async (): Promise<Notice[]> => {
     return [];
   }
 };
-const run = (input: Record<string, unknown>) => runJob(db.deps(), 'cart-policies', parseJobInput(input));
+const run = async (input: Record<string, unknown>) =>
+  (await runJob(db.deps(), 'cart-policies', parseJobInput(input))).reports;
 const announce = (input: z.input<typeof cartPolicyInputSchema>) =>
   announcePolicy(db.deps(), cartPolicyInputSchema.parse(input));
 const loadDefault = async () => {

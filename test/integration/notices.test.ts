@@ -59,7 +59,7 @@ const record = (records: Record<string, unknown>[]) =>
     records.map((r) => merchantRecordSchema.parse(r)),
   );
 const run = (job: 'activate' | 'expire', input: Record<string, unknown>) =>
-  runJob(db.deps(), job, parseJobInput(input));
+  runJob(db.deps(), job, parseJobInput(input)).then((r) => r.reports);
 
 beforeEach(async () => {
   await db.reset();

@@ -5,7 +5,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { InputError } from '../../shared/errors';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
+import { acquireLease, LeaseHeldError } from '../../shared/jobs/lease';
+import { emptyCounts } from '../../shared/jobs/partitions';
+import { createProgress } from '../../shared/jobs/progress';
+import { activateJob } from '../../shared/jobs/promotion-jobs';
 import { runJob } from '../../shared/jobs/run';
+import { sweep } from '../../shared/jobs/sweep';
 import {
   type MerchantRecord,
   merchantRecordSchema,
@@ -15,14 +20,15 @@ import {
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
-import { addDays, daysBetween } from '../../shared/time';
-import { steppingClock, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { addDays, daysBetween, parseInstant } from '../../shared/time';
+import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
 beforeEach(() => db.reset());
 
-const run = (job: JobName, input: Record<string, unknown>) => runJob(db.deps(), job, parseJobInput(input));
+const run = async (job: JobName, input: Record<string, unknown>) =>
+  (await runJob(db.deps(), job, parseJobInput(input))).reports;
 const status = async (id: string) => (await getPromotion(db.deps(), id))?.status;
 const record = (records: z.input<typeof merchantRecordSchema>[]) =>
   recordMerchants(
@@ -94,28 +100,53 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     expect(stripRuns(await db.scanAll())).toEqual(stripRuns(snapshot));
   });
 
-  it('overlapping runs apply each change exactly once', async () => {
+  it('an invocation that overlaps a running one is refused by the lease, and runs once the lease is free', async () => {
+    await record(cohort(20, '2020-05-06'));
+    const held = await acquireLease(db.deps(), 'activate', { ttlMs: 60_000 });
+    await expect(run('activate', { asOf: sh('2020-05-08 00:00') })).rejects.toThrow(LeaseHeldError);
+    expect(await status('m-2020-05-06-0000')).toBe('SCHEDULED'); // the refused run wrote nothing
+    expect((await run('activate', { asOf: sh('2020-05-08 00:00'), dryRun: true }))[0]?.changed).toBe(20); // dry runs need no lease
+    await held.release();
+    expect((await run('activate', { asOf: sh('2020-05-08 00:00') }))[0]?.changed).toBe(20);
+  });
+
+  it('a lease left by a crashed run expires', async () => {
+    await record(cohort(5, '2020-05-06'));
+    let now = parseInstant(TEST_NOW);
+    const clock = () => now;
+    await acquireLease(db.deps({ clock }), 'activate', { ttlMs: 60_000 }); // its owner "crashes": never released
+    await expect(
+      runJob(db.deps({ clock }), 'activate', parseJobInput({ asOf: sh('2020-05-08 00:00') })),
+    ).rejects.toThrow(/already running/);
+    now = now.plus({ seconds: 61 });
+    const { reports } = await runJob(
+      db.deps({ clock }),
+      'activate',
+      parseJobInput({ asOf: sh('2020-05-08 00:00') }),
+    );
+    expect(reports[0]?.changed).toBe(5);
+  });
+
+  it('even without the lease (an expired one, a stale index), overlapping sweeps apply each change exactly once', async () => {
     await record(cohort(300, '2020-05-06'));
-    const runs = await Promise.all([
-      runJob(
-        db.deps({ clock: steppingClock() }),
-        'activate',
-        parseJobInput({ asOf: sh('2020-05-08 00:00') }),
-      ),
-      runJob(
-        db.deps({ clock: steppingClock() }),
-        'activate',
-        parseJobInput({ asOf: sh('2020-05-08 00:00') }),
-      ),
-      runJob(
-        db.deps({ clock: steppingClock() }),
-        'activate',
-        parseJobInput({ asOf: sh('2020-05-09 00:00') }),
-      ),
+    const sweepAt = async (asOf: string) => {
+      const ctx = {
+        deps: db.deps({ clock: steppingClock() }),
+        asOf: sh(asOf),
+        dryRun: false,
+        counts: emptyCounts(),
+        progress: createProgress({}),
+      };
+      await sweep(ctx, activateJob);
+      return ctx.counts;
+    };
+    const counts = await Promise.all([
+      sweepAt('2020-05-08 00:00'),
+      sweepAt('2020-05-08 00:00'),
+      sweepAt('2020-05-09 00:00'),
     ]);
-    const reports = runs.flat();
-    expect(reports.reduce((sum, r) => sum + r.changed, 0)).toBe(300);
-    expect(reports.every((r) => r.failed === 0)).toBe(true);
+    expect(counts.reduce((sum, c) => sum + c.changed, 0)).toBe(300);
+    expect(counts.every((c) => c.failed === 0)).toBe(true);
     for (const item of await db.scanAll()) {
       if (item.type !== 'PROMOTION') continue;
       const p = item as unknown as Promotion;

@@ -50,6 +50,7 @@ export function useLocalDynamo(): TestDb {
       clock: () => parseInstant(TEST_NOW),
       programStart: '2020-05-01',
       writeConcurrency: 16,
+      pageSize: 500,
       log: silentLog,
       ...overrides,
     }),

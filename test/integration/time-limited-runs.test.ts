@@ -1,0 +1,135 @@
+// Time-limited runs: a job given a tiny remaining-time budget stops before it, saves a checkpoint,
+// and follow-up invocations finish the run without redoing or skipping work.
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config';
+import { createJobHandler, type JobResult } from '../../shared/lambda/job-handler';
+import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
+import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
+import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
+import { cartPolicyInputSchema } from '../../shared/policies/policy';
+import { announcePolicy } from '../../shared/policies/store';
+import type { Promotion } from '../../shared/promotion/lifecycle';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { fakeContext } from '../support/lambda';
+import { sh } from '../support/promotions';
+
+const db = useLocalDynamo();
+beforeEach(() => db.reset());
+
+const COHORT = 600;
+
+function runtime(): LambdaRuntime {
+  const observability = createObservability();
+  return {
+    ...observability,
+    config: loadConfig({ TABLE_NAME: TEST_TABLE }),
+    deps: db.deps({ pageSize: 10, writeConcurrency: 8, log: observability.log }),
+  };
+}
+
+/**
+ * Invokes the handler, then every follow-up it asks for, each with a tiny time budget: it may work for
+ * `workMs`, then has 3 s to finish its in-flight page and hand over (middy aborts at the deadline).
+ */
+async function invokeUntilDone(
+  job: 'activate' | 'cart-policies',
+  event: Record<string, unknown>,
+  workMs: number,
+) {
+  const margin = 3000;
+  const follow: Record<string, unknown>[] = [];
+  const handler = createJobHandler(job, runtime(), {
+    stopMarginMs: margin,
+    invokeContinuation: async (next) => {
+      follow.push(next);
+    },
+  });
+  const results: JobResult[] = [];
+  let next: Record<string, unknown> | undefined = event;
+  while (next) {
+    results.push(await handler(next as never, fakeContext(job, workMs + margin) as Context));
+    next = follow.shift();
+    expect(results.length).toBeLessThan(200); // a run that never finishes would loop here
+  }
+  return results;
+}
+
+describe('time-limited runs', () => {
+  it('activate over a large cohort stops before its deadline and the continuations finish it: each promotion changed once', async () => {
+    const records = Array.from({ length: COHORT }, (_, i) =>
+      merchantRecordSchema.parse({
+        merchantId: `big-${String(i).padStart(5, '0')}`,
+        onboardedAt: '2020-05-06',
+      }),
+    );
+    await recordMerchants(db.deps(), records);
+    const results = await invokeUntilDone('activate', { scheduledTime: '2020-05-07T16:00:00Z' }, 400);
+    const reports = results.flatMap((r) => r.reports);
+    expect(results.length).toBeGreaterThan(1); // it really was cut short
+    expect(results.slice(0, -1).every((r) => r.continuation?.resume !== undefined)).toBe(true);
+    expect(reports.slice(0, -1).every((r) => !r.complete)).toBe(true);
+    expect(reports.at(-1)?.complete).toBe(true);
+    expect(reports.every((r) => r.asOf === sh('2020-05-08 00:00') && r.failed === 0)).toBe(true);
+    expect(reports.reduce((sum, r) => sum + r.changed, 0)).toBe(COHORT); // nothing redone, nothing skipped
+    const promotions = (await db.scanAll()).filter((i) => i.type === 'PROMOTION') as unknown as Promotion[];
+    expect(promotions).toHaveLength(COHORT);
+    for (const p of promotions) {
+      expect([
+        p.merchantId,
+        p.status,
+        p.version,
+        p.history.filter((h) => h.status === 'ACTIVE').length,
+      ]).toEqual([p.merchantId, 'ACTIVE', 2, 1]);
+    }
+    // The job-run item keeps a checkpoint only while the run is unfinished.
+    const { Items = [] } = await db.clients.doc.send(
+      new QueryCommand({
+        TableName: TEST_TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'JOB#activate' },
+      }),
+    );
+    const run = Items.find((i) => i.sk === `RUN#${sh('2020-05-08 00:00')}`);
+    expect(run?.attempts).toBe(results.length);
+    expect(run?.checkpoint).toBeUndefined();
+    expect(Items.some((i) => i.sk === 'LEASE')).toBe(false); // released by every invocation
+  });
+
+  it('a backfill range continues at the occurrence it stopped in and then does the rest, in order', async () => {
+    const records = Array.from({ length: 400 }, (_, i) =>
+      merchantRecordSchema.parse({
+        merchantId: `r-${i}`,
+        onboardedAt: i % 2 === 0 ? '2020-05-06' : '2020-05-08',
+      }),
+    );
+    await recordMerchants(db.deps(), records);
+    const results = await invokeUntilDone('activate', { from: '2020-05-07', to: '2020-05-11' }, 200);
+    const reports = results.flatMap((r) => r.reports);
+    const completed = reports.filter((r) => r.complete).map((r) => r.asOf);
+    expect(completed).toEqual(['07', '08', '09', '10', '11'].map((d) => sh(`2020-05-${d} 00:00`)));
+    expect(reports.reduce((sum, r) => sum + r.changed, 0)).toBe(400);
+    expect(results.length).toBeGreaterThan(1);
+  });
+
+  it('cart-policies over a large audience stops and continues without telling anyone twice', async () => {
+    const records = Array.from({ length: 800 }, (_, i) =>
+      merchantRecordSchema.parse({
+        merchantId: `a-${i}`,
+        onboardedAt: '2020-06-01',
+        liveCartSources: ['taobao'],
+      }),
+    );
+    await recordMerchants(db.deps(), records);
+    for (const policy of DEFAULT_CART_POLICIES)
+      await announcePolicy(db.deps(), cartPolicyInputSchema.parse(policy));
+    const results = await invokeUntilDone('cart-policies', { asOf: '2020-08-26T00:00:00+08:00' }, 300);
+    const reports = results.flatMap((r) => r.reports);
+    expect(results.length).toBeGreaterThan(1);
+    expect(reports.reduce((sum, r) => sum + (r.transitions.CART_POLICY_ANNOUNCED ?? 0), 0)).toBe(1600); // 800 × 2 policies
+    const states = (await db.scanAll()).filter((i) => i.type === 'MERCHANT_CART_POLICY');
+    expect(states).toHaveLength(1600);
+    expect(states.every((s) => s.status === 'ANNOUNCED')).toBe(true);
+  });
+});
