@@ -18,6 +18,10 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
 }
 
+/** A field's own wording for a wrong value, keeping "is required" for a missing one. */
+export const unlessMissing = (message: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? 'is required' : message;
+
 /** One line per problem, each naming the field: `to: must be on or after from`. */
 export function describeZodError(error: z.ZodError, prefix = ''): string {
   return error.issues

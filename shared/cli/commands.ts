@@ -1,7 +1,7 @@
 // The operator's commands. Each validates its arguments, calls the shared domain, and returns JSON.
 import { existsSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { InputError, NotFoundError, parseInput } from '../errors';
+import { InputError, NotFoundError, parseInput, unlessMissing } from '../errors';
 import { JOB_NAMES, type JobName, parseJobInput } from '../jobs/input';
 import { runJob } from '../jobs/run';
 import { importMerchants } from '../merchants/import';
@@ -73,7 +73,11 @@ Valid lines are stored even when others are rejected; exits 1 if any line was re
     const path = positionals[0] as string;
     if (!existsSync(path) || !statSync(path).isFile()) throw new InputError(`<file>: no such file: ${path}`);
     const format: ImportFormat = values.format
-      ? parseInput(z.enum(['jsonl', 'csv'], { message: 'must be jsonl or csv' }), values.format, '--format')
+      ? parseInput(
+          z.enum(['jsonl', 'csv'], { error: unlessMissing('must be jsonl or csv') }),
+          values.format,
+          '--format',
+        )
       : formatOf(path);
     const { deps } = await ctx.store();
     const summary = await importMerchants(deps, path, format, (s) =>
@@ -194,7 +198,9 @@ Prints one run report per occurrence (JSON Lines):
 Exits 1 if any item failed (the failed items stay due and are picked up by the next run).`,
   async run({ positionals, values }, ctx) {
     const job = parseInput(
-      z.enum(JOB_NAMES as [JobName, ...JobName[]], { message: `must be one of ${JOB_NAMES.join(', ')}` }),
+      z.enum(JOB_NAMES as [JobName, ...JobName[]], {
+        error: unlessMissing(`must be one of ${JOB_NAMES.join(', ')}`),
+      }),
       positionals[0],
       '<job>',
     );

@@ -107,8 +107,11 @@ export function writeOutput(output: unknown, stream: Output): void {
 /** Renames the fields named in a validation message, e.g. `asOf:` to `--as-of:`. */
 export function renameFields(error: unknown, names: Record<string, string>): unknown {
   if (!(error instanceof InputError)) return error;
-  const message = error.message.replace(/(^|; )([A-Za-z]+):/g, (match, sep: string, field: string) =>
-    names[field] ? `${sep}${names[field]}:` : match,
+  // A field at the start of a problem, possibly with a path below it: `categories.0: …`.
+  const message = error.message.replace(
+    /(^|; )([A-Za-z]+)([.\w]*):/g,
+    (match, sep: string, field: string, path: string) =>
+      names[field] ? `${sep}${names[field]}${path}:` : match,
   );
   return new InputError(message);
 }

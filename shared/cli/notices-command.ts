@@ -1,7 +1,7 @@
 // `notices`: the notices delivered to the local sink, as JSON Lines (the message bodies).
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseInput } from '../errors';
+import { parseInput, unlessMissing } from '../errors';
 import { NOTICE_TYPES, type Notice } from '../notices/notice';
 import { merchantIdSchema } from '../store/keys';
 import type { Command } from './framework';
@@ -26,7 +26,9 @@ With SNS_TOPIC_ARN set, notices go to that topic instead and are not listed here
     const filter = parseInput(
       z.strictObject({
         '--merchant': merchantIdSchema.optional(),
-        '--type': z.enum(NOTICE_TYPES, { message: `must be one of ${NOTICE_TYPES.join(', ')}` }).optional(),
+        '--type': z
+          .enum(NOTICE_TYPES, { error: unlessMissing(`must be one of ${NOTICE_TYPES.join(', ')}`) })
+          .optional(),
       }),
       { '--merchant': values.merchant, '--type': values.type },
     );

@@ -1,7 +1,7 @@
 // What a job run may be asked to do, from any entry point (schedule, operator, CLI), and the
 // occurrences ("as of" instants) that follow from it.
 import { z } from 'zod';
-import { InputError, parseInput } from '../errors';
+import { InputError, parseInput, unlessMissing } from '../errors';
 import {
   addDays,
   type CalendarDate,
@@ -25,7 +25,10 @@ export const JOB_NAMES = Object.keys(JOB_SCHEDULES) as JobName[];
 /** A backfill longer than this is refused: split it, so that each invocation stays within its time limit. */
 export const MAX_RANGE_DAYS = 366;
 
-const dryRun = z.boolean({ message: 'must be true or false' }).optional().default(false);
+const dryRun = z
+  .boolean({ error: unlessMissing('must be true or false') })
+  .optional()
+  .default(false);
 
 /** Where a run that stopped before its deadline resumes (see RunResult.continuation). */
 const resume = z

@@ -1,5 +1,6 @@
 // Live-room cart policies (SPEC §2) as data, and the cart flags they set, as pure functions.
 import { z } from 'zod';
+import { unlessMissing } from '../errors';
 import {
   type CalendarDate,
   calendarDateSchema,
@@ -48,7 +49,9 @@ export const cartPolicyInputSchema = z
           .transform((list) => [...new Set(list)].sort()),
       ]),
     }),
-    thirdPartyProducts: z.enum(POLICY_VALUES, { message: `must be one of ${POLICY_VALUES.join(', ')}` }),
+    thirdPartyProducts: z.enum(POLICY_VALUES, {
+      error: unlessMissing(`must be one of ${POLICY_VALUES.join(', ')}`),
+    }),
     source: z.string().max(500).optional(),
   })
   .refine((p) => p.effectiveAt >= formatInstant(startOfDay(p.announcedOn)), {

@@ -1,21 +1,26 @@
 // Which fee rate an order gets (SPEC §1). Decided by the window and the revocation instant, never by
 // the stored status, which may lag behind when a job run is late.
 import { z } from 'zod';
+import { unlessMissing } from '../errors';
 import type { Instant } from '../time';
 import type { Promotion } from './lifecycle';
 
 export const PROMOTION_RATE = 0.01;
 
 export const orderSourceSchema = z.enum(['ad', 'alliance', 'other'], {
-  message:
+  error: unlessMissing(
     'must be one of ad (ad-traffic order), alliance (Selected Alliance order), other (any other non-ad order)',
+  ),
 });
 export type OrderSource = z.infer<typeof orderSourceSchema>;
 
-export const standardRateSchema = z.coerce
-  .number({ message: 'must be a number' })
-  .min(0, 'must be at least 0')
-  .max(1, 'must be at most 1 (a fraction, e.g. 0.05 for 5%)');
+export const standardRateSchema = z.preprocess(
+  (value) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value),
+  z
+    .number({ error: unlessMissing('must be a number') })
+    .min(0, 'must be at least 0')
+    .max(1, 'must be at most 1 (a fraction, e.g. 0.05 for 5%)'),
+);
 
 export interface Quote {
   rate: number;

@@ -1,0 +1,434 @@
+// The bad-input corpus: every entry point (each Lambda's event, each CLI command and option, each
+// import format) refuses malformed input with a message naming the field, and leaves the table as it was.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../shared/config';
+import { silentLog } from '../../shared/deps';
+import { createJobHandler } from '../../shared/lambda/job-handler';
+import { createNotifierHandler } from '../../shared/lambda/notifier-handler';
+import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
+import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
+import { fileSink } from '../../shared/notices/publisher';
+import { cliInProcess } from '../support/cli';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { fakeContext } from '../support/lambda';
+
+const db = useLocalDynamo();
+const dir = mkdtempSync(join(tmpdir(), 'bad-input-'));
+const home = mkdtempSync(join(tmpdir(), 'bad-input-home-'));
+const cli = (...args: string[]) =>
+  cliInProcess(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home });
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+let baseline: Record<string, unknown>[];
+
+beforeAll(async () => {
+  // Something to lose: a merchant, a policy calendar, a run.
+  await recordMerchants(db.deps(), [
+    merchantRecordSchema.parse({
+      merchantId: 'merchant-a',
+      onboardedAt: '2020-05-06',
+      liveCartSources: ['taobao'],
+    }),
+  ]);
+  await cli('policies', 'load-default');
+  await cli('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00');
+  baseline = await db.scanAll();
+});
+
+const HUGE = 'x'.repeat(200_000);
+const OFFSETLESS = '2020-05-08T00:00:00';
+
+const jobEvents: [string, unknown, RegExp][] = [
+  ['wrong type', { asOf: 20200508 }, /^asOf: /],
+  [
+    'dryRun not a boolean',
+    { asOf: '2020-05-08T00:00:00+08:00', dryRun: 'yes' },
+    /^dryRun: must be true or false/,
+  ],
+  ['missing to', { from: '2020-05-01' }, /^to: is required/],
+  ['unknown field', { scheduledTime: '2020-05-07T16:00:00Z', force: true }, /^force: unknown field/],
+  ['impossible date', { from: '2020-02-30', to: '2020-03-01' }, /^from: must be a calendar date/],
+  ['not a leap year', { from: '2021-02-29', to: '2021-03-01' }, /^from: must be a calendar date/],
+  ['24:00', { asOf: '2020-05-08T24:00:00+08:00' }, /^asOf: must be an ISO 8601 instant/],
+  ['instant without offset', { asOf: OFFSETLESS }, /^asOf: must be an ISO 8601 instant with an offset/],
+  [
+    'scheduled time without offset',
+    { scheduledTime: OFFSETLESS },
+    /^scheduledTime: must be an ISO 8601 instant/,
+  ],
+  ['range reversed', { from: '2020-05-10', to: '2020-05-01' }, /^to: must be on or after from/],
+  ['range too long', { from: '2020-01-01', to: '2021-01-01' }, /^to: must be at most 366 days after from/],
+  ['huge string', { asOf: HUGE }, /^asOf: /],
+  [
+    'resume for another instant',
+    { asOf: '2020-05-08T00:00:00+08:00', resume: { asOf: '2020-05-09T00:00:00+08:00', checkpoint: {} } },
+    /^resume\.asOf: /,
+  ],
+  [
+    'resume with a bad cursor',
+    {
+      asOf: '2020-05-08T00:00:00+08:00',
+      resume: { asOf: '2020-05-08T00:00:00+08:00', checkpoint: { x: 7 } },
+    },
+    /^resume\.checkpoint\.x: /,
+  ],
+  ['not an object', 'activate please', /must be an object/],
+  ['null', null, /must be an object/],
+  ['an array', [{ asOf: '2020-05-08T00:00:00+08:00' }], /must be an object/],
+  ['empty', {}, /must have scheduledTime, asOf, or from and to/],
+];
+
+describe('Lambda events', () => {
+  const runtime = (): LambdaRuntime => ({
+    ...createObservability(),
+    config: loadConfig({ TABLE_NAME: TEST_TABLE }),
+    deps: db.deps(),
+  });
+
+  for (const job of ['activate', 'expire', 'cart-policies'] as const) {
+    it.each(jobEvents)(`${job}: %s is refused, naming the field`, async (_name, event, message) => {
+      const handler = createJobHandler(job, runtime());
+      await expect(handler(event as never, fakeContext(job) as Context)).rejects.toThrow(message);
+      expect(await db.scanAll()).toEqual(baseline);
+    });
+  }
+
+  it.each([
+    ['no Records', {}, /^Records: is required/],
+    ['Records not a list', { Records: 'x' }, /^Records: /],
+    [
+      'unknown eventName',
+      { Records: [{ eventName: 'TRUNCATE', dynamodb: { SequenceNumber: '1' } }] },
+      /^Records\.0\.eventName: /,
+    ],
+    [
+      'missing sequence number',
+      { Records: [{ eventName: 'INSERT', dynamodb: {} }] },
+      /^Records\.0\.dynamodb\.SequenceNumber: is required/,
+    ],
+  ])('notifier: %s is refused, naming the field', async (_name, event, message) => {
+    const handler = createNotifierHandler(createObservability(), fileSink(join(dir, 'never.jsonl')));
+    await expect(handler(event as never, fakeContext('notifier') as Context)).rejects.toThrow(message);
+  });
+});
+
+describe('CLI commands and options', () => {
+  it.each([
+    [['window', '2020-02-30'], /<date\|instant>: must be a calendar date/],
+    [['window', OFFSETLESS], /<date\|instant>: /],
+    [['window', '2020-05-06', '--program-start', '2020-13-01'], /--program-start: must be a calendar date/],
+    [['merchants', 'record', 'a#b', '--onboarded-at', '2020-05-06'], /<merchantId>: may contain only/],
+    [['merchants', 'record', 'MERCHANT#x', '--onboarded-at', '2020-05-06'], /<merchantId>: may contain only/],
+    [['merchants', 'record', '', '--onboarded-at', '2020-05-06'], /<merchantId>: must not be empty/],
+    [['merchants', 'record', 'a\u0000b', '--onboarded-at', '2020-05-06'], /<merchantId>: may contain only/],
+    [
+      ['merchants', 'record', 'line\nbreak', '--onboarded-at', '2020-05-06'],
+      /<merchantId>: may contain only/,
+    ],
+    [
+      ['merchants', 'record', HUGE.slice(0, 5000), '--onboarded-at', '2020-05-06'],
+      /<merchantId>: must be at most 128/,
+    ],
+    [['merchants', 'record', 'ok-1'], /--onboarded-at: is required/],
+    [
+      ['merchants', 'record', 'ok-1', '--onboarded-at', OFFSETLESS],
+      /--onboarded-at: must be a calendar date/,
+    ],
+    [
+      ['merchants', 'record', 'ok-1', '--onboarded-at', '2020-05-06', '--categories', 'Cosmetics!'],
+      /--categories\.0: must be lower-case/,
+    ],
+    [
+      ['merchants', 'record', 'ok-1', '--onboarded-at', '2020-05-06', '--tier', 'gold'],
+      /Unknown option '--tier'/,
+    ],
+    [
+      ['merchants', 'revoke', 'merchant-a', '--at', '2020-05-20', '--reason', 'x'],
+      /--at: must be an ISO 8601 instant/,
+    ],
+    [
+      ['merchants', 'revoke', 'merchant-a', '--at', '2020-05-20T12:00:00+08:00', '--reason', HUGE],
+      /--reason: must be at most 500/,
+    ],
+    [
+      ['merchants', 'revoke', 'merchant-a', '--at', '2020-05-20T12:00:00+08:00', '--reason', '  '],
+      /--reason: must not be empty/,
+    ],
+    [['merchants', 'import'], /<file>: missing/],
+    [['merchants', 'import', join(dir, 'nope.jsonl')], /<file>: no such file/],
+    [['merchant', 'a#1'], /<merchantId>: may contain only/],
+    [['run', 'activate', '--as-of', '2020-05-08T24:00:00+08:00'], /--as-of: must be an ISO 8601 instant/],
+    [['run', 'activate', '--from', '2020-01-01', '--to', '2021-06-01'], /--to: must be at most 366 days/],
+    [['run', 'expire', '--from', '2020-06-01', '--to', '2020-05-01'], /--to: must be on or after from/],
+    [['run', 'everything', '--as-of', '2020-05-08T00:00:00+08:00'], /<job>: must be one of/],
+    [['run', 'activate', 'extra', '--as-of', '2020-05-08T00:00:00+08:00'], /unexpected argument "extra"/],
+    [
+      [
+        'quote',
+        '--merchant',
+        'merchant-a',
+        '--created-at',
+        OFFSETLESS,
+        '--source',
+        'other',
+        '--standard-rate',
+        '0.05',
+      ],
+      /--created-at: /,
+    ],
+    [
+      [
+        'quote',
+        '--merchant',
+        'merchant-a',
+        '--created-at',
+        '2020-05-20T12:00:00+08:00',
+        '--source',
+        'tv',
+        '--standard-rate',
+        '0.05',
+      ],
+      /--source: must be one of/,
+    ],
+    [
+      [
+        'quote',
+        '--merchant',
+        'merchant-a',
+        '--created-at',
+        '2020-05-20T12:00:00+08:00',
+        '--source',
+        'other',
+        '--standard-rate',
+        '5',
+      ],
+      /--standard-rate: must be at most 1/,
+    ],
+    [
+      [
+        'quote',
+        '--merchant',
+        'merchant-a',
+        '--created-at',
+        '2020-05-20T12:00:00+08:00',
+        '--source',
+        'other',
+        '--standard-rate',
+        'abc',
+      ],
+      /--standard-rate: must be a number/,
+    ],
+    [
+      ['quote', '--merchant', 'merchant-a', '--created-at', '2020-05-20T12:00:00+08:00', '--source', 'other'],
+      /--standard-rate: is required/,
+    ],
+    [['policies', 'announce', join(dir, 'nope.json')], /<file.json>: no such file/],
+    [['policies', 'withdraw', 'live-third-party-blocked-2020-10-09'], /--reason: is required/],
+    [['flags', '--at', '2020-09-06'], /--at: must be an ISO 8601 instant/],
+    [['notices', '--type', 'PROMOTION_STARTED'], /--type: must be one of/],
+    [['notices', '--merchant', 'a#b'], /--merchant: may contain only/],
+    [['demo', '--merchants', '0'], /--merchants: /],
+    [['demo', '--seed=-1'], /--seed: /],
+    [['demo', '--from', '2020-06-01', '--to', '2020-05-01'], /--to: must be on or after --from/],
+  ])('%j exits 2 naming the field; the table is unchanged', async (args, message) => {
+    const r = await cli(...args);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(message);
+    expect(await db.scanAll()).toEqual(baseline);
+  });
+
+  it.each([
+    ['not JSON', '{ nope', /<file.json>: not valid JSON/],
+    [
+      'short-video channel',
+      JSON.stringify({
+        policyId: 'p-1',
+        title: 't',
+        announcedOn: '2020-09-01',
+        effectiveAt: '2020-09-07',
+        scope: { channel: 'short-video', categories: 'ALL' },
+        thirdPartyProducts: 'BLOCKED',
+      }),
+      /scope\.channel: must be "live"/,
+    ],
+    [
+      'no categories',
+      JSON.stringify({
+        policyId: 'p-1',
+        title: 't',
+        announcedOn: '2020-09-01',
+        effectiveAt: '2020-09-07',
+        scope: { channel: 'live', categories: [] },
+        thirdPartyProducts: 'BLOCKED',
+      }),
+      /scope\.categories: /,
+    ],
+    [
+      'unknown value',
+      JSON.stringify({
+        policyId: 'p-1',
+        title: 't',
+        announcedOn: '2020-09-01',
+        effectiveAt: '2020-09-07',
+        scope: { channel: 'live', categories: 'ALL' },
+        thirdPartyProducts: 'MAYBE',
+      }),
+      /thirdPartyProducts: must be one of XINGTU_ONLY, BLOCKED/,
+    ],
+    [
+      'in force before announced',
+      JSON.stringify({
+        policyId: 'p-1',
+        title: 't',
+        announcedOn: '2020-09-10',
+        effectiveAt: '2020-09-07',
+        scope: { channel: 'live', categories: 'ALL' },
+        thirdPartyProducts: 'BLOCKED',
+      }),
+      /effectiveAt: must not be before the day it is announced/,
+    ],
+    [
+      'id colliding with the key layout',
+      JSON.stringify({
+        policyId: 'POLICY#x',
+        title: 't',
+        announcedOn: '2020-09-01',
+        effectiveAt: '2020-09-07',
+        scope: { channel: 'live', categories: 'ALL' },
+        thirdPartyProducts: 'BLOCKED',
+      }),
+      /policyId: must be lower-case/,
+    ],
+    [
+      'unknown field',
+      JSON.stringify({
+        policyId: 'p-1',
+        title: 't',
+        announcedOn: '2020-09-01',
+        effectiveAt: '2020-09-07',
+        scope: { channel: 'live', categories: 'ALL' },
+        thirdPartyProducts: 'BLOCKED',
+        priority: 1,
+      }),
+      /priority: unknown field/,
+    ],
+    [
+      'one bad policy among good ones',
+      JSON.stringify([
+        {
+          policyId: 'p-ok',
+          title: 't',
+          announcedOn: '2020-09-01',
+          effectiveAt: '2020-09-08',
+          scope: { channel: 'live', categories: ['food'] },
+          thirdPartyProducts: 'BLOCKED',
+        },
+        {
+          policyId: 'p-bad',
+          title: '',
+          announcedOn: '2020-09-01',
+          effectiveAt: '2020-09-08',
+          scope: { channel: 'live', categories: ['food'] },
+          thirdPartyProducts: 'BLOCKED',
+        },
+      ]),
+      /\[1\]\.title: must not be empty/,
+    ],
+  ])('policies announce: %s is refused and nothing is recorded', async (_name, text, message) => {
+    const r = await cli('policies', 'announce', file('policy.json', text));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(await db.scanAll()).toEqual(baseline);
+  });
+});
+
+describe('import files', () => {
+  it.each([
+    [
+      'jsonl',
+      'm.jsonl',
+      [
+        '{"merchantId":"x#1","onboardedAt":"2020-05-06"}',
+        '{"merchantId":"x2","onboardedAt":"2020-02-30"}',
+        `{"merchantId":"x3","onboardedAt":"${OFFSETLESS}"}`,
+        '{"merchantId":"x4"}',
+        '{"merchantId":"x5","onboardedAt":"2020-05-06","tier":"gold"}',
+        '{"merchantId":5,"onboardedAt":"2020-05-06"}',
+        '[1,2]',
+        'null',
+        '{broken',
+        `{"merchantId":"${HUGE.slice(0, 20_000)}","onboardedAt":"2020-05-06"}`,
+        '{"merchantId":"","onboardedAt":"2020-05-06"}',
+        '{"merchantId":"x6","onboardedAt":"2020-05-06","liveCartSources":"taobao"}',
+      ],
+      [
+        /merchantId: may contain only/,
+        /onboardedAt: must be a calendar date/,
+        /onboardedAt: must be a calendar date/,
+        /onboardedAt: is required/,
+        /tier: unknown field/,
+        /merchantId: /,
+        /\(input\): /,
+        /\(input\): /,
+        /not valid JSON/,
+        /longer than 10000 characters/,
+        /merchantId: must not be empty/,
+        /liveCartSources: /,
+      ],
+    ],
+    [
+      'csv',
+      'm.csv',
+      [
+        'merchantId,onboardedAt,categories',
+        'x#1,2020-05-06,',
+        'x2,2020-05-06T24:00:00+08:00,',
+        'x3,2020-05-06',
+        'x4,"2020-05-06,',
+        ',2020-05-06,',
+        'x5,2020-05-06,Bad Category',
+      ],
+      [
+        /merchantId: may contain only/,
+        /onboardedAt: must be a calendar date/,
+        /has 2 cells, the header has 3/,
+        /unterminated quoted field/,
+        /merchantId: is required/,
+        /categories\.0: must be lower-case/,
+      ],
+    ],
+  ])(
+    '%s: every malformed line is rejected by number, naming the field; nothing is written',
+    async (_format, name, lines, messages) => {
+      const r = await cli('merchants', 'import', file(name, lines.join('\n')));
+      expect(r.status).toBe(1);
+      const summary = r.json[0] as { created: number; rejected: { line: number; error: string }[] };
+      expect(summary.created).toBe(0);
+      expect(summary.rejected.map((x) => x.error)).toEqual(messages.map((m) => expect.stringMatching(m)));
+      expect(await db.scanAll()).toEqual(baseline);
+    },
+  );
+
+  it('refuses a CSV whose header has an unknown or missing column, before reading any line', async () => {
+    for (const header of ['merchantId,onboardedAt,tier', 'merchantId,categories', '']) {
+      const r = await cli('merchants', 'import', file('h.csv', `${header}\nx1,2020-05-06,gold\n`));
+      expect([header, r.status]).toEqual([header, 2]);
+      expect(r.stderr).toMatch(/file: CSV (header|file has no header)/);
+    }
+    expect(await db.scanAll()).toEqual(baseline);
+  });
+});
+
+describe('the corpus leaves nothing behind', () => {
+  it('the table still holds exactly what it held before any bad input', async () => {
+    expect(await db.scanAll()).toEqual(baseline);
+    expect(silentLog).toBeDefined();
+  });
+});
