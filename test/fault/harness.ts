@@ -1,0 +1,635 @@
+// Model-based fault injection: run a random schedule of job runs (on time, late, skipped, duplicated,
+// concurrent, backfills, dry runs) against DynamoDB Local with faults injected at the SDK boundary,
+// let the system recover (runs retried, the stream redelivered), and compare everything with the
+// reference model. Used by the test suite (a CI-sized run) and by `npm run reliability` (a long run).
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DynamoDBClient,
+  InternalServerError,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PublishBatchCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import { type Deps, silentLog } from '../../shared/deps';
+import { ConflictError } from '../../shared/errors';
+import { parseJobInput } from '../../shared/jobs/input';
+import { LeaseHeldError } from '../../shared/jobs/lease';
+import { runJob } from '../../shared/jobs/run';
+import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../shared/merchants/record';
+import type { Notice } from '../../shared/notices/notice';
+import { notifyFromStream } from '../../shared/notices/notifier';
+import { snsPublisher } from '../../shared/notices/publisher';
+import { createStreamReader } from '../../shared/notices/stream-reader';
+import { cartPolicyInputSchema } from '../../shared/policies/policy';
+import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
+import { getMerchant } from '../../shared/store/promotions';
+import {
+  apply,
+  initialState,
+  type ModelMerchant,
+  type ModelOp,
+  type ModelPolicy,
+  type ModelState,
+} from './model';
+
+export { CrashError };
+
+type Job = 'activate' | 'expire' | 'cart-policies';
+type Mode = 'normal' | 'duplicate' | 'concurrent' | 'dry';
+
+export type Step =
+  | { kind: 'run'; job: Job; asOf: string; mode: Mode }
+  | { kind: 'backfill'; job: Job; from: string; to: string }
+  | { kind: 'revoke'; merchantId: string; at: string; reason: string }
+  | { kind: 'deliver' };
+
+export interface FaultRates {
+  /** Per DynamoDB request: throttled (retried by the SDK). */
+  throttle: number;
+  /** Per DynamoDB request: a 500 (retried by the SDK). */
+  serverError: number;
+  /** Per DynamoDB request, outside the SDK's retries: the call fails (our code must cope). */
+  hardError: number;
+  /** Per run attempt: the process dies after its k-th write. */
+  crash: number;
+  /** Per BatchGetItem: some keys come back unprocessed. */
+  unprocessed: number;
+  /** Per SNS entry: listed in Failed. */
+  snsFailed: number;
+  /** Per SNS request: throttled. */
+  snsThrottled: number;
+  /** Per stream batch: the notifier dies after publishing, before acknowledging. */
+  notifierCrash: number;
+}
+
+export interface Scenario {
+  merchants: ModelMerchant[];
+  policies: ModelPolicy[];
+  steps: Step[];
+  faults: FaultRates;
+  seed: number;
+}
+
+export interface FaultStats {
+  scenarios: number;
+  steps: number;
+  runAttempts: number;
+  injected: Record<string, number>;
+  invariants: number;
+  duplicatesDelivered: number;
+}
+
+export const emptyStats = (): FaultStats => ({
+  scenarios: 0,
+  steps: 0,
+  runAttempts: 0,
+  injected: {},
+  invariants: 0,
+  duplicatesDelivered: 0,
+});
+
+const sh = (date: string, time = '00:00') => `${date}T${time}:00.000+08:00`;
+const plusDays = (date: string, n: number) =>
+  DateTime.fromISO(date, { zone: 'Asia/Shanghai' }).plus({ days: n }).toISODate() as string;
+
+// ---------- generation ----------
+
+const CATEGORY_SETS = [[], ['cosmetics'], ['food'], ['cosmetics', 'food']];
+
+export function scenarioArbitrary(faults: FaultRates): fc.Arbitrary<Scenario> {
+  return fc
+    .record({
+      start: fc.integer({ min: 0, max: 20 }),
+      length: fc.integer({ min: 3, max: 8 }),
+      merchants: fc.array(
+        fc.record({
+          // Onboarded so that the window starts, reaches its last days, or ends within the schedule.
+          offset: fc.oneof(
+            fc.integer({ min: -4, max: 8 }),
+            fc.integer({ min: -34, max: -24 }),
+            fc.integer({ min: -40, max: 8 }),
+          ),
+          liveThirdParty: fc.boolean(),
+          categories: fc.constantFrom(...CATEGORY_SETS),
+        }),
+        { minLength: 2, maxLength: 7 },
+      ),
+      policies: fc.uniqueArray(
+        fc.record({
+          announce: fc.integer({ min: 0, max: 8 }),
+          lead: fc.integer({ min: 0, max: 4 }),
+          cosmeticsOnly: fc.boolean(),
+          blocked: fc.boolean(),
+        }),
+        { maxLength: 2, selector: (p) => p.announce + p.lead }, // distinct instants: no conflicting policies
+      ),
+      violations: fc.array(
+        fc.record({ merchant: fc.nat(), day: fc.nat(), minute: fc.integer({ min: 0, max: 1439 }) }),
+        { maxLength: 2 },
+      ),
+      perturbations: fc.array(
+        fc.constantFrom<Mode | 'skip' | 'late'>(
+          'normal',
+          'normal',
+          'normal',
+          'normal',
+          'skip',
+          'late',
+          'duplicate',
+          'concurrent',
+          'dry',
+        ),
+        {
+          minLength: 40,
+          maxLength: 40,
+        },
+      ),
+      backfill: fc.option(fc.constantFrom<Job>('activate', 'expire', 'cart-policies'), { nil: undefined }),
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    })
+    .map(({ start, length, merchants, policies, violations, perturbations, backfill, seed }) => {
+      const first = plusDays('2020-06-01', start); // late enough for windows that began after the program start to end
+      const days = Array.from({ length }, (_, i) => plusDays(first, i));
+      const last = days[days.length - 1] as string;
+      const modelMerchants: ModelMerchant[] = merchants.map((m, i) => ({
+        merchantId: `f-${i}`,
+        onboardedOn: plusDays(first, m.offset),
+        liveThirdParty: m.liveThirdParty,
+        categories: m.categories,
+      }));
+      const modelPolicies: ModelPolicy[] = policies.map((p, i) => ({
+        policyId: `policy-${i}`,
+        announcedOn: plusDays(first, p.announce),
+        effectiveAt: sh(plusDays(first, p.announce + p.lead)),
+        categories: p.cosmeticsOnly ? ['cosmetics'] : 'ALL',
+        value: p.blocked ? 'BLOCKED' : 'XINGTU_ONLY',
+      }));
+      const revocations = violations.map((v) => {
+        const day = days[v.day % days.length] as string;
+        const at = DateTime.fromISO(day, { zone: 'Asia/Shanghai' })
+          .plus({ minutes: v.minute })
+          .toISO() as string;
+        return {
+          kind: 'revoke' as const,
+          merchantId: `f-${v.merchant % merchants.length}`,
+          at,
+          reason: 'fake orders',
+          day,
+        };
+      });
+      // The schedules, perturbed: each occurrence on time, skipped, late (after the next day), run
+      // twice, run twice at once, or as a dry run.
+      const steps: Step[] = [];
+      let postponed: Step[] = [];
+      let k = 0;
+      for (const day of days) {
+        const today: Step[] = [];
+        const occurrence = (job: Job, time: string) => {
+          const mode = perturbations[k++ % perturbations.length] as Mode | 'skip' | 'late';
+          if (mode === 'skip') return;
+          const step: Step = {
+            kind: 'run',
+            job,
+            asOf: sh(day, time),
+            mode: mode === 'late' ? 'normal' : mode,
+          };
+          if (mode === 'late') postponed.push(step);
+          else today.push(step);
+        };
+        occurrence('activate', '00:00');
+        occurrence('cart-policies', '00:00');
+        for (const r of revocations.filter((r) => r.day === day).sort((a, b) => a.at.localeCompare(b.at))) {
+          today.push({ kind: 'revoke', merchantId: r.merchantId, at: r.at, reason: r.reason });
+        }
+        occurrence('expire', '23:59');
+        steps.push(...today, ...postponed.filter((s) => s.kind === 'run' && s.asOf < sh(day))); // yesterday's late ones
+        postponed = postponed.filter((s) => !(s.kind === 'run' && s.asOf < sh(day)));
+        steps.push({ kind: 'deliver' });
+      }
+      steps.push(...postponed);
+      if (backfill) steps.push({ kind: 'backfill', job: backfill, from: first, to: last });
+      steps.push({ kind: 'deliver' });
+      return { merchants: modelMerchants, policies: modelPolicies, steps, faults, seed };
+    });
+}
+
+/** The operations that take effect, in order: what the model is fed. */
+export function modelOps(steps: Step[]): ModelOp[] {
+  const ops: ModelOp[] = [];
+  for (const step of steps) {
+    if (step.kind === 'revoke') ops.push(step);
+    if (step.kind === 'run' && step.mode !== 'dry') {
+      ops.push({ kind: 'run', job: step.job, asOf: step.asOf });
+      if (step.mode === 'duplicate' || step.mode === 'concurrent')
+        ops.push({ kind: 'run', job: step.job, asOf: step.asOf });
+    }
+    if (step.kind === 'backfill') {
+      const time = step.job === 'expire' ? '23:59' : '00:00';
+      for (let day = step.from; day <= step.to; day = plusDays(day, 1))
+        ops.push({ kind: 'run', job: step.job, asOf: sh(day, time) });
+    }
+  }
+  return ops;
+}
+
+// ---------- fault injection at the SDK boundary ----------
+
+class CrashError extends Error {
+  override name = 'CrashError';
+}
+
+const WRITES = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'TransactWriteItemsCommand',
+  'BatchWriteItemCommand',
+]);
+
+class Injector {
+  enabled = true;
+  crashAfter: number | undefined;
+  writes = 0;
+  crashed = false;
+  constructor(
+    private readonly rates: FaultRates,
+    private readonly random: () => number,
+    private readonly stats: FaultStats,
+  ) {}
+
+  roll(kind: keyof FaultRates): boolean {
+    if (!this.enabled || this.random() >= this.rates[kind]) return false;
+    this.stats.injected[kind] = (this.stats.injected[kind] ?? 0) + 1;
+    return true;
+  }
+
+  /** Arms (or not) a crash for the next run attempt. */
+  beginAttempt(): void {
+    this.writes = 0;
+    this.crashed = false;
+    this.crashAfter = this.roll('crash') ? Math.floor(this.random() * 12) : undefined;
+  }
+
+  dynamoClient(endpoint: string): DynamoDBDocumentClient {
+    const raw = new DynamoDBClient({
+      endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      retryStrategy: new ConfiguredRetryStrategy(6, () => 2),
+    });
+    // Outside the SDK's retries: process death and hard failures, seen by our code as they are.
+    raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (this.crashed) throw new CrashError('the process died');
+        if (this.roll('hardError')) throw new Error(`injected failure of ${context.commandName}`);
+        const result = await next(args);
+        if (context.commandName === 'BatchGetItemCommand' && this.roll('unprocessed')) {
+          const output = result.output as {
+            Responses?: Record<string, Record<string, unknown>[]>;
+            UnprocessedKeys?: Record<string, { Keys: unknown[] }>;
+          };
+          for (const [table, items] of Object.entries(output.Responses ?? {})) {
+            const moved = items.splice(0, Math.ceil(items.length / 2));
+            if (moved.length > 0)
+              output.UnprocessedKeys = { [table]: { Keys: moved.map((i) => ({ pk: i.pk, sk: i.sk })) } };
+          }
+        }
+        if (
+          WRITES.has(context.commandName as string) &&
+          this.crashAfter !== undefined &&
+          ++this.writes >= this.crashAfter
+        ) {
+          this.crashed = true; // the k-th write happened; nothing after it does
+        }
+        return result;
+      },
+      { step: 'initialize', name: 'injectProcessFaults' },
+    );
+    // Inside the SDK's retries: throttling and 5xx, which the retry strategy must absorb.
+    raw.middlewareStack.add(
+      (next) => async (args) => {
+        if (this.roll('throttle')) {
+          throw new ProvisionedThroughputExceededException({
+            message: 'injected throttling',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        if (this.roll('serverError'))
+          throw new InternalServerError({ message: 'injected 500', $metadata: { httpStatusCode: 500 } });
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'injectServiceFaults' },
+    );
+    return DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  }
+}
+
+// ---------- running a scenario ----------
+
+export interface ScenarioEnv {
+  endpoint: string;
+  tableName: string;
+  /** Clears the table (between scenarios). */
+  reset(): Promise<void>;
+}
+
+export async function runScenario(
+  env: ScenarioEnv,
+  scenario: Scenario,
+  stats: FaultStats,
+): Promise<string[]> {
+  stats.scenarios++;
+  await env.reset();
+  const random = mulberry32(scenario.seed);
+  const injector = new Injector(scenario.faults, random, stats);
+  let offsetMs = 0; // the harness moves time on to let a crashed run's lease expire
+  const clock = () => DateTime.now().plus({ milliseconds: offsetMs });
+  const deps: Deps = {
+    db: injector.dynamoClient(env.endpoint),
+    tableName: env.tableName,
+    clock,
+    programStart: '2020-05-01',
+    writeConcurrency: 4,
+    pageSize: 3,
+    log: silentLog,
+  };
+  // The harness's own reads (snapshots, the final comparison) go through a client without faults.
+  const plainDeps: Deps = { ...deps, db: DynamoDBDocumentClient.from(plainClient(env.endpoint)) };
+  const problems: string[] = [];
+
+  /**
+   * Retries an operation until it succeeds, as the scheduler's retries and the operators would. A run
+   * refused by the lease waits for the other run when one is going (`concurrent`); otherwise the lease
+   * is a crashed run's, and time moves on until it expires.
+   */
+  const untilDone = async (what: string, attempt: () => Promise<boolean>, concurrent = false) => {
+    let last: unknown;
+    let failures = 0;
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      stats.runAttempts++;
+      injector.beginAttempt();
+      injector.enabled = failures < 8; // then the outage is over, and recovery must succeed
+      try {
+        if (await attempt()) {
+          injector.enabled = true;
+          return;
+        }
+        failures++;
+      } catch (error) {
+        last = error;
+        if (error instanceof LeaseHeldError && concurrent) {
+          await new Promise((r) => setTimeout(r, 25));
+          continue;
+        }
+        failures++;
+        offsetMs += 17 * 60_000; // a crashed run's lease expires before its retry
+      }
+    }
+    throw new Error(`${what} never succeeded: ${last instanceof Error ? last.message : String(last)}`);
+  };
+
+  await untilDone('import', async () => {
+    await recordMerchants(
+      deps,
+      scenario.merchants.map((m) =>
+        merchantRecordSchema.parse({
+          merchantId: m.merchantId,
+          onboardedAt: m.onboardedOn,
+          categories: m.categories,
+          liveCartSources: m.liveThirdParty ? ['shop', 'taobao'] : ['shop'],
+        }),
+      ),
+    );
+    return true;
+  });
+  await untilDone('calendar', async () => {
+    for (const p of scenario.policies) {
+      await announcePolicy(
+        deps,
+        cartPolicyInputSchema.parse({
+          policyId: p.policyId,
+          title: p.policyId,
+          announcedOn: p.announcedOn,
+          effectiveAt: p.effectiveAt,
+          scope: { channel: 'live', categories: p.categories },
+          thirdPartyProducts: p.value,
+        }),
+      );
+    }
+    return true;
+  });
+
+  // SNS at the SDK boundary, failing entries and requests as the rates say; deliveries are recorded.
+  const delivered: Notice[] = [];
+  const sns = mockClient(SNSClient);
+  sns
+    .on(PublishBatchCommand)
+    .callsFake((input: { PublishBatchRequestEntries: { Id: string; Message: string }[] }) => {
+      if (injector.roll('snsThrottled'))
+        throw new ThrottledException({ message: 'Rate exceeded', $metadata: {} });
+      const Successful: { Id: string }[] = [];
+      const Failed: { Id: string; Code: string; SenderFault: boolean }[] = [];
+      for (const entry of input.PublishBatchRequestEntries) {
+        if (injector.roll('snsFailed'))
+          Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false });
+        else {
+          Successful.push({ Id: entry.Id });
+          delivered.push(JSON.parse(entry.Message));
+        }
+      }
+      return { Successful, Failed };
+    });
+  const publisher = snsPublisher(
+    new SNSClient({ region: LOCAL_REGION }),
+    'arn:aws:sns:ap-east-1:123456789012:notices',
+    silentLog,
+    {
+      baseDelayMs: 1,
+      attempts: 2,
+    },
+  );
+  const plain = new DynamoDBClient({
+    endpoint: env.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const reader = createStreamReader({
+    dynamodb: plain,
+    streams: new DynamoDBStreamsClient({
+      endpoint: env.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    }),
+    tableName: env.tableName,
+    checkpointPath: join(mkdtempSync(join(tmpdir(), 'fault-')), 'checkpoint.json'),
+    handle: async (records) => {
+      const result = await notifyFromStream(records, publisher, silentLog);
+      if (injector.roll('notifierCrash')) throw new CrashError('notifier died after publishing');
+      return result;
+    },
+    log: silentLog,
+    attempts: 2,
+  });
+
+  try {
+    // Start the reader at the end of the stream: the previous scenarios' records are not ours.
+    injector.enabled = false;
+    const before = delivered.length;
+    await reader.drain();
+    delivered.splice(before);
+    injector.enabled = true;
+
+    const run = (input: Record<string, unknown>, job: Job, concurrent = false) =>
+      untilDone(
+        `${job} ${JSON.stringify(input)}`,
+        async () => {
+          const { reports } = await runJob(deps, job, parseJobInput(input), { leaseTtlMs: 16 * 60_000 });
+          return reports.every((r) => r.failed === 0 && r.complete);
+        },
+        concurrent,
+      );
+    for (const step of scenario.steps) {
+      stats.steps++;
+      if (step.kind === 'deliver') await untilDone('deliver', async () => (await reader.drain(), true));
+      if (step.kind === 'revoke') {
+        await untilDone('revoke', async () => {
+          try {
+            await revokePromotion(deps, step.merchantId, step.at, step.reason);
+          } catch (error) {
+            if (!(error instanceof ConflictError)) throw error; // refused by the rules: the model agrees
+          }
+          return true;
+        });
+      }
+      if (step.kind === 'backfill') await run({ from: step.from, to: step.to }, step.job);
+      if (step.kind === 'run') {
+        const input = { asOf: step.asOf, dryRun: step.mode === 'dry' };
+        if (step.mode === 'dry') {
+          const before = await snapshot(plainDeps, scenario.merchants);
+          await untilDone('dry run', async () => (await runJob(deps, step.job, parseJobInput(input)), true));
+          const after = await snapshot(plainDeps, scenario.merchants);
+          if (after !== before) problems.push(`dry run ${step.job} ${step.asOf} changed the table`);
+          stats.invariants++;
+        } else if (step.mode === 'concurrent')
+          await Promise.all([run(input, step.job), run(input, step.job)]);
+        else {
+          await run(input, step.job);
+          if (step.mode === 'duplicate') await run(input, step.job);
+        }
+      }
+    }
+    injector.enabled = false;
+    await reader.drain();
+  } finally {
+    sns.restore();
+    plain.destroy();
+  }
+
+  // ---------- compare with the model ----------
+  const model: ModelState = initialState(scenario.merchants, scenario.policies);
+  for (const op of modelOps(scenario.steps)) apply(model, op, scenario.merchants, scenario.policies);
+  const check = (ok: boolean, what: string) => {
+    stats.invariants++;
+    if (!ok) problems.push(what);
+  };
+  for (const m of scenario.merchants) {
+    const view = await getMerchant(plainDeps, m.merchantId);
+    const want = model.promotions.get(m.merchantId);
+    const got = view?.promotion;
+    check(got?.status === want?.status, `${m.merchantId}: status ${got?.status}, model ${want?.status}`);
+    const history = got?.history.map((h) => [h.status, h.effectiveAt, h.asOf]);
+    check(
+      JSON.stringify(history) === JSON.stringify(want?.history),
+      `${m.merchantId}: history ${JSON.stringify(history)}, model ${JSON.stringify(want?.history)}`,
+    );
+    check(
+      got?.reminder?.effectiveAt === want?.reminder,
+      `${m.merchantId}: reminder ${got?.reminder?.effectiveAt}, model ${want?.reminder}`,
+    );
+    for (const p of scenario.policies) {
+      const state = view?.cartPolicies.find((c) => c.policyId === p.policyId);
+      const expected = model.merchantPolicies.get(`${m.merchantId}|${p.policyId}`);
+      check(
+        state?.status === expected?.status && (state?.effectiveAt === expected?.effectiveAt || !expected),
+        `${m.merchantId} × ${p.policyId}: ${state?.status}, model ${expected?.status}`,
+      );
+    }
+  }
+  for (const p of await listPolicies(plainDeps)) {
+    const want = model.policies.get(p.policyId);
+    check(
+      (p.status === 'IN_FORCE') === want?.inForce,
+      `${p.policyId}: ${p.status}, model in force ${want?.inForce}`,
+    );
+    check(
+      (p.announced?.skipped ?? false) === (want?.skipped ?? false),
+      `${p.policyId}: announcement skipped ${p.announced?.skipped}, model ${want?.skipped}`,
+    );
+  }
+  const flags = new Map(
+    (await listStoredFlags(deps)).map((f) => [
+      f.scope,
+      f.history.map((h) => [h.value, h.since, h.policyId, h.asOf]),
+    ]),
+  );
+  for (const scope of new Set([...flags.keys(), ...model.flags.keys()])) {
+    check(
+      JSON.stringify(flags.get(scope) ?? []) === JSON.stringify(model.flags.get(scope) ?? []),
+      `flag ${scope}: ${JSON.stringify(flags.get(scope))}, model ${JSON.stringify(model.flags.get(scope))}`,
+    );
+  }
+  // Notices: every one the model says, nothing else; a duplicate only where a batch was redelivered.
+  const seen = new Map<string, number>();
+  for (const n of delivered) seen.set(n.eventId, (seen.get(n.eventId) ?? 0) + 1);
+  for (const [id, n] of model.notices)
+    check(seen.has(id), `missing notice ${n.type} for ${n.merchantId} at ${n.effectiveAt}`);
+  for (const n of delivered)
+    check(
+      model.notices.has(n.eventId),
+      `unexpected notice ${n.type} for ${n.merchantId} at ${n.effectiveAt}`,
+    );
+  const duplicates = [...seen.values()].filter((count) => count > 1).length;
+  stats.duplicatesDelivered += duplicates;
+  const redelivered =
+    (stats.injected.notifierCrash ?? 0) +
+    (stats.injected.snsFailed ?? 0) +
+    (stats.injected.snsThrottled ?? 0);
+  check(duplicates === 0 || redelivered > 0, `${duplicates} notices delivered twice without any redelivery`);
+  return problems;
+}
+
+/** What a dry run must not change: every promotion, notice state, policy and flag, by version and status. */
+async function snapshot(deps: Deps, merchants: ModelMerchant[]): Promise<string> {
+  const views = await Promise.all(merchants.map((m) => getMerchant(deps, m.merchantId)));
+  const policies = await listPolicies(deps);
+  const flags = await listStoredFlags(deps);
+  return JSON.stringify([
+    views.map((v) => [v?.promotion?.version, v?.cartPolicies.map((c) => c.status)]),
+    policies.map((p) => [p.policyId, p.version]),
+    flags.map((f) => [f.scope, f.version]),
+  ]);
+}
+
+function plainClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+}
+
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
