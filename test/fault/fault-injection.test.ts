@@ -3,20 +3,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
-import { emptyStats, type FaultRates, runScenario, scenarioArbitrary } from './harness';
+import { CI_FAULTS, emptyStats, runScenario, scenarioArbitrary } from './harness';
 
 const db = useLocalDynamo();
-
-export const CI_FAULTS: FaultRates = {
-  throttle: 0.05,
-  serverError: 0.03,
-  hardError: 0.02,
-  crash: 0.15,
-  unprocessed: 0.3,
-  snsFailed: 0.05,
-  snsThrottled: 0.05,
-  notifierCrash: 0.1,
-};
 
 describe('model-based fault injection', () => {
   it('after every random schedule with faults, once recovered, the state equals the model and every notice arrived', async () => {

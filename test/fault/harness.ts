@@ -70,6 +70,18 @@ export interface FaultRates {
   notifierCrash: number;
 }
 
+/** The fault rates of the CI-sized run (the long run uses the same). */
+export const CI_FAULTS: FaultRates = {
+  throttle: 0.05,
+  serverError: 0.03,
+  hardError: 0.02,
+  crash: 0.15,
+  unprocessed: 0.3,
+  snsFailed: 0.05,
+  snsThrottled: 0.05,
+  notifierCrash: 0.1,
+};
+
 export interface Scenario {
   merchants: ModelMerchant[];
   policies: ModelPolicy[];
@@ -499,7 +511,12 @@ export async function runScenario(
       );
     for (const step of scenario.steps) {
       stats.steps++;
-      if (step.kind === 'deliver') await untilDone('deliver', async () => (await reader.drain(), true));
+      if (step.kind === 'deliver') {
+        await untilDone('deliver', async () => {
+          await reader.drain();
+          return true;
+        });
+      }
       if (step.kind === 'revoke') {
         await untilDone('revoke', async () => {
           try {
@@ -515,7 +532,10 @@ export async function runScenario(
         const input = { asOf: step.asOf, dryRun: step.mode === 'dry' };
         if (step.mode === 'dry') {
           const before = await snapshot(plainDeps, scenario.merchants);
-          await untilDone('dry run', async () => (await runJob(deps, step.job, parseJobInput(input)), true));
+          await untilDone('dry run', async () => {
+            await runJob(deps, step.job, parseJobInput(input));
+            return true;
+          });
           const after = await snapshot(plainDeps, scenario.merchants);
           if (after !== before) problems.push(`dry run ${step.job} ${step.asOf} changed the table`);
           stats.invariants++;
