@@ -19,6 +19,8 @@ export const DELIVERY_MAX_AGE = Duration.hours(24);
 export const DELIVERY_RETRY_ATTEMPTS = 50;
 /** Lambda's retries of a failed event (1 and 2 minutes later): time for an out-of-order onboarding to land. */
 export const RECORDER_RETRY_ATTEMPTS = 2;
+/** How long an event may wait in Lambda's own queue (throttling) before it is parked: Lambda's maximum. */
+export const RECORDER_QUEUE_MAX_AGE = Duration.hours(6);
 /** 256 MB and 30 s: one event is a handful of DynamoDB calls; SDK backoff under throttling fits. */
 export const RECORDER_MEMORY_MB = 256;
 export const RECORDER_TIMEOUT = Duration.seconds(30);
@@ -71,7 +73,7 @@ export class MerchantRecorder extends Construct {
     );
     this.function.fn.configureAsyncInvoke({
       retryAttempts: RECORDER_RETRY_ATTEMPTS,
-      maxEventAge: Duration.hours(6),
+      maxEventAge: RECORDER_QUEUE_MAX_AGE,
       onFailure: new SqsDestination(this.failures),
     });
 
