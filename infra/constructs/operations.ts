@@ -1,7 +1,7 @@
 // What an operator watches: alarms (to an operators' topic, e-mailed when an address is configured)
 // and one dashboard. Metric names and dimensions are the ones shared/lambda/*-handler.ts emit through
 // Powertools: namespace PromoJobs, dimensions { service } (+ { job } for the jobs).
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   AlarmStatusWidget,
@@ -52,20 +52,20 @@ export class Operations extends Construct {
     this.prefix = prefix;
 
     const cloudwatch = new ServicePrincipal('cloudwatch.amazonaws.com');
-    const sameAccount = { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } };
     this.key = new Key(this, 'AlarmTopicKey', {
       alias: `alias/${prefix}-alarms`,
       description: `${prefix}: encrypts the operators' alarm topic`,
       enableKeyRotation: true,
     });
-    // CloudWatch publishes alarms to the encrypted topic: it needs the key, and the topic's permission.
+    // CloudWatch publishes alarms to the encrypted topic: it needs the key (AWS's documented statement;
+    // CloudWatch does not pass source conditions to KMS) and the topic's permission, which is limited
+    // to this account's alarms.
     this.key.addToResourcePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         principals: [cloudwatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: sameAccount,
       }),
     );
     this.topic = new Topic(this, 'AlarmTopic', {
@@ -74,13 +74,23 @@ export class Operations extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    const stack = Stack.of(this);
     this.topic.addToResourcePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         principals: [cloudwatch],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: sameAccount,
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
       }),
     );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
