@@ -1,12 +1,12 @@
 // The synthesized template, asserted on the settings that matter: schedules, retries and DLQs,
 // the stream mapping, each function's exact IAM statements, encryption and SSL, the table, alarms.
 import { Capture, Match } from 'aws-cdk-lib/assertions';
-import { expect, describe as group, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOG_RETENTION } from '../../infra/constructs/promo-function';
 import { JOB_NAMES, parseJobInput } from '../../shared/jobs/input';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
 import { GLOBAL_INDEXES } from '../../shared/store/table';
-import { describe, resourcesOfType, roleStatements, synth } from './support';
+import { asText, resourcesOfType, roleStatements, synth } from './support';
 
 const s = synth();
 const { template, stack, idOf } = s;
@@ -24,7 +24,7 @@ const fnProps = (functionName: string) => {
   return found.Properties;
 };
 
-group('the table', () => {
+describe('the table', () => {
   it('is on-demand, streams NEW_AND_OLD_IMAGES, has PITR and deletion protection, and is retained', () => {
     template.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
@@ -63,7 +63,7 @@ group('the table', () => {
   });
 });
 
-group('the functions', () => {
+describe('the functions', () => {
   const names = ['activate', 'expire', 'notifier', 'recorder'];
 
   it('are one per job, the notifier and the recorder, and nothing else', () => {
@@ -87,7 +87,7 @@ group('the functions', () => {
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       });
-      const logGroupId = describe((props.LoggingConfig as { LogGroup: unknown }).LogGroup);
+      const logGroupId = asText((props.LoggingConfig as { LogGroup: unknown }).LogGroup);
       template.hasResource('AWS::Logs::LogGroup', {
         DeletionPolicy: 'Retain',
         Properties: { LogGroupName: `/aws/lambda/promo-jobs-test-${name}`, RetentionInDays: LOG_RETENTION },
@@ -113,18 +113,18 @@ group('the functions', () => {
     for (const name of ['activate', 'expire', 'recorder']) {
       const env = (fnProps(`promo-jobs-test-${name}`).Environment as { Variables: Record<string, unknown> })
         .Variables;
-      expect(describe(env.TABLE_NAME)).toBe(tableId);
+      expect(asText(env.TABLE_NAME)).toBe(tableId);
       expect(env.PROGRAM_START).toBe('2020-05-01');
       expect(env.SNS_TOPIC_ARN).toBeUndefined();
     }
     const notifierEnv = (
       fnProps('promo-jobs-test-notifier').Environment as { Variables: Record<string, unknown> }
     ).Variables;
-    expect(describe(notifierEnv.SNS_TOPIC_ARN)).toBe(idOf(stack.notifier.topic));
+    expect(asText(notifierEnv.SNS_TOPIC_ARN)).toBe(idOf(stack.notifier.topic));
   });
 });
 
-group('the schedules', () => {
+describe('the schedules', () => {
   const expected = {
     activate: 'cron(0 0 * * ? *)',
     expire: 'cron(59 23 * * ? *)',
@@ -191,7 +191,7 @@ group('the schedules', () => {
   });
 });
 
-group('the notifier', () => {
+describe('the notifier', () => {
   it('reads the stream with batch-item failures, bisection, bounded retries and age, and an on-failure queue', () => {
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -224,7 +224,7 @@ group('the notifier', () => {
   });
 });
 
-group('the recorder', () => {
+describe('the recorder', () => {
   it('takes MerchantOnboarded and MerchantViolation from marketplace.merchants on its own bus, with retries and a DLQ', () => {
     template.hasResourceProperties('AWS::Events::EventBus', { Name: 'promo-jobs-test-merchants' });
     template.hasResourceProperties('AWS::Events::Rule', {
@@ -251,7 +251,7 @@ group('the recorder', () => {
   });
 });
 
-group('least privilege', () => {
+describe('least privilege', () => {
   const roleOf = (fn: { role: unknown }) => idOf(fn.role as never);
   const logs = (fn: { logGroup: unknown }) => ({
     effect: 'Allow',
@@ -352,7 +352,7 @@ group('least privilege', () => {
   });
 });
 
-group('encryption in transit and at rest', () => {
+describe('encryption in transit and at rest', () => {
   it('every queue is encrypted and refuses requests without TLS', () => {
     const queues = resourcesOfType(template, 'AWS::SQS::Queue');
     expect(Object.keys(queues)).toHaveLength(4);
@@ -378,7 +378,7 @@ group('encryption in transit and at rest', () => {
     const topics = resourcesOfType(template, 'AWS::SNS::Topic');
     expect(Object.keys(topics)).toHaveLength(2);
     for (const [id, topic] of Object.entries(topics)) {
-      expect(describe(topic.Properties?.KmsMasterKeyId)).toMatch(/Key.*\.Arn$/);
+      expect(asText(topic.Properties?.KmsMasterKeyId)).toMatch(/Key.*\.Arn$/);
       template.hasResourceProperties('AWS::SNS::TopicPolicy', {
         Topics: [{ Ref: id }],
         PolicyDocument: {
@@ -394,7 +394,7 @@ group('encryption in transit and at rest', () => {
   });
 });
 
-group('operations', () => {
+describe('operations', () => {
   const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map(
     (a) => a.Properties as Record<string, unknown>,
   );
@@ -410,7 +410,7 @@ group('operations', () => {
       const alarm = alarms.find(
         (a) =>
           a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
-          describe((a.Dimensions as { Value: unknown }[])[0]?.Value) === `${idOf(queue)}.QueueName`,
+          asText((a.Dimensions as { Value: unknown }[])[0]?.Value) === `${idOf(queue)}.QueueName`,
       );
       expect(alarm).toMatchObject({
         Namespace: 'AWS/SQS',
@@ -457,7 +457,7 @@ group('operations', () => {
   it('every alarm notifies the operators topic (encrypted, CloudWatch may publish); no e-mail unless configured', () => {
     expect(alarms.length).toBeGreaterThanOrEqual(13);
     for (const alarm of alarms) {
-      expect((alarm.AlarmActions as unknown[]).map(describe)).toEqual([alarmTopicId]);
+      expect((alarm.AlarmActions as unknown[]).map(asText)).toEqual([alarmTopicId]);
     }
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       Topics: [{ Ref: alarmTopicId }],

@@ -55,7 +55,7 @@ export function resourcesOfType(template: Template, type: string): Resources {
  * A resource reference as readable text: `{ "Fn::GetAtt": ["Table", "Arn"] }` → `Table.Arn`,
  * `{ Ref: "Topic" }` → `Topic`, an `Fn::Join` → its parts joined.
  */
-export function describe(value: unknown): string {
+export function asText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'object' && value !== null) {
     const token = value as Record<string, unknown>;
@@ -63,7 +63,7 @@ export function describe(value: unknown): string {
     if (typeof token.Ref === 'string') return token.Ref;
     if (Array.isArray(token['Fn::Join'])) {
       const [separator, parts] = token['Fn::Join'] as [string, unknown[]];
-      return parts.map(describe).join(separator);
+      return parts.map(asText).join(separator);
     }
   }
   return JSON.stringify(value);
@@ -82,14 +82,14 @@ const list = (value: unknown): unknown[] =>
 export function roleStatements(template: Template, roleId: string): Statement[] {
   const statements: Statement[] = [];
   for (const policy of Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))) {
-    const roles = list(policy.Properties?.Roles).map(describe);
+    const roles = list(policy.Properties?.Roles).map(asText);
     if (!roles.includes(roleId)) continue;
     const document = policy.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
     for (const s of document.Statement) {
       statements.push({
         effect: String(s.Effect),
         actions: list(s.Action).map(String).sort(),
-        resources: list(s.Resource).map(describe).sort(),
+        resources: list(s.Resource).map(asText).sort(),
       });
     }
   }
