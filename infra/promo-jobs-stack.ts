@@ -49,6 +49,12 @@ export class PromoJobsStack extends Stack {
       });
     // One line per job: its name (shared/jobs/input.ts JOB_SCHEDULES gives the time) and its table access.
     this.jobs = [job('activate', PROMOTION_JOB_ACCESS), job('expire', PROMOTION_JOB_ACCESS)];
+    const notDeployed = config.pausedJobs.filter((name) => !this.jobs.some((j) => j.job === name));
+    if (notDeployed.length > 0) {
+      throw new Error(
+        `invalid stage settings: paused: ${notDeployed.join(', ')} has no schedule in this stack`,
+      );
+    }
 
     this.notifier = new Notifier(this, 'Notifier', {
       prefix,
