@@ -5,11 +5,12 @@ import { DUE_INDEX } from '../shared/store/table';
 import type { TableAccess } from './constructs/promo-table';
 
 /**
- * activate / expire (shared/jobs/sweep.ts, run.ts, shared/store/promotions.ts applyPromotionChange):
- * Query the due index; one conditional UpdateItem per promotion; UpdateItem of the job-run item.
+ * activate / expire (shared/jobs/lease.ts, run.ts, partitions.ts, shared/store/promotions.ts
+ * applyPromotionChange): the job's lease is a conditional PutItem and a DeleteItem; the due index is
+ * read with Query; each promotion is one conditional UpdateItem, and so is the job-run item.
  */
 export const PROMOTION_JOB_ACCESS: TableAccess = {
-  table: ['dynamodb:UpdateItem'],
+  table: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   indexes: { [DUE_INDEX.indexName]: ['dynamodb:Query'] },
 };
 

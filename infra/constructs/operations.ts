@@ -148,10 +148,11 @@ export class Operations extends Construct {
     for (const job of jobs) {
       const dims = { service: SERVICE_NAME, job: job.job };
       this.dashboard.addWidgets(
-        graph(`${job.job}: runs, transitions, failed items (per day)`, [
+        graph(`${job.job}: runs, transitions, failed items, continuations (per day)`, [
           promoMetric('Runs', dims, day),
           promoMetric('Transitions', dims, day),
           promoMetric('Failed', dims, day),
+          promoMetric('Continuations', dims, day),
         ]),
         graph(`${job.job}: lag behind schedule (s, max per day)`, [
           promoMetric('LagSeconds', dims, day, 'Maximum'),

@@ -1,8 +1,8 @@
 // The organisation's default Lambda function: every function in this app is one of these, so runtime,
 // architecture, bundling, logging and observability settings are decided once, here.
 import { join } from 'node:path';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ArnFormat, type Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -95,6 +95,24 @@ export class PromoFunction extends Construct {
   bindTable(table: PromoTable, access: TableAccess): this {
     this.fn.addEnvironment('TABLE_NAME', table.table.tableName);
     for (const statement of table.statementsFor(access)) this.role.addToPrincipalPolicy(statement);
+    return this;
+  }
+
+  /**
+   * Lets the function invoke itself (a job that runs out of time continues in a new asynchronous
+   * invocation, shared/lambda/job-handler.ts). The ARN is built from the name: referencing the
+   * function's own ARN attribute from its role would be a circular dependency.
+   */
+  allowSelfInvoke(): this {
+    const arn = Stack.of(this).formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: this.functionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['lambda:InvokeFunction'], resources: [arn] }),
+    );
     return this;
   }
 

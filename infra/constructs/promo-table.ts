@@ -26,6 +26,8 @@ export class PromoTable extends Construct {
       sortKey: { name: TABLE_KEY.sortKey, type: AttributeType.STRING },
       billing: Billing.onDemand(),
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
+      // Tidies up job leases nobody released (shared/jobs/lease.ts writes `ttl`); nothing relies on it.
+      timeToLiveAttribute: 'ttl',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -77,7 +77,9 @@ export class ScheduledJob extends Construct {
       memorySize: JOB_MEMORY_MB,
       timeout: JOB_TIMEOUT,
       environment: props.environment,
-    }).bindTable(props.table, props.access);
+    })
+      .bindTable(props.table, props.access)
+      .allowSelfInvoke();
 
     this.failures = failureQueue(
       this,

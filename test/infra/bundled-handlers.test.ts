@@ -18,6 +18,7 @@ import { drainStream } from '../../shared/notices/stream-reader';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { type LambdaStub, startLambdaStub } from '../support/lambda-stub';
 import { sh } from '../support/promotions';
 import { type SnsStub, startSnsStub } from '../support/sns-stub';
 import { resourcesOfType, type Synth, synth } from './support';
@@ -28,6 +29,7 @@ const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:promo-jobs-test-notices';
 const db = useLocalDynamo();
 let app: Synth;
 let stub: SnsStub;
+let lambdaStub: LambdaStub;
 const work = mkdtempSync(join(tmpdir(), 'bundled-handlers-'));
 
 interface Bundle {
@@ -35,6 +37,8 @@ interface Bundle {
   /** The function's environment as synthesized; values the template resolves at deploy time are absent. */
   environment: Record<string, string>;
   memory: string;
+  /** The function's timeout in seconds: the invocation's time limit in the runner. */
+  timeout: number;
 }
 const bundles = new Map<string, Bundle>();
 
@@ -48,6 +52,7 @@ beforeAll(async () => {
       FunctionName: string;
       Code: { S3Key: string };
       MemorySize: number;
+      Timeout: number;
       Environment: { Variables: Record<string, unknown> };
     };
     const asset = manifest.files[props.Code.S3Key.replace(/\.zip$/, '')];
@@ -60,17 +65,21 @@ beforeAll(async () => {
         ),
       ),
       memory: String(props.MemorySize),
+      timeout: props.Timeout,
     });
   }
   stub = await startSnsStub();
+  lambdaStub = await startLambdaStub();
 });
 afterAll(async () => {
   await stub?.close();
+  await lambdaStub?.close();
 });
 beforeEach(async () => {
   await db.reset();
   stub.published.length = 0;
   stub.failWith = undefined;
+  lambdaStub.invocations.length = 0;
 });
 
 interface Invocation {
@@ -84,6 +93,8 @@ async function invoke(
   name: string,
   events: unknown[],
   extraEnv: Record<string, string> = {},
+  /** The invocation's time limit; the function's timeout unless a test needs less. */
+  timeoutSeconds?: number,
 ): Promise<Invocation> {
   const bundle = bundles.get(name);
   if (!bundle) throw new Error(`no bundle for ${name}`);
@@ -103,9 +114,12 @@ async function invoke(
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     TABLE_NAME: TEST_TABLE,
     DYNAMODB_ENDPOINT: db.endpoint,
+    // A job that continues itself calls Lambda: here, a local stand-in.
+    AWS_ENDPOINT_URL_LAMBDA: lambdaStub.endpoint,
     ...extraEnv,
   };
-  const child = spawn(process.execPath, [RUNNER, bundle.dir, eventsPath, resultsPath], {
+  const timeout = String(timeoutSeconds ?? bundle.timeout);
+  const child = spawn(process.execPath, [RUNNER, bundle.dir, eventsPath, resultsPath, timeout], {
     env,
     cwd: bundle.dir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -178,6 +192,35 @@ describe('the bundled functions', () => {
       });
     }
     expect(docs.map((d) => d.Transitions)).toEqual([1, 0]);
+    expect(lambdaStub.invocations).toEqual([]); // finished in time: no continuation
+  });
+
+  it('activate: a run out of time saves its place and continues itself asynchronously; the continuation finishes', async () => {
+    await recordA();
+    // Less time left than the stop margin (60 s): the run stops before reading and hands over.
+    const first = await invoke('activate', [{ scheduledTime: '2020-05-07T16:00:00Z' }], {}, 59);
+    const [stopped] = first.results as {
+      ok: { reports: { complete: boolean; changed: number }[]; continuation: unknown };
+    }[];
+    expect(stopped?.ok.reports).toMatchObject([{ complete: false, changed: 0 }]);
+    expect(lambdaStub.invocations).toEqual([
+      {
+        functionName: 'arn:aws:lambda:us-east-1:123456789012:function:promo-jobs-test-activate',
+        invocationType: 'Event',
+        payload: stopped?.ok.continuation,
+      },
+    ]);
+    expect(stopped?.ok.continuation).toMatchObject({
+      asOf: sh('2020-05-08 00:00'),
+      resume: { asOf: sh('2020-05-08 00:00') },
+    });
+    expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('SCHEDULED');
+
+    const second = await invoke('activate', [lambdaStub.invocations[0]?.payload]);
+    expect(second.results).toMatchObject([
+      { ok: { reports: [{ asOf: sh('2020-05-08 00:00'), complete: true, changed: 1 }] } },
+    ]);
+    expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('ACTIVE');
   });
 
   it('expire: a manual backfill { from, to } expires merchant A on its last day; a bad event names the field', async () => {

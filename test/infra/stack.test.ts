@@ -33,6 +33,7 @@ describe('the table', () => {
         TableName: 'promo-jobs-test',
         BillingMode: 'PAY_PER_REQUEST',
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
@@ -274,17 +275,31 @@ describe('least privilege', () => {
   it.each([
     ['activate', () => activate],
     ['expire', () => expire],
-  ])('%s may Query the due index and UpdateItem the table, nothing more', (_name, get) => {
-    const job = get();
-    expect(roleStatements(template, roleOf(job.function))).toEqual(
-      sorted([
-        logs(job.function),
-        { effect: 'Allow', actions: ['dynamodb:UpdateItem'], resources: [`${tableId}.Arn`] },
-        { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
-        sendTo(job.failures),
-      ]),
-    );
-  });
+  ])(
+    '%s may Query the due index, write items (lease, promotions, run) and invoke itself, nothing more',
+    (name, get) => {
+      const job = get();
+      expect(roleStatements(template, roleOf(job.function))).toEqual(
+        sorted([
+          logs(job.function),
+          {
+            effect: 'Allow',
+            actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            resources: [`${tableId}.Arn`],
+          },
+          { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
+          {
+            effect: 'Allow',
+            actions: ['lambda:InvokeFunction'],
+            resources: [
+              `arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:function:promo-jobs-test-${name}`,
+            ],
+          },
+          sendTo(job.failures),
+        ]),
+      );
+    },
+  );
 
   it('the recorder may BatchGetItem, GetItem, PutItem and UpdateItem on the table (transactions included)', () => {
     const fn = stack.recorder.function;

@@ -1,14 +1,15 @@
 // Runs a bundled Lambda handler the way the Node.js runtime does: a fresh process, configuration in
 // the environment, `index.handler` required from the bundle folder, invoked once per event in order
-// (one warm container). Usage: node lambda-runner.cjs <bundle dir> <events.json> <results.json>
+// (one warm container), each with the function's time limit.
+// Usage: node lambda-runner.cjs <bundle dir> <events.json> <results.json> <timeout seconds>
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-const [bundleDir, eventsPath, resultsPath] = process.argv.slice(2);
+const [bundleDir, eventsPath, resultsPath, timeoutSeconds] = process.argv.slice(2);
 const events = JSON.parse(readFileSync(eventsPath, 'utf8'));
 
 const context = (n) => {
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + Number(timeoutSeconds) * 1000;
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
