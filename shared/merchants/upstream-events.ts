@@ -2,7 +2,7 @@
 // `MerchantOnboarded` records a merchant or corrects its T; `MerchantViolation` revokes its promotion.
 // Validated like every other input: the error names the field, and nothing is written.
 import { z } from 'zod';
-import { InputError, parseInput } from '../errors';
+import { InputError, parseInput, unlessMissing } from '../errors';
 import { merchantIdSchema } from '../store/keys';
 import { instantSchema } from '../time';
 import { type MerchantRecord, merchantRecordSchema } from './record';
@@ -24,9 +24,9 @@ export type MerchantViolation = z.output<typeof merchantViolationSchema>;
 // EventBridge adds version, account, region, time, resources: only what we read is checked.
 const envelopeSchema = z.object({
   id: z.string().min(1),
-  source: z.literal(MERCHANT_EVENT_SOURCE, { message: `must be ${MERCHANT_EVENT_SOURCE}` }),
+  source: z.literal(MERCHANT_EVENT_SOURCE, { error: unlessMissing(`must be ${MERCHANT_EVENT_SOURCE}`) }),
   'detail-type': z.enum(MERCHANT_EVENT_TYPES, {
-    message: `must be one of ${MERCHANT_EVENT_TYPES.join(', ')}`,
+    error: unlessMissing(`must be one of ${MERCHANT_EVENT_TYPES.join(', ')}`),
   }),
   detail: z.unknown(),
 });

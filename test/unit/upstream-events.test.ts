@@ -72,6 +72,7 @@ describe('merchant events', () => {
       /^detail\.reason: must not be empty$/,
     ],
     [event('MerchantViolation', undefined), /^detail: is required$/],
+    [event('MerchantOnboarded', {}, { 'detail-type': undefined }), /^detail-type: is required$/],
     ['MerchantOnboarded', /^\(input\): must be an EventBridge event object$/],
   ])('refuses %j naming the field', (input, message) => {
     expect(() => parseMerchantEvent(input)).toThrow(message);
