@@ -1,12 +1,111 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+// The deployable system: the table, one function per job on its schedule, the notifier and its topic,
+// the recorder for upstream merchant events, and the alarms and dashboard that watch them.
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
+import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { PromoTable } from './constructs/promo-table';
+import type { JobName } from '../shared/jobs/input';
+import { MerchantRecorder } from './constructs/merchant-recorder';
+import { Notifier } from './constructs/notifier';
+import { Operations } from './constructs/operations';
+import { PromoTable, type TableAccess } from './constructs/promo-table';
+import { ScheduledJob } from './constructs/scheduled-job';
+import type { StageConfig } from './stage';
+import { PROMOTION_JOB_ACCESS, RECORDER_ACCESS } from './table-access';
+
+export interface PromoJobsStackProps extends StackProps {
+  config: StageConfig;
+}
 
 export class PromoJobsStack extends Stack {
+  public readonly config: StageConfig;
   public readonly table: PromoTable;
+  public readonly scheduleGroup: ScheduleGroup;
+  public readonly jobs: ScheduledJob[];
+  public readonly notifier: Notifier;
+  public readonly recorder: MerchantRecorder;
+  public readonly operations: Operations;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
+  constructor(scope: Construct, id: string, props: PromoJobsStackProps) {
     super(scope, id, props);
-    this.table = new PromoTable(this, 'State');
+    const config = props.config;
+    this.config = config;
+    const { prefix } = config;
+    // Business settings the functions read at cold start (shared/config.ts validates them there).
+    const environment = { PROGRAM_START: config.programStart };
+
+    this.table = new PromoTable(this, 'State', { tableName: config.tableName });
+    this.scheduleGroup = new ScheduleGroup(this, 'Schedules', { scheduleGroupName: prefix });
+
+    const job = (name: JobName, access: TableAccess) =>
+      new ScheduledJob(this, `Job-${name}`, {
+        job: name,
+        access,
+        prefix,
+        table: this.table,
+        scheduleGroup: this.scheduleGroup,
+        enabled: !config.pausedJobs.includes(name),
+        environment,
+      });
+    // One line per job: its name (shared/jobs/input.ts JOB_SCHEDULES gives the time) and its table access.
+    this.jobs = [job('activate', PROMOTION_JOB_ACCESS), job('expire', PROMOTION_JOB_ACCESS)];
+    const notDeployed = config.pausedJobs.filter((name) => !this.jobs.some((j) => j.job === name));
+    if (notDeployed.length > 0) {
+      throw new Error(
+        `invalid stage settings: paused: ${notDeployed.join(', ')} has no schedule in this stack`,
+      );
+    }
+
+    this.notifier = new Notifier(this, 'Notifier', {
+      prefix,
+      topicName: config.noticesTopicName,
+      table: this.table,
+    });
+    this.recorder = new MerchantRecorder(this, 'Recorder', {
+      prefix,
+      table: this.table,
+      access: RECORDER_ACCESS,
+      environment,
+    });
+    this.operations = new Operations(this, 'Operations', {
+      prefix,
+      alarmEmail: config.alarmEmail,
+      jobs: this.jobs,
+      notifier: this.notifier,
+      recorder: this.recorder,
+    });
+
+    NagSuppressions.addStackSuppressions(this, [
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'Runtime pinned to nodejs22.x on purpose (infra/constructs/promo-function.ts RUNTIME): the code is tested on Node.js 20 here; moving to a newer runtime is a reviewed one-line change.',
+      },
+    ]);
+
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description });
+    output('TableName', this.table.table.tableName, 'The state table (TABLE_NAME for the CLI)');
+    output('NoticesTopicArn', this.notifier.topic.topicArn, 'Notices to merchants (subscribe here)');
+    output('AlarmTopicArn', this.operations.topic.topicArn, "Operators' alarms");
+    output(
+      'MerchantEventBusName',
+      this.recorder.bus.eventBusName,
+      'Send MerchantOnboarded / MerchantViolation here',
+    );
+    output('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard');
+    for (const j of this.jobs) {
+      output(
+        `${pascal(j.job)}FunctionName`,
+        j.function.functionName,
+        `aws lambda invoke --function-name for ${j.job}`,
+      );
+    }
   }
 }
+
+const pascal = (name: string) =>
+  name
+    .split(/[^A-Za-z0-9]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');

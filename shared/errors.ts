@@ -18,6 +18,11 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
 }
 
+/** A revocation the recorded promotion refuses (ineligible, already revoked at another instant, or over). */
+export class RevocationRefusedError extends ConflictError {
+  override name = 'RevocationRefusedError';
+}
+
 /** A field's own wording for a wrong value, keeping "is required" for a missing one. */
 export const unlessMissing = (message: string) => (issue: { input?: unknown }) =>
   issue.input === undefined ? 'is required' : message;

@@ -2,8 +2,18 @@
 // deployed table cannot disagree.
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { GLOBAL_INDEXES, TABLE_KEY } from '../../shared/store/table';
+
+export type IndexName = (typeof GLOBAL_INDEXES)[number]['indexName'];
+export type DynamoAction = `dynamodb:${string}`;
+
+/** What one function's code does to the table: item actions on the table, Query on named indexes. */
+export interface TableAccess {
+  table?: DynamoAction[];
+  indexes?: Partial<Record<IndexName, DynamoAction[]>>;
+}
 
 export class PromoTable extends Construct {
   public readonly table: TableV2;
@@ -16,6 +26,8 @@ export class PromoTable extends Construct {
       sortKey: { name: TABLE_KEY.sortKey, type: AttributeType.STRING },
       billing: Billing.onDemand(),
       dynamoStream: StreamViewType.NEW_AND_OLD_IMAGES,
+      // Tidies up job leases nobody released (shared/jobs/lease.ts writes `ttl`); nothing relies on it.
+      timeToLiveAttribute: 'ttl',
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
@@ -25,5 +37,33 @@ export class PromoTable extends Construct {
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
       })),
     });
+  }
+
+  /** IAM statements for exactly these actions on exactly these resources (no `*`, no `dynamodb:*`). */
+  statementsFor(access: TableAccess): PolicyStatement[] {
+    const statements: PolicyStatement[] = [];
+    for (const action of [...(access.table ?? []), ...Object.values(access.indexes ?? {}).flat()]) {
+      if (action.includes('*')) throw new Error(`table access must name actions, not ${action}`);
+    }
+    if (access.table?.length) {
+      statements.push(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [...access.table].sort(),
+          resources: [this.table.tableArn],
+        }),
+      );
+    }
+    for (const [indexName, actions] of Object.entries(access.indexes ?? {})) {
+      if (!actions?.length) continue;
+      statements.push(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [...actions].sort(),
+          resources: [`${this.table.tableArn}/index/${indexName}`],
+        }),
+      );
+    }
+    return statements;
   }
 }

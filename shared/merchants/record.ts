@@ -4,7 +4,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { ConflictError, NotFoundError } from '../errors';
+import { ConflictError, NotFoundError, RevocationRefusedError } from '../errors';
 import { newPromotion, type Promotion, planCorrection, planRevocation } from '../promotion/lifecycle';
 import { onboardedAtSchema, onboardingDate, onboardingInstant, promotionWindow } from '../promotion/window';
 import { merchantIdSchema, merchantPk, PROFILE_SK, PROMOTION_SK } from '../store/keys';
@@ -251,7 +251,7 @@ export async function revokePromotion(
     if (!promotion) throw new NotFoundError(`no merchant ${merchantId}`);
     const plan = planRevocation(promotion, at, reason, formatInstant(deps.clock()));
     if (plan.kind === 'refused')
-      throw new ConflictError(`cannot revoke merchant ${merchantId}: ${plan.reason}`);
+      throw new RevocationRefusedError(`cannot revoke merchant ${merchantId}: ${plan.reason}`);
     if (plan.kind === 'unchanged') {
       return {
         merchantId,

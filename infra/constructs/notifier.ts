@@ -1,0 +1,103 @@
+// Notices: the table's stream → the notifier function → one SNS topic, encrypted with our own key.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { failureQueue } from './failure-queue';
+import { PromoFunction } from './promo-function';
+import type { PromoTable } from './promo-table';
+
+/**
+ * The stream mapping, explained in docs/infrastructure.md ("Notifier"):
+ * - batches of 100 records: at most 100 notices, i.e. ≤ 10 PublishBatch requests, well inside the
+ *   timeout; a redelivery after a partial failure repeats little;
+ * - 4 concurrent batches per shard: the 00:00 and 23:59 bursts drain 4× faster, while records of one
+ *   item (one merchant's promotion) stay in order, which is all the notices need;
+ * - a failing batch is split until the bad record is alone, retried a bounded number of times, and
+ *   then recorded in the failure queue, so one poison record cannot hold up a shard for a day;
+ * - records older than 6 h go to the failure queue too, leaving 18 of the stream's 24 hours to
+ *   replay them from the sequence numbers in the failure message.
+ */
+export const STREAM_BATCH_SIZE = 100;
+export const STREAM_PARALLELIZATION = 4;
+export const STREAM_RETRY_ATTEMPTS = 10;
+export const STREAM_MAX_RECORD_AGE = Duration.hours(6);
+/** 512 MB and 60 s: a batch is ≤ 100 small JSON messages and a few HTTPS requests with backoff. */
+export const NOTIFIER_MEMORY_MB = 512;
+export const NOTIFIER_TIMEOUT = Duration.seconds(60);
+
+export interface NotifierProps {
+  prefix: string;
+  topicName: string;
+  table: PromoTable;
+}
+
+export class Notifier extends Construct {
+  public readonly topic: Topic;
+  public readonly key: Key;
+  public readonly function: PromoFunction;
+  /** The stream mapping's on-failure destination (batch metadata: shard and sequence numbers). */
+  public readonly failures: Queue;
+
+  constructor(scope: Construct, id: string, props: NotifierProps) {
+    super(scope, id);
+    const { prefix } = props;
+    this.key = new Key(this, 'TopicKey', {
+      alias: `alias/${prefix}-notices`,
+      description: `${prefix}: encrypts the notices topic`,
+      enableKeyRotation: true,
+      // Messages in flight and subscriber redeliveries need the key; it outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.topic = new Topic(this, 'Topic', {
+      topicName: props.topicName,
+      displayName: 'Promotion notices to merchants',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+
+    this.function = new PromoFunction(this, 'Function', {
+      name: 'notifier',
+      prefix,
+      description: 'Table stream → notices → SNS PublishBatch',
+      memorySize: NOTIFIER_MEMORY_MB,
+      timeout: NOTIFIER_TIMEOUT,
+    }).bindTopic(this.topic);
+
+    this.failures = failureQueue(
+      this,
+      'Failures',
+      `${prefix}-notifier-failures`,
+      'stream batches the notifier could not publish within its retries and record age',
+    );
+    this.function.fn.addEventSource(
+      new DynamoEventSource(props.table.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: STREAM_BATCH_SIZE,
+        parallelizationFactor: STREAM_PARALLELIZATION,
+        reportBatchItemFailures: true,
+        bisectBatchOnError: true,
+        retryAttempts: STREAM_RETRY_ATTEMPTS,
+        maxRecordAge: STREAM_MAX_RECORD_AGE,
+        onFailure: new SqsDlq(this.failures),
+      }),
+    );
+
+    NagSuppressions.addResourceSuppressions(
+      this.function.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'kms:GenerateDataKey* (GenerateDataKey and GenerateDataKeyWithoutPlaintext) is what SNS needs to encrypt a published message; it is granted on the notices key only.',
+          appliesTo: ['Action::kms:GenerateDataKey*'],
+        },
+      ],
+      true,
+    );
+  }
+}

@@ -1,0 +1,145 @@
+// One job: its function, its daily EventBridge schedule (Asia/Shanghai, at the time shared/jobs/input.ts
+// gives it), and the queue where runs that could not be delivered or did not finish end up.
+import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  type ScheduleGroup,
+  ScheduleTargetInput,
+  TimeWindow,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { JOB_SCHEDULES, type JobName } from '../../shared/jobs/input';
+import { ZONE } from '../../shared/time';
+import { failureQueue } from './failure-queue';
+import { PromoFunction } from './promo-function';
+import type { PromoTable, TableAccess } from './promo-table';
+
+/**
+ * How long a run may still start after its scheduled time, both for the scheduler's delivery and for
+ * Lambda's asynchronous queue. Later is still correct (a run works as of its scheduled time and is
+ * idempotent), but by then an operator should know: the run goes to the failure queue, which alarms,
+ * and the next day's run catches up whatever this one missed.
+ */
+export const RUN_MAX_AGE = Duration.hours(2);
+/** Scheduler delivery retries (exponential backoff); RUN_MAX_AGE is what bounds them in practice. */
+export const SCHEDULER_RETRY_ATTEMPTS = 20;
+/** Lambda's own retries of a run that failed or timed out: a retry continues where the run stopped. */
+export const RUN_RETRY_ATTEMPTS = 2;
+/**
+ * Jobs: 1024 MB (arm64 CPU scales with memory; a sweep marshals thousands of items with 32 writes in
+ * flight) and the 15-minute maximum, so a manual backfill `{ from, to }` of many days fits in one
+ * invocation. A scheduled run of a day's cohort takes seconds to a few minutes.
+ */
+export const JOB_MEMORY_MB = 1024;
+export const JOB_TIMEOUT = Duration.minutes(15);
+
+export interface ScheduledJobProps {
+  job: JobName;
+  /** What this job's code does to the table (infra/table-access.ts). */
+  access: TableAccess;
+  prefix: string;
+  table: PromoTable;
+  scheduleGroup: ScheduleGroup;
+  /** false deploys the schedule DISABLED (paused); the function can still be invoked by hand. */
+  enabled: boolean;
+  environment?: Record<string, string>;
+}
+
+export class ScheduledJob extends Construct {
+  public readonly job: JobName;
+  public readonly function: PromoFunction;
+  /** Scheduler DLQ and Lambda on-failure destination in one: "this run did not happen". */
+  public readonly failures: Queue;
+  public readonly schedule: Schedule;
+  /** What EventBridge Scheduler assumes to invoke the function and dead-letter a run. */
+  public readonly schedulerRole: Role;
+  /** How often the job runs; the "has not run" alarm waits a little longer than this. */
+  public readonly period = Duration.days(1);
+
+  constructor(scope: Construct, id: string, props: ScheduledJobProps) {
+    super(scope, id);
+    const { job, prefix } = props;
+    this.job = job;
+    const at = JOB_SCHEDULES[job];
+    const time = `${String(at.hour).padStart(2, '0')}:${String(at.minute).padStart(2, '0')}`;
+
+    this.function = new PromoFunction(this, 'Function', {
+      name: job,
+      prefix,
+      description: `${job}: daily at ${time} ${ZONE}, or by hand with { asOf } / { from, to } [dryRun]`,
+      memorySize: JOB_MEMORY_MB,
+      timeout: JOB_TIMEOUT,
+      environment: props.environment,
+    })
+      .bindTable(props.table, props.access)
+      .allowSelfInvoke();
+
+    this.failures = failureQueue(
+      this,
+      'Failures',
+      `${prefix}-${job}-failures`,
+      `${job} runs the scheduler could not deliver, or that failed after Lambda's retries`,
+    );
+    this.function.fn.configureAsyncInvoke({
+      retryAttempts: RUN_RETRY_ATTEMPTS,
+      maxEventAge: RUN_MAX_AGE,
+      onFailure: new SqsDestination(this.failures),
+    });
+
+    // Our own role per schedule (the L2 would share one at stack level): only EventBridge Scheduler,
+    // only for schedules in our group, may assume it; LambdaInvoke and the DLQ add their grants.
+    this.schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': Stack.of(this).account,
+            'aws:SourceArn': props.scheduleGroup.scheduleGroupArn,
+          },
+        },
+      }),
+      description: `${prefix}-${job} schedule: invoke the ${job} function, dead-letter to its failure queue`,
+    });
+    this.schedule = new Schedule(this, 'Schedule', {
+      scheduleName: `${prefix}-${job}`,
+      scheduleGroup: props.scheduleGroup,
+      description: `${job} at ${time} ${ZONE} every day`,
+      schedule: ScheduleExpression.cron({
+        minute: String(at.minute),
+        hour: String(at.hour),
+        timeZone: TimeZone.of(ZONE),
+      }),
+      // Exactly at the scheduled minute: the run's asOf is the scheduled time either way, but operators
+      // and merchants expect 00:00 to mean 00:00.
+      timeWindow: TimeWindow.off(),
+      enabled: props.enabled,
+      target: new LambdaInvoke(this.function.fn, {
+        role: this.schedulerRole,
+        // The handlers accept exactly { scheduledTime } (shared/jobs/input.ts); nothing else is sent.
+        input: ScheduleTargetInput.fromObject({ scheduledTime: ContextAttribute.scheduledTime }),
+        retryAttempts: SCHEDULER_RETRY_ATTEMPTS,
+        maxEventAge: RUN_MAX_AGE,
+        deadLetterQueue: this.failures,
+      }),
+    });
+    // After the target has added its grants: the suppression covers the policy it created.
+    NagSuppressions.addResourceSuppressions(
+      this.schedulerRole,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            "CDK's LambdaInvoke target grants lambda:InvokeFunction on this one function and its qualified ARNs (<function arn>:*, versions and aliases); no other function.",
+          appliesTo: [{ regex: '/^Resource::<.*Function.*\\.Arn>:\\*$/' }],
+        },
+      ],
+      true,
+    );
+  }
+}

@@ -1,0 +1,56 @@
+// cdk-nag AwsSolutions on the whole app (as every `cdk synth` runs it): no unsuppressed error or
+// warning, and every suppression is specific and explains itself.
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { synth } from './support';
+
+// With an alarm e-mail, so the subscription is checked too.
+const { stack, template } = synth({ alarmEmail: 'ops@example.com' });
+const annotations = Annotations.fromStack(stack);
+const nag = Match.stringLikeRegexp('AwsSolutions-.*');
+
+interface Suppression {
+  id: string;
+  reason: string;
+  applies_to?: unknown[];
+}
+type NagMetadata = { cdk_nag?: { rules_to_suppress: Suppression[] } } | undefined;
+
+/** Every suppression written into the template: per resource, and stack-wide. */
+function suppressions(): { where: string; rule: Suppression }[] {
+  const json = template.toJSON() as {
+    Metadata?: NagMetadata;
+    Resources: Record<string, { Metadata?: NagMetadata }>;
+  };
+  const found = (json.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule) => ({ where: 'stack', rule }));
+  for (const [id, resource] of Object.entries(json.Resources)) {
+    for (const rule of resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) found.push({ where: id, rule });
+  }
+  return found;
+}
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unsuppressed errors', () => {
+    expect(annotations.findError('*', nag).map((a) => `${a.id}: ${a.entry.data}`)).toEqual([]);
+  });
+
+  it('reports no unsuppressed warnings', () => {
+    expect(annotations.findWarning('*', nag).map((a) => `${a.id}: ${a.entry.data}`)).toEqual([]);
+  });
+
+  it('suppresses only the reviewed rules, each with a reason, wildcard findings one by one', () => {
+    const all = suppressions();
+    // A new kind of suppression must be added here on purpose, after review.
+    expect([...new Set(all.map((s) => s.rule.id))].sort()).toEqual([
+      'AwsSolutions-IAM5',
+      'AwsSolutions-L1',
+      'AwsSolutions-SQS3',
+    ]);
+    for (const { where, rule } of all) {
+      expect(rule.reason.length, `${where} ${rule.id}`).toBeGreaterThan(60);
+      if (rule.id === 'AwsSolutions-IAM5') expect(rule.applies_to, `${where} ${rule.id}`).toHaveLength(1);
+    }
+    // Stack-wide only the runtime pin; everything else is on the resource it is about.
+    expect(all.filter((s) => s.where === 'stack').map((s) => s.rule.id)).toEqual(['AwsSolutions-L1']);
+  });
+});

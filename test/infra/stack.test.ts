@@ -1,0 +1,520 @@
+// The synthesized template, asserted on the settings that matter: schedules, retries and DLQs,
+// the stream mapping, each function's exact IAM statements, encryption and SSL, the table, alarms.
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { LOG_RETENTION } from '../../infra/constructs/promo-function';
+import { JOB_NAMES, parseJobInput } from '../../shared/jobs/input';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
+import { GLOBAL_INDEXES } from '../../shared/store/table';
+import { asText, resourcesOfType, roleStatements, synth } from './support';
+
+const s = synth();
+const { template, stack, idOf } = s;
+const tableId = idOf(stack.table.table);
+const jobs = Object.fromEntries(stack.jobs.map((job) => [job.job, job]));
+const activate = jobs.activate;
+const expire = jobs.expire;
+if (!activate || !expire) throw new Error('the stack has no activate/expire job');
+
+const fnProps = (functionName: string) => {
+  const found = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).find(
+    (r) => r.Properties?.FunctionName === functionName,
+  );
+  if (!found?.Properties) throw new Error(`no function ${functionName}`);
+  return found.Properties;
+};
+
+describe('the table', () => {
+  it('is on-demand, streams NEW_AND_OLD_IMAGES, has PITR and deletion protection, and is retained', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        TableName: 'promo-jobs-test',
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        Replicas: [
+          Match.objectLike({
+            DeletionProtectionEnabled: true,
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          }),
+        ],
+      }),
+    });
+  });
+
+  it('has exactly the indexes of shared/store/table.ts, so the jobs and the table cannot disagree', () => {
+    const indexes = new Capture();
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { GlobalSecondaryIndexes: indexes });
+    expect(indexes.asArray()).toEqual(
+      GLOBAL_INDEXES.map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    );
+  });
+});
+
+describe('the functions', () => {
+  const names = ['activate', 'expire', 'notifier', 'recorder'];
+
+  it('are one per job, the notifier and the recorder, and nothing else', () => {
+    const all = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).map(
+      (r) => r.Properties?.FunctionName,
+    );
+    expect(all.sort()).toEqual(names.map((n) => `promo-jobs-test-${n}`));
+    // cart-policies is a job in shared/ but is wired into the stack separately (one line, see
+    // docs/infrastructure.md "Adding a job"); then it joins this list and the schedule table below.
+    expect(stack.jobs.map((j) => j.job)).toEqual(['activate', 'expire']);
+    for (const job of stack.jobs) expect(JOB_NAMES).toContain(job.job);
+  });
+
+  it.each(names)(
+    '%s: arm64, nodejs22.x, source maps, Powertools settings, its own log group with retention',
+    (name) => {
+      const props = fnProps(`promo-jobs-test-${name}`);
+      expect(props.Runtime).toBe('nodejs22.x');
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.Handler).toBe('index.handler');
+      const env = (props.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      });
+      const logGroupId = asText((props.LoggingConfig as { LogGroup: unknown }).LogGroup);
+      template.hasResource('AWS::Logs::LogGroup', {
+        DeletionPolicy: 'Retain',
+        Properties: { LogGroupName: `/aws/lambda/promo-jobs-test-${name}`, RetentionInDays: LOG_RETENTION },
+      });
+      expect(resourcesOfType(template, 'AWS::Logs::LogGroup')[logGroupId]).toBeDefined();
+    },
+  );
+
+  it('are sized as documented: jobs 1024 MB / 15 min, notifier 512 MB / 60 s, recorder 256 MB / 30 s', () => {
+    const size = (name: string) => {
+      const p = fnProps(`promo-jobs-test-${name}`);
+      return [p.MemorySize, p.Timeout];
+    };
+    expect(names.map(size)).toEqual([
+      [1024, 900],
+      [1024, 900],
+      [512, 60],
+      [256, 30],
+    ]);
+  });
+
+  it('get their table, topic and business settings through validated environment variables', () => {
+    for (const name of ['activate', 'expire', 'recorder']) {
+      const env = (fnProps(`promo-jobs-test-${name}`).Environment as { Variables: Record<string, unknown> })
+        .Variables;
+      expect(asText(env.TABLE_NAME)).toBe(tableId);
+      expect(env.PROGRAM_START).toBe('2020-05-01');
+      expect(env.SNS_TOPIC_ARN).toBeUndefined();
+    }
+    const notifierEnv = (
+      fnProps('promo-jobs-test-notifier').Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(asText(notifierEnv.SNS_TOPIC_ARN)).toBe(idOf(stack.notifier.topic));
+  });
+});
+
+describe('the schedules', () => {
+  const expected = {
+    activate: 'cron(0 0 * * ? *)',
+    expire: 'cron(59 23 * * ? *)',
+  };
+
+  it.each(Object.entries(expected))('%s: %s in Asia/Shanghai, no flexible window', (job, expression) => {
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: `promo-jobs-test-${job}`,
+      GroupName: 'promo-jobs-test',
+      ScheduleExpression: expression,
+      ScheduleExpressionTimezone: 'Asia/Shanghai',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+    });
+  });
+
+  it.each(Object.keys(expected))(
+    '%s: invokes its function with exactly { scheduledTime }, retries for 2 h, then its DLQ',
+    (name) => {
+      const job = jobs[name];
+      if (!job) throw new Error(name);
+      const input = new Capture();
+      template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        Name: `promo-jobs-test-${name}`,
+        Target: {
+          Arn: { 'Fn::GetAtt': [idOf(job.function.fn), 'Arn'] },
+          RoleArn: { 'Fn::GetAtt': [idOf(job.schedulerRole), 'Arn'] },
+          Input: input,
+          RetryPolicy: { MaximumEventAgeInSeconds: 7200, MaximumRetryAttempts: 20 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [idOf(job.failures), 'Arn'] } },
+        },
+      });
+      const sent = JSON.parse(input.asString());
+      expect(sent).toEqual({ scheduledTime: '<aws.scheduler.scheduled-time>' });
+      // What the scheduler substitutes (an ISO instant in UTC) is what the handler accepts.
+      expect(parseJobInput({ ...sent, scheduledTime: '2020-05-07T16:00:00Z' })).toMatchObject({
+        kind: 'scheduled',
+        scheduledTime: '2020-05-08T00:00:00.000+08:00',
+      });
+    },
+  );
+
+  it("each job's failed runs go, after Lambda's 2 retries within 2 h, to the same failure queue", () => {
+    for (const job of [activate, expire]) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: idOf(job.function.fn) },
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 7200,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [idOf(job.failures), 'Arn'] } } },
+      });
+    }
+  });
+
+  it('can be paused per job from context, without a code change', () => {
+    const paused = synth({ paused: 'expire' }).template;
+    paused.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'promo-jobs-test-expire',
+      State: 'DISABLED',
+    });
+    paused.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'promo-jobs-test-activate',
+      State: 'ENABLED',
+    });
+    expect(() => synth({ paused: 'cart-policies' })).toThrow(
+      /paused: cart-policies has no schedule in this stack/,
+    );
+  });
+});
+
+describe('the notifier', () => {
+  it('reads the stream with batch-item failures, bisection, bounded retries and age, and an on-failure queue', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: idOf(stack.notifier.function.fn) },
+      EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10,
+      MaximumRecordAgeInSeconds: 6 * 3600,
+      BatchSize: 100,
+      ParallelizationFactor: 4,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [idOf(stack.notifier.failures), 'Arn'] } },
+      },
+    });
+  });
+
+  it('publishes to a topic encrypted with its own rotating key, SSL only', () => {
+    const keyId = idOf(stack.notifier.key);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      TopicName: 'promo-jobs-test-notices',
+      KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ EnableKeyRotation: true }),
+    });
+    expect(resourcesOfType(template, 'AWS::KMS::Key')[keyId]?.Properties?.EnableKeyRotation).toBe(true);
+  });
+});
+
+describe('the recorder', () => {
+  it('takes MerchantOnboarded and MerchantViolation from marketplace.merchants on its own bus, with retries and a DLQ', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'promo-jobs-test-merchants' });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: idOf(stack.recorder.bus) },
+      EventPattern: {
+        source: ['marketplace.merchants'],
+        'detail-type': ['MerchantOnboarded', 'MerchantViolation'],
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [idOf(stack.recorder.function.fn), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [idOf(stack.recorder.failures), 'Arn'] } },
+          RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 50 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: idOf(stack.recorder.function.fn) },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [idOf(stack.recorder.failures), 'Arn'] } },
+      },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  const roleOf = (fn: { role: unknown }) => idOf(fn.role as never);
+  const logs = (fn: { logGroup: unknown }) => ({
+    effect: 'Allow',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [`${idOf(fn.logGroup as never)}.Arn`],
+  });
+  const sendTo = (queue: unknown) => ({
+    effect: 'Allow',
+    actions: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+    resources: [`${idOf(queue as never)}.Arn`],
+  });
+  const sorted = <T>(items: T[]) => items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
+  it.each([
+    ['activate', () => activate],
+    ['expire', () => expire],
+  ])(
+    '%s may Query the due index, write items (lease, promotions, run) and invoke itself, nothing more',
+    (name, get) => {
+      const job = get();
+      expect(roleStatements(template, roleOf(job.function))).toEqual(
+        sorted([
+          logs(job.function),
+          {
+            effect: 'Allow',
+            actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            resources: [`${tableId}.Arn`],
+          },
+          { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
+          {
+            effect: 'Allow',
+            actions: ['lambda:InvokeFunction'],
+            resources: [
+              `arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:function:promo-jobs-test-${name}`,
+            ],
+          },
+          sendTo(job.failures),
+        ]),
+      );
+    },
+  );
+
+  it('the recorder may BatchGetItem, GetItem, PutItem and UpdateItem on the table (transactions included)', () => {
+    const fn = stack.recorder.function;
+    expect(roleStatements(template, roleOf(fn))).toEqual(
+      sorted([
+        logs(fn),
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [`${tableId}.Arn`],
+        },
+        sendTo(stack.recorder.failures),
+      ]),
+    );
+  });
+
+  it('the notifier may read the stream, publish to its topic and use its key; it has no table access', () => {
+    const fn = stack.notifier.function;
+    const statements = roleStatements(template, roleOf(fn));
+    expect(statements).toEqual(
+      sorted([
+        logs(fn),
+        { effect: 'Allow', actions: ['sns:Publish'], resources: [idOf(stack.notifier.topic)] },
+        {
+          effect: 'Allow',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: [`${idOf(stack.notifier.key)}.Arn`],
+        },
+        {
+          effect: 'Allow',
+          actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          resources: [`${tableId}.StreamArn`],
+        },
+        { effect: 'Allow', actions: ['dynamodb:ListStreams'], resources: [`${tableId}.StreamArn`] },
+        sendTo(stack.notifier.failures),
+      ]),
+    );
+  });
+
+  it('each schedule may invoke only its own function and write only to its own DLQ', () => {
+    for (const job of [activate, expire]) {
+      const roleId = idOf(job.schedulerRole);
+      const fnId = idOf(job.function.fn);
+      expect(roleStatements(template, roleId)).toEqual(
+        sorted([
+          {
+            effect: 'Allow',
+            actions: ['lambda:InvokeFunction'],
+            resources: [`${fnId}.Arn`, `${fnId}.Arn:*`].sort(),
+          },
+          { effect: 'Allow', actions: ['sqs:SendMessage'], resources: [`${idOf(job.failures)}.Arn`] },
+        ]),
+      );
+    }
+  });
+
+  it('no IAM statement anywhere has a wildcard action, and no role uses a managed policy', () => {
+    const actions: string[] = [];
+    for (const policy of Object.values(resourcesOfType(template, 'AWS::IAM::Policy'))) {
+      const document = policy.Properties?.PolicyDocument as { Statement: { Action: string | string[] }[] };
+      for (const statement of document.Statement) actions.push(...[statement.Action].flat());
+    }
+    expect(actions.length).toBeGreaterThan(10);
+    expect(actions).not.toContain('*');
+    expect(actions.filter((a) => /^dynamodb:.*\*/.test(a))).toEqual([]);
+    // The only wildcard: kms:GenerateDataKey* (GenerateDataKey and …WithoutPlaintext, for SNS SSE).
+    expect([...new Set(actions.filter((a) => a.includes('*')))]).toEqual(['kms:GenerateDataKey*']);
+    for (const role of Object.values(resourcesOfType(template, 'AWS::IAM::Role'))) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('encryption in transit and at rest', () => {
+  it('every queue is encrypted and refuses requests without TLS', () => {
+    const queues = resourcesOfType(template, 'AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const [id, queue] of Object.entries(queues)) {
+      expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('every topic is KMS-encrypted and refuses publishing without TLS', () => {
+    const topics = resourcesOfType(template, 'AWS::SNS::Topic');
+    expect(Object.keys(topics)).toHaveLength(2);
+    for (const [id, topic] of Object.entries(topics)) {
+      expect(asText(topic.Properties?.KmsMasterKeyId)).toMatch(/Key.*\.Arn$/);
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+    for (const key of Object.values(resourcesOfType(template, 'AWS::KMS::Key'))) {
+      expect(key.Properties?.EnableKeyRotation).toBe(true);
+    }
+  });
+});
+
+describe('operations', () => {
+  const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map(
+    (a) => a.Properties as Record<string, unknown>,
+  );
+  const alarmTopicId = idOf(stack.operations.topic);
+
+  it('every failure queue has an alarm at depth > 0', () => {
+    for (const queue of [
+      activate.failures,
+      expire.failures,
+      stack.notifier.failures,
+      stack.recorder.failures,
+    ]) {
+      const alarm = alarms.find(
+        (a) =>
+          a.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+          asText((a.Dimensions as { Value: unknown }[])[0]?.Value) === `${idOf(queue)}.QueueName`,
+      );
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SQS',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+  });
+
+  it.each(['activate', 'expire'])(
+    '%s: alarms on function errors, failed items, and no completed run for 25 h',
+    (job) => {
+      expect(alarms.find((a) => a.AlarmName === `promo-jobs-test-${job}-errors`)).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Threshold: 1,
+      });
+      const dimensions = [
+        { Name: 'job', Value: job },
+        { Name: 'service', Value: SERVICE_NAME },
+      ];
+      expect(alarms.find((a) => a.AlarmName === `promo-jobs-test-${job}-failed-items`)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: 'Failed',
+        Dimensions: dimensions,
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      expect(alarms.find((a) => a.AlarmName === `promo-jobs-test-${job}-not-run`)).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: 'Runs',
+        Dimensions: dimensions,
+        Statistic: 'Sum',
+        Period: 25 * 3600,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    },
+  );
+
+  it('every alarm notifies the operators topic (encrypted, CloudWatch may publish); no e-mail unless configured', () => {
+    expect(alarms.length).toBeGreaterThanOrEqual(13);
+    for (const alarm of alarms) {
+      expect((alarm.AlarmActions as unknown[]).map(asText)).toEqual([alarmTopicId]);
+    }
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: alarmTopicId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+          }),
+        ]),
+      },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    synth({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: alarmTopicId },
+    });
+  });
+
+  it('has a dashboard with runs, transitions, failures, lag, notices, DLQ depth and iterator age', () => {
+    const dashboards = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
+    for (const metric of [
+      'Runs',
+      'Transitions',
+      'Failed',
+      'LagSeconds',
+      'NoticesPublished',
+      'NoticesFailed',
+      'ApproximateNumberOfMessagesVisible',
+      'IteratorAge',
+    ]) {
+      expect(body).toContain(`\\"${metric}\\"`);
+    }
+  });
+});

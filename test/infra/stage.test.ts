@@ -1,0 +1,59 @@
+// Stage settings: context first, then the environment, then defaults that synth offline.
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { resolveStage } from '../../infra/stage';
+
+const resolve = (context: Record<string, string> = {}, env: Record<string, string> = {}) =>
+  resolveStage(new App({ context }).node, env);
+
+describe('stage settings', () => {
+  it('default to an environment-agnostic dev stage with derived names', () => {
+    expect(resolve()).toEqual({
+      stage: 'dev',
+      account: undefined,
+      region: undefined,
+      prefix: 'promo-jobs-dev',
+      tableName: 'promo-jobs-dev',
+      noticesTopicName: 'promo-jobs-dev-notices',
+      alarmEmail: undefined,
+      programStart: '2020-05-01',
+      pausedJobs: [],
+    });
+  });
+
+  it('come from context before the environment', () => {
+    const config = resolve(
+      { stage: 'prod', alarmEmail: 'ops@example.com', paused: 'expire' },
+      {
+        PROMO_JOBS_STAGE: 'staging',
+        PROMO_JOBS_ALARM_EMAIL: 'other@example.com',
+        PROMO_JOBS_TABLE_NAME: 'promo-state',
+        CDK_DEFAULT_ACCOUNT: '123456789012',
+        CDK_DEFAULT_REGION: 'ap-east-1',
+      },
+    );
+    expect(config).toMatchObject({
+      stage: 'prod',
+      prefix: 'promo-jobs-prod',
+      alarmEmail: 'ops@example.com',
+      tableName: 'promo-state',
+      noticesTopicName: 'promo-jobs-prod-notices',
+      account: '123456789012',
+      region: 'ap-east-1',
+      pausedJobs: ['expire'],
+    });
+  });
+
+  it('are refused with the setting named', () => {
+    expect(() => resolve({ stage: 'Prod!' })).toThrow(
+      /^invalid stage settings: stage: must be 1-20 lower-case/,
+    );
+    expect(() => resolve({ alarmEmail: 'ops' })).toThrow(/alarmEmail: must be an e-mail address/);
+    expect(() => resolve({ paused: 'activate,cleanup' })).toThrow(
+      /paused\.1: must list jobs of activate, expire/,
+    );
+    expect(() => resolve({}, { CDK_DEFAULT_ACCOUNT: 'abc' })).toThrow(
+      /account: must be a 12-digit AWS account id/,
+    );
+  });
+});
