@@ -12,6 +12,8 @@ const configSchema = z.object({
     .default('promo-jobs'),
   PROGRAM_START: calendarDateSchema.default(DEFAULT_PROGRAM_START),
   DYNAMODB_ENDPOINT: z.url().optional(),
+  /** The CLI's target: the embedded/local DynamoDB (default), or the deployed table in AWS. */
+  PROMO_JOBS_TARGET: z.enum(['local', 'aws'], { message: 'must be local or aws' }).default('local'),
   WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
   QUERY_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** A Lambda job stops reading new work when less than this is left, and continues in a new invocation. */
@@ -26,6 +28,7 @@ export interface AppConfig {
   tableName: string;
   programStart: string;
   dynamodbEndpoint: string | undefined;
+  target: 'local' | 'aws';
   writeConcurrency: number;
   pageSize: number;
   snsTopicArn: string | undefined;
@@ -36,10 +39,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const result = configSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!result.success) throw new Error(`invalid configuration: ${describeZodError(result.error)}`);
   const c = result.data;
+  if (c.PROMO_JOBS_TARGET === 'aws' && c.DYNAMODB_ENDPOINT) {
+    throw new Error(
+      'invalid configuration: DYNAMODB_ENDPOINT: not with PROMO_JOBS_TARGET=aws (the deployed table)',
+    );
+  }
   return {
     tableName: c.TABLE_NAME,
     programStart: c.PROGRAM_START,
     dynamodbEndpoint: c.DYNAMODB_ENDPOINT,
+    target: c.PROMO_JOBS_TARGET,
     writeConcurrency: c.WRITE_CONCURRENCY,
     pageSize: c.QUERY_PAGE_SIZE,
     snsTopicArn: c.SNS_TOPIC_ARN,

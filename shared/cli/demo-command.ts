@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { renderChart } from '../demo/chart';
 import { type ReplaySummary, replay } from '../demo/replay';
-import { parseInput } from '../errors';
+import { InputError, parseInput } from '../errors';
 import { calendarDateSchema } from '../time';
 import type { Command } from './framework';
 
@@ -96,6 +96,8 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
       '--merchants': values.merchants,
       '--seed': values.seed,
     });
+    if (ctx.config.target === 'aws')
+      throw new InputError('demo: runs only on a local DynamoDB, never on the deployed table');
     const store = await ctx.store();
     const tty = ctx.stderr.isTTY === true;
     ctx.progress(

@@ -1,6 +1,7 @@
 // Entry point of `npm run --silent jobs -- <command>`.
 import { loadConfig } from '../config';
 import type { Log } from '../deps';
+import { InputError } from '../errors';
 import { COMMANDS } from './commands';
 import {
   type Command,
@@ -27,6 +28,11 @@ function overview(commands: Command[]): string {
     'Exit codes: 0 ok, 1 failed (unknown merchant, rejected lines, failed items), 2 bad arguments or input.',
     'State: DYNAMODB_ENDPOINT if set, otherwise an embedded DynamoDB Local with its data under',
     'PROMO_JOBS_HOME (default ./.promo-jobs).',
+    '',
+    'Options before the command:',
+    '  --aws               work on the deployed table (standard AWS credential chain; PROMO_JOBS_TARGET=aws)',
+    '  --table <name>      the table (TABLE_NAME; default promo-jobs)',
+    '  --topic-arn <arn>   publish notices to this SNS topic instead of the local sink (SNS_TOPIC_ARN)',
   ].join('\n');
 }
 
@@ -58,6 +64,37 @@ export async function main(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let parsed: ReturnType<typeof globalOptions>;
+  try {
+    parsed = globalOptions(argv, env);
+  } catch (error) {
+    io.stderr.write(`error: ${describeError(error)}\n`);
+    return EXIT.badInput;
+  }
+  return runCommand(parsed.argv, parsed.env, io);
+}
+
+/** `--aws`, `--table <name>`, `--topic-arn <arn>` before the command, as environment settings. */
+function globalOptions(argv: string[], env: Record<string, string | undefined>) {
+  const settings: Record<string, string> = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--aws') settings.PROMO_JOBS_TARGET = 'aws';
+    else if (arg === '--table' || arg === '--topic-arn') {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('--')) throw new InputError(`${arg}: needs a value`);
+      settings[arg === '--table' ? 'TABLE_NAME' : 'SNS_TOPIC_ARN'] = value;
+    } else break;
+  }
+  return { argv: argv.slice(i), env: { ...env, ...settings } };
+}
+
+async function runCommand(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  io: CliIo,
 ): Promise<number> {
   const { stdout, stderr } = io;
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
@@ -91,7 +128,10 @@ export async function main(
       stderr,
       progress: (line) => stderr.write(`${line}\n`),
       store: async () => {
-        store ??= await openStore(config, homeDirectory(env), log);
+        if (!store) {
+          store = await openStore(config, homeDirectory(env), log);
+          if (store.target === 'aws') stderr.write(`working on the deployed ${store.endpoint}\n`);
+        }
         return store;
       },
     };

@@ -1,7 +1,7 @@
 // `notices`: the notices delivered to the local sink, as JSON Lines (the message bodies).
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseInput, unlessMissing } from '../errors';
+import { ConflictError, parseInput, unlessMissing } from '../errors';
 import { NOTICE_TYPES, type Notice } from '../notices/notice';
 import { merchantIdSchema } from '../store/keys';
 import type { Command } from './framework';
@@ -33,6 +33,11 @@ With SNS_TOPIC_ARN set, notices go to that topic instead and are not listed here
       { '--merchant': values.merchant, '--type': values.type },
     );
     const store = await ctx.store();
+    if (store.target === 'aws') {
+      throw new ConflictError(
+        'in AWS the deployed notifier publishes notices to the SNS topic: subscribe to it (see docs/infrastructure.md)',
+      );
+    }
     await store.deliverNotices();
     if (ctx.config.snsTopicArn)
       ctx.progress(`notices go to ${ctx.config.snsTopicArn}; the local sink lists only earlier ones`);

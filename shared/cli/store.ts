@@ -1,5 +1,6 @@
 // Where the CLI keeps its state: the DynamoDB named by DYNAMODB_ENDPOINT, or an embedded DynamoDB
-// Local started for the command, with its data under PROMO_JOBS_HOME so state persists between commands.
+// Local started for the command, with its data under PROMO_JOBS_HOME so state persists between commands;
+// or, with PROMO_JOBS_TARGET=aws (`--aws`), the deployed table through the standard AWS credential chain.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -17,6 +18,8 @@ import { ensureTable } from '../store/table';
 export interface Store {
   deps: Deps;
   clients: DynamoClients;
+  target: 'local' | 'aws';
+  /** Where the table is, for people: an endpoint, or the table in AWS. */
   endpoint: string;
   home: string;
   /** Where notices go: the SNS topic in SNS_TOPIC_ARN, or the local sink file. */
@@ -40,7 +43,44 @@ export function homeDirectory(env: Record<string, string | undefined>): string {
   return resolve(env.PROMO_JOBS_HOME || '.promo-jobs');
 }
 
+function storeDeps(config: AppConfig, clients: DynamoClients, log: Log): Deps {
+  return {
+    db: clients.doc,
+    tableName: config.tableName,
+    clock: () => DateTime.now(),
+    programStart: config.programStart,
+    writeConcurrency: config.writeConcurrency,
+    pageSize: config.pageSize,
+    log,
+  };
+}
+
+/**
+ * The deployed table, as an operator's workstation sees it (AWS_PROFILE / AWS_REGION / the usual
+ * credential chain). Nothing is created, and notices are left to the deployed notifier, which
+ * consumes the table's stream.
+ */
+function openAwsStore(config: AppConfig, home: string, log: Log): Store {
+  const clients = createDynamoClients(undefined);
+  const unused: NoticePublisher = {
+    publish: async () => {
+      throw new Error('in AWS the deployed notifier publishes notices');
+    },
+  };
+  return {
+    deps: storeDeps(config, clients, log),
+    clients,
+    target: 'aws',
+    endpoint: `table ${config.tableName} in AWS`,
+    home,
+    publisher: unused,
+    deliverNotices: async () => ({ records: 0, batches: 0, notices: {} }),
+    close: async () => clients.raw.destroy(),
+  };
+}
+
 export async function openStore(config: AppConfig, home: string, log: Log): Promise<Store> {
+  if (config.target === 'aws') return openAwsStore(config, home, log);
   mkdirSync(home, { recursive: true });
   let endpoint = config.dynamodbEndpoint;
   let stopLocal = async () => {};
@@ -81,18 +121,11 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
     },
     log,
   });
-  const deps: Deps = {
-    db: clients.doc,
-    tableName: config.tableName,
-    clock: () => DateTime.now(),
-    programStart: config.programStart,
-    writeConcurrency: config.writeConcurrency,
-    pageSize: config.pageSize,
-    log,
-  };
+  const deps = storeDeps(config, clients, log);
   return {
     deps,
     clients,
+    target: 'local',
     endpoint,
     home,
     publisher,

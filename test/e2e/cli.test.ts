@@ -1,5 +1,5 @@
 // The CLI contract (issue #2): commands, options, JSON on stdout, exit codes 0/1/2.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -466,6 +466,44 @@ describe('the documented entry point', () => {
     const help = await runNpmScript(['run', '--help']);
     expect(help.stdout).toMatch(/^usage: npm run --silent jobs -- run <activate\|expire\|cart-policies>/);
     expect((await runNpmScript(['window', '2020-02-30'])).status).toBe(2);
+  });
+});
+
+describe('against the deployed table (--aws)', () => {
+  it('uses the standard AWS configuration and credential chain, delivers no notices itself, and refuses the demo', async () => {
+    // DynamoDB Local stands in for AWS through the SDK's standard endpoint setting.
+    const homeAws = mkdtempSync(join(tmpdir(), 'aws-home-'));
+    const env = {
+      PROMO_JOBS_HOME: homeAws,
+      DYNAMODB_ENDPOINT: undefined,
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: 'us-east-1',
+    };
+    const aws = (...args: string[]) => runCli(['--aws', '--table', TEST_TABLE, ...args], env);
+    const recorded = await aws('merchants', 'record', 'aws-1', '--onboarded-at', '2020-05-06');
+    expect([recorded.status, recorded.json[0]]).toEqual([0, { merchantId: 'aws-1', outcome: 'created' }]);
+    expect(recorded.stderr).toMatch(/working on the deployed table promo-jobs-test in AWS/);
+    const dry = await aws('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00', '--dry-run');
+    expect(dry.json).toMatchObject([{ dryRun: true, changed: 1 }]);
+    expect((await aws('merchant', 'aws-1')).json[0]).toMatchObject({ promotion: { status: 'SCHEDULED' } });
+    const notices = await aws('notices');
+    expect([notices.status, notices.stderr]).toEqual([
+      1,
+      expect.stringMatching(/deployed notifier publishes notices/),
+    ]);
+    expect((await aws('demo')).status).toBe(2);
+    expect(readdirSync(homeAws)).toEqual([]); // no local stream checkpoint, no sink: nothing local at all
+    const conflicting = await runCli(['--aws', 'merchant', 'aws-1'], {
+      ...env,
+      DYNAMODB_ENDPOINT: db.endpoint,
+    });
+    expect([conflicting.status, conflicting.stderr]).toEqual([
+      1,
+      expect.stringMatching(/DYNAMODB_ENDPOINT: not with PROMO_JOBS_TARGET=aws/),
+    ]);
+    expect((await runCli(['--table'], env)).stderr).toMatch(/--table: needs a value/);
   });
 });
 
