@@ -18,7 +18,7 @@ import { sh } from '../support/promotions';
 const db = useLocalDynamo();
 beforeEach(() => db.reset());
 
-const COHORT = 600;
+const COHORT = 360;
 
 function runtime(): LambdaRuntime {
   const observability = createObservability();
@@ -98,7 +98,7 @@ describe('time-limited runs', () => {
   });
 
   it('a backfill range continues at the occurrence it stopped in and then does the rest, in order', async () => {
-    const records = Array.from({ length: 400 }, (_, i) =>
+    const records = Array.from({ length: 240 }, (_, i) =>
       merchantRecordSchema.parse({
         merchantId: `r-${i}`,
         onboardedAt: i % 2 === 0 ? '2020-05-06' : '2020-05-08',
@@ -109,12 +109,12 @@ describe('time-limited runs', () => {
     const reports = results.flatMap((r) => r.reports);
     const completed = reports.filter((r) => r.complete).map((r) => r.asOf);
     expect(completed).toEqual(['07', '08', '09', '10', '11'].map((d) => sh(`2020-05-${d} 00:00`)));
-    expect(reports.reduce((sum, r) => sum + r.changed, 0)).toBe(400);
+    expect(reports.reduce((sum, r) => sum + r.changed, 0)).toBe(240);
     expect(results.length).toBeGreaterThan(1);
   });
 
   it('cart-policies over a large audience stops and continues without telling anyone twice', async () => {
-    const records = Array.from({ length: 800 }, (_, i) =>
+    const records = Array.from({ length: 300 }, (_, i) =>
       merchantRecordSchema.parse({
         merchantId: `a-${i}`,
         onboardedAt: '2020-06-01',
@@ -127,9 +127,9 @@ describe('time-limited runs', () => {
     const results = await invokeUntilDone('cart-policies', { asOf: '2020-08-26T00:00:00+08:00' }, 300);
     const reports = results.flatMap((r) => r.reports);
     expect(results.length).toBeGreaterThan(1);
-    expect(reports.reduce((sum, r) => sum + (r.transitions.CART_POLICY_ANNOUNCED ?? 0), 0)).toBe(1600); // 800 × 2 policies
+    expect(reports.reduce((sum, r) => sum + (r.transitions.CART_POLICY_ANNOUNCED ?? 0), 0)).toBe(600); // 300 × 2 policies
     const states = (await db.scanAll()).filter((i) => i.type === 'MERCHANT_CART_POLICY');
-    expect(states).toHaveLength(1600);
+    expect(states).toHaveLength(600);
     expect(states.every((s) => s.status === 'ANNOUNCED')).toBe(true);
   });
 });
