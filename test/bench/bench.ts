@@ -1,0 +1,426 @@
+// `npm run bench [-- --merchants N]`: how close the jobs come to what DynamoDB Local itself allows
+// on this machine, what each transition costs in requests, how memory behaves as the cohort grows,
+// and each Lambda bundle's size and load time. Prints a table; writes bench-results/latest.json.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
+import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { build } from 'esbuild';
+import { silentLog } from '../../shared/deps';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local';
+import { notifyFromStream } from '../../shared/notices/notifier';
+import { snsPublisher } from '../../shared/notices/publisher';
+import { createStreamReader } from '../../shared/notices/stream-reader';
+import { cartPolicyInputSchema } from '../../shared/policies/policy';
+import { policyItem } from '../../shared/policies/store';
+import { newPromotion } from '../../shared/promotion/lifecycle';
+import { onboardingInstant, promotionWindow } from '../../shared/promotion/window';
+import { createDynamoClients, type DynamoClients } from '../../shared/store/client';
+import { profileItem, promotionItem } from '../../shared/store/promotions';
+import { ensureTable } from '../../shared/store/table';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const TABLE = 'bench';
+const { values: args } = parseArgs({
+  options: { merchants: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '6' } },
+});
+const N = Number(args.merchants);
+if (!Number.isInteger(N) || N < 1000) throw new Error('--merchants: must be a whole number of at least 1000');
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ---------- setup helpers ----------
+
+async function batchWrite(
+  clients: DynamoClients,
+  items: Record<string, unknown>[],
+  concurrency = 8,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const start = next;
+      next += 25;
+      let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
+      while (requests.length > 0) {
+        const result = await clients.doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: requests } }));
+        requests = (result.UnprocessedItems?.[TABLE] ?? []) as typeof requests;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+function cohort(prefix: string, n: number, onboardedOn: string): Record<string, unknown>[] {
+  const window = promotionWindow(onboardedOn);
+  return Array.from({ length: n }, (_, i) => {
+    const { promotion, due } = newPromotion(
+      `${prefix}-${i}`,
+      window,
+      onboardingInstant(onboardedOn),
+      '2026-01-01T00:00:00.000+08:00',
+    );
+    return promotionItem(promotion, due);
+  });
+}
+
+function audience(prefix: string, n: number): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) =>
+    profileItem({
+      merchantId: `${prefix}-${i}`,
+      onboardedAt: '2020-06-01',
+      onboardedOn: '2020-06-01',
+      categories: ['apparel'],
+      liveCartSources: ['shop', 'taobao'],
+      version: 1,
+      recordedAt: '2026-01-01T00:00:00.000+08:00',
+      updatedAt: '2026-01-01T00:00:00.000+08:00',
+    }),
+  );
+}
+
+// ---------- the raw limit ----------
+
+async function rawLimit(clients: DynamoClients, seconds: number) {
+  // The same items and the same kind of write as a job's: a promotion of realistic size, updated
+  // with a condition on its version, its history appended, and its due-index key moved (so the
+  // index is written too) — without any of the job's reading, planning or bookkeeping.
+  const items = cohort('raw', 20_000, '2020-05-06');
+  await batchWrite(clients, items);
+  const versions = new Map<number, number>();
+  const measure = async (concurrency: number, ms: number) => {
+    let done = 0;
+    let i = 0;
+    const end = Date.now() + ms;
+    const worker = async () => {
+      while (Date.now() < end) {
+        const k = i++ % items.length;
+        const version = versions.get(k) ?? 1;
+        versions.set(k, version + 1);
+        await clients.doc.send(
+          new UpdateCommand({
+            TableName: TABLE,
+            Key: { pk: items[k]?.pk, sk: items[k]?.sk },
+            UpdateExpression:
+              'SET #v = :next, history = list_append(history, :entry), due_pk = :due, due_sk = :at',
+            ConditionExpression: '#v = :v',
+            ExpressionAttributeNames: { '#v': 'version' },
+            ExpressionAttributeValues: {
+              ':v': version,
+              ':next': version + 1,
+              ':entry': [
+                {
+                  status: 'ACTIVE',
+                  effectiveAt: '2020-05-08T00:00:00.000+08:00',
+                  processedAt: '2026-01-01T00:00:00.000+08:00',
+                  asOf: '2020-05-08T00:00:00.000+08:00',
+                  by: 'bench',
+                },
+              ],
+              ':due': `RAW#${version % 2}${k % 16}`,
+              ':at': '2020-06-04T00:00:00.000+08:00',
+            },
+          }),
+        );
+        done++;
+      }
+    };
+    const started = Date.now();
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return done / ((Date.now() - started) / 1000);
+  };
+  await measure(32, 3000); // a cold JVM is slower: warm it first
+  const byConcurrency: Record<number, number> = {};
+  for (const c of [8, 16, 32, 64]) {
+    byConcurrency[c] = Math.round(await measure(c, seconds * 1000));
+    log(`  raw conditional UpdateItem at concurrency ${c}: ${byConcurrency[c]}/s`);
+  }
+  const best = Object.entries(byConcurrency).sort(([, a], [, b]) => b - a)[0] as [string, number];
+  return { updatesPerSecond: best[1], concurrency: Number(best[0]), byConcurrency };
+}
+
+// ---------- a job, end to end through the stream to a mocked SNS ----------
+
+interface WorkerOutput {
+  startedAt: number;
+  finishedAt: number;
+  report: { changed: number; failed: number; examined: number };
+  requests: Record<string, number>;
+  peakRssMib: number;
+  peakLiveHeapMib: number;
+}
+
+function runWorker(endpoint: string, job: string, asOf: string, concurrency: number): Promise<WorkerOutput> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'test/bench/job-worker.ts'), endpoint, TABLE, job, asOf],
+      {
+        cwd: ROOT,
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolvePromise(JSON.parse(out)) : reject(new Error(`worker exited ${code}`)),
+    );
+  });
+}
+
+async function endToEnd(
+  local: DynamoDbLocal,
+  clients: DynamoClients,
+  job: string,
+  asOf: string,
+  expected: number,
+  concurrency: number,
+) {
+  const sns = mockClient(SNSClient);
+  let snsRequests = 0;
+  let delivered = 0;
+  let lastNoticeAt = 0;
+  sns.on(PublishBatchCommand).callsFake((input: { PublishBatchRequestEntries: { Id: string }[] }) => {
+    snsRequests++;
+    delivered += input.PublishBatchRequestEntries.length;
+    lastNoticeAt = Date.now();
+    return { Successful: input.PublishBatchRequestEntries.map((e) => ({ Id: e.Id })) };
+  });
+  let publishing = false;
+  const publisher = snsPublisher(
+    new SNSClient({ region: 'us-east-1' }),
+    'arn:aws:sns:us-east-1:123456789012:notices',
+    silentLog,
+  );
+  const reader = createStreamReader({
+    dynamodb: clients.raw,
+    streams: new DynamoDBStreamsClient({
+      endpoint: local.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+    tableName: TABLE,
+    checkpointPath: join(mkdtempSync(join(tmpdir(), 'bench-')), 'checkpoint.json'),
+    handle: (records) =>
+      publishing
+        ? notifyFromStream(records, publisher, silentLog)
+        : Promise.resolve({ batchItemFailures: [] }),
+    log: silentLog,
+    batchSize: 1000,
+  });
+  await reader.drain(); // skip what setting up wrote
+  publishing = true;
+  let jobDone = false;
+  const worker = runWorker(local.endpoint, job, asOf, concurrency).finally(() => {
+    jobDone = true;
+  });
+  // The stream reader runs beside the job, as the event source mapping would.
+  while (!(jobDone && delivered >= expected)) {
+    const { records } = await reader.drain();
+    if (records === 0 && jobDone && delivered < expected)
+      throw new Error(`only ${delivered} of ${expected} notices arrived`);
+    // Poll like an event source mapping with a batching window: fuller batches, fewer requests.
+    if (!jobDone) await new Promise((r) => setTimeout(r, 250));
+  }
+  const out = await worker;
+  sns.restore();
+  const seconds = (Math.max(lastNoticeAt, out.finishedAt) - out.startedAt) / 1000;
+  const dynamoRequests = Object.values(out.requests).reduce((a, b) => a + b, 0);
+  return {
+    transitions: out.report.changed,
+    failed: out.report.failed,
+    jobSeconds: (out.finishedAt - out.startedAt) / 1000,
+    endToEndSeconds: seconds,
+    transitionsPerSecond: Math.round(out.report.changed / seconds),
+    dynamoRequests,
+    dynamoRequestsByKind: out.requests,
+    dynamoRequestsPerTransition: dynamoRequests / out.report.changed,
+    notices: delivered,
+    snsRequests,
+    snsRequestsPerNotice: snsRequests / delivered,
+    peakRssMib: Math.round(out.peakRssMib),
+    peakLiveHeapMib: Math.round(out.peakLiveHeapMib),
+  };
+}
+
+// ---------- Lambda footprint ----------
+
+async function footprint() {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
+  const functions = readdirSync(join(ROOT, 'functions')).sort();
+  const rows: { function: string; bundleKiB: number; loadMs: number }[] = [];
+  for (const name of functions) {
+    const outfile = join(dir, `${name}.js`);
+    // As the stack bundles them: minified, for the Lambda runtime's Node.js, SDK included.
+    await build({
+      entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      outfile,
+      logLevel: 'silent',
+    });
+    const loads: number[] = [];
+    for (let i = 0; i < 5; i++) loads.push(await loadTime(outfile));
+    loads.sort((a, b) => a - b);
+    rows.push({
+      function: name,
+      bundleKiB: Math.round(statSync(outfile).size / 1024),
+      loadMs: Number((loads[2] as number).toFixed(1)),
+    });
+  }
+  return rows;
+}
+
+function loadTime(file: string): Promise<number> {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        TABLE_NAME: 'bench',
+        SNS_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:notices',
+        AWS_REGION: 'us-east-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.on('error', reject);
+    child.on('close', () => resolvePromise(Number(out.trim())));
+  });
+}
+
+// ---------- main ----------
+
+const local = await startDynamoDbLocal();
+const clients = createDynamoClients(local.endpoint);
+try {
+  await ensureTable(clients.raw, TABLE);
+  log(`DynamoDB Local at ${local.endpoint}; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`);
+
+  log('measuring the raw limit …');
+  const raw = await rawLimit(clients, Number(args.seconds));
+
+  const small = Math.max(1000, Math.round(N / 10));
+  log(`activate: ${small} then ${N} merchants due on one day …`);
+  await batchWrite(clients, cohort('s', small, '2020-05-06'));
+  const activateSmall = await endToEnd(
+    local,
+    clients,
+    'activate',
+    '2020-05-08T00:00:00+08:00',
+    small,
+    raw.concurrency,
+  );
+  await batchWrite(clients, cohort('b', N, '2020-05-16'));
+  const activate = await endToEnd(
+    local,
+    clients,
+    'activate',
+    '2020-05-18T00:00:00+08:00',
+    N,
+    raw.concurrency,
+  );
+
+  log(`cart-policies: ${N} affected merchants …`);
+  await batchWrite(clients, audience('c', N));
+  await clients.doc.send(
+    new BatchWriteCommand({
+      RequestItems: {
+        [TABLE]: [
+          {
+            PutRequest: {
+              Item: policyItem({
+                ...cartPolicyInputSchema.parse({
+                  policyId: 'bench-policy',
+                  title: 'bench',
+                  announcedOn: '2020-08-26',
+                  effectiveAt: '2020-09-06',
+                  scope: { channel: 'live', categories: 'ALL' },
+                  thirdPartyProducts: 'XINGTU_ONLY',
+                }),
+                status: 'SCHEDULED',
+                version: 1,
+                history: [],
+              }),
+            },
+          },
+        ],
+      },
+    }),
+  );
+  const cart = await endToEnd(
+    local,
+    clients,
+    'cart-policies',
+    '2020-08-26T00:00:00+08:00',
+    N,
+    raw.concurrency,
+  );
+
+  log('bundling the functions …');
+  const bundles = await footprint();
+
+  const results = {
+    measuredAt: new Date().toISOString(),
+    machine: {
+      cores: cpus().length,
+      model: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
+    merchants: N,
+    raw,
+    activate: { ...activate, ratioOfRawLimit: activate.transitionsPerSecond / raw.updatesPerSecond },
+    activateSmall: {
+      ...activateSmall,
+      ratioOfRawLimit: activateSmall.transitionsPerSecond / raw.updatesPerSecond,
+    },
+    cartPolicies: { ...cart, ratioOfRawLimit: cart.transitionsPerSecond / raw.updatesPerSecond },
+    memoryGrowth: activate.peakLiveHeapMib / activateSmall.peakLiveHeapMib,
+    bundles,
+  };
+  const dir = join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+  const goal = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  const row = (name: string, r: typeof activate & { ratioOfRawLimit: number }, n: number) =>
+    `| ${name} (${n}) | ${r.transitionsPerSecond}/s | ${r.ratioOfRawLimit.toFixed(2)} ${goal(r.ratioOfRawLimit >= 0.8)} | ${r.dynamoRequestsPerTransition.toFixed(3)} ${goal(r.dynamoRequestsPerTransition <= 1.05)} | ${r.snsRequestsPerNotice.toFixed(3)} ${goal(r.snsRequestsPerNotice <= 0.11)} | ${r.peakRssMib} MiB |`;
+  const lines = [
+    `Machine: ${results.machine.cores} cores (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}`,
+    `Raw limit: ${raw.updatesPerSecond} conditional UpdateItem/s at concurrency ${raw.concurrency}`,
+    '',
+    '| job (merchants) | transitions/s end to end | ratio of raw limit (goal ≥ 0.8) | DynamoDB requests per transition (≤ 1.05) | SNS requests per notice (≤ 0.11) | peak RSS |',
+    '| --- | --- | --- | --- | --- | --- |',
+    row('activate', results.activateSmall, small),
+    row('activate', results.activate, N),
+    row('cart-policies', results.cartPolicies, N),
+    '',
+    `Memory of the job process: live heap after GC at most ${activateSmall.peakLiveHeapMib} MiB at ${small} merchants, ${activate.peakLiveHeapMib} MiB at ${N} (×${results.memoryGrowth.toFixed(2)}) ${goal(results.memoryGrowth < 1.25)}; peak RSS ${activateSmall.peakRssMib} / ${activate.peakRssMib} MiB`,
+    '',
+    '| function | minified bundle | load in a fresh Node.js |',
+    '| --- | --- | --- |',
+    ...bundles.map((b) => `| ${b.function} | ${b.bundleKiB} KiB | ${b.loadMs} ms |`),
+    '',
+    `Figures written to ${join(dir, 'latest.json')}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  clients.raw.destroy();
+  await local.stop();
+}
