@@ -158,10 +158,14 @@ function runWorker(endpoint: string, job: string, asOf: string, concurrency: num
   return new Promise((resolvePromise, reject) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'test/bench/job-worker.ts'), endpoint, TABLE, job, asOf],
+      ['--expose-gc', '--import', 'tsx', join(ROOT, 'test/bench/job-worker.ts'), endpoint, TABLE, job, asOf],
       {
         cwd: ROOT,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: {
+          ...process.env,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          WRITE_CONCURRENCY: String(concurrency),
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       },
     );

@@ -49,7 +49,9 @@ const { reports } = await runJob(
   parseJobInput({ asOf }),
 );
 const finishedAt = Date.now();
+clearInterval(sampler);
+const peakLiveHeapMib = peakLiveHeap / 2 ** 20;
 process.stdout.write(
-  `${JSON.stringify({ startedAt, finishedAt, report: reports[0], requests, peakRssMib: peakRssMib() })}\n`,
+  `${JSON.stringify({ startedAt, finishedAt, report: reports[0], requests, peakRssMib: peakRssMib(), peakLiveHeapMib })}\n`,
 );
 clients.raw.destroy();
