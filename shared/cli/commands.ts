@@ -16,6 +16,7 @@ import { demoCommand } from './demo-command';
 import { type Command, EXIT, renameFields } from './framework';
 import { noticesCommand } from './notices-command';
 import { POLICY_COMMANDS } from './policies-command';
+import { statusCommand } from './status-command';
 
 const list = (text: string | boolean | undefined) =>
   typeof text === 'string'
@@ -300,6 +301,7 @@ export const COMMANDS: Command[] = [
   runCommand,
   quoteCommand,
   ...POLICY_COMMANDS,
+  statusCommand,
   noticesCommand,
   demoCommand,
 ];

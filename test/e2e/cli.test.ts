@@ -25,7 +25,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}(\S+(?: (?:import|record|revoke|load-default|announce|withdraw|list))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|load-default|announce|withdraw|list))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -41,6 +41,7 @@ describe('help', () => {
       'policies withdraw',
       'policies list',
       'flags',
+      'status',
       'notices',
       'demo',
     ]);
@@ -466,6 +467,32 @@ describe('the documented entry point', () => {
     const help = await runNpmScript(['run', '--help']);
     expect(help.stdout).toMatch(/^usage: npm run --silent jobs -- run <activate\|expire\|cart-policies>/);
     expect((await runNpmScript(['window', '2020-02-30'])).status).toBe(2);
+  });
+});
+
+describe('status', () => {
+  it('finds missing runs and overdue work, and is satisfied once the missed days are backfilled', async () => {
+    await cli('merchants', 'record', 'status-1', '--onboarded-at', '2020-05-06');
+    const before = await cli('status', '--as-of', '2020-05-09T00:00:00+08:00', '--days', '3');
+    expect(before.status).toBe(1);
+    expect(before.json[0]).toMatchObject({
+      ok: false,
+      jobs: {
+        activate: {
+          missing: [sh('2020-05-07 00:00'), sh('2020-05-08 00:00'), sh('2020-05-09 00:00')],
+          overdue: 1,
+        },
+        expire: {
+          missing: [sh('2020-05-07 23:59'), sh('2020-05-08 23:59')], // 05-09 23:59 is still ahead
+          overdue: 0,
+        },
+      },
+    });
+    await cli('run', 'activate', '--from', '2020-05-07', '--to', '2020-05-09');
+    await cli('run', 'expire', '--from', '2020-05-07', '--to', '2020-05-08');
+    await cli('run', 'cart-policies', '--from', '2020-05-07', '--to', '2020-05-09');
+    const after = await cli('status', '--as-of', '2020-05-09T00:00:00+08:00', '--days', '3');
+    expect([after.status, after.json[0]]).toEqual([0, expect.objectContaining({ ok: true })]);
   });
 });
 
