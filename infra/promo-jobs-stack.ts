@@ -11,7 +11,7 @@ import { Operations } from './constructs/operations';
 import { PromoTable, type TableAccess } from './constructs/promo-table';
 import { ScheduledJob } from './constructs/scheduled-job';
 import type { StageConfig } from './stage';
-import { PROMOTION_JOB_ACCESS, RECORDER_ACCESS } from './table-access';
+import { CART_POLICIES_ACCESS, PROMOTION_JOB_ACCESS, RECORDER_ACCESS } from './table-access';
 
 export interface PromoJobsStackProps extends StackProps {
   config: StageConfig;
@@ -48,7 +48,11 @@ export class PromoJobsStack extends Stack {
         environment,
       });
     // One line per job: its name (shared/jobs/input.ts JOB_SCHEDULES gives the time) and its table access.
-    this.jobs = [job('activate', PROMOTION_JOB_ACCESS), job('expire', PROMOTION_JOB_ACCESS)];
+    this.jobs = [
+      job('activate', PROMOTION_JOB_ACCESS),
+      job('expire', PROMOTION_JOB_ACCESS),
+      job('cart-policies', CART_POLICIES_ACCESS),
+    ];
     const notDeployed = config.pausedJobs.filter((name) => !this.jobs.some((j) => j.job === name));
     if (notDeployed.length > 0) {
       throw new Error(

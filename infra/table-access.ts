@@ -1,7 +1,7 @@
 // What each function's code does to the table, and nothing more. Keep in step with the code named
 // here: a new call to DynamoDB in one of these paths needs its action added, and the infra tests
 // assert these exact lists.
-import { DUE_INDEX } from '../shared/store/table';
+import { AUDIENCE_INDEX, DUE_INDEX } from '../shared/store/table';
 import type { TableAccess } from './constructs/promo-table';
 
 /**
@@ -12,6 +12,24 @@ import type { TableAccess } from './constructs/promo-table';
 export const PROMOTION_JOB_ACCESS: TableAccess = {
   table: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   indexes: { [DUE_INDEX.indexName]: ['dynamodb:Query'] },
+};
+
+/**
+ * cart-policies (shared/jobs/lease.ts, run.ts, partitions.ts, cart-policies.ts, shared/policies/store.ts):
+ * the lease is a conditional PutItem and a DeleteItem; listPolicies and listStoredFlags read the fixed
+ * partitions CART_POLICY and FLAG with a table Query; the audience index is read with Query; a
+ * merchant's notice state per policy, setFlag, updatePolicy and the job-run item are each one
+ * conditional UpdateItem; a dry run reads the merchant × policy item with GetItem instead of writing.
+ */
+export const CART_POLICIES_ACCESS: TableAccess = {
+  table: [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ],
+  indexes: { [AUDIENCE_INDEX.indexName]: ['dynamodb:Query'] },
 };
 
 /**

@@ -15,6 +15,9 @@ import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import type { StreamRecord } from '../../shared/notices/notifier';
 import { drainStream } from '../../shared/notices/stream-reader';
+import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
+import { cartPolicyInputSchema } from '../../shared/policies/policy';
+import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
@@ -154,7 +157,13 @@ const emf = (logs: Record<string, unknown>[], metric: string) =>
 
 describe('the bundled functions', () => {
   it('are self-contained, minified bundles with source maps', () => {
-    expect([...bundles.keys()].sort()).toEqual(['activate', 'expire', 'notifier', 'recorder']);
+    expect([...bundles.keys()].sort()).toEqual([
+      'activate',
+      'cart-policies',
+      'expire',
+      'notifier',
+      'recorder',
+    ]);
     for (const bundle of bundles.values()) {
       const code = readFileSync(join(bundle.dir, 'index.js'), 'utf8');
       expect(code.split('\n').length).toBeLessThan(200); // minified
@@ -238,6 +247,72 @@ describe('the bundled functions', () => {
       error: { name: 'InputError', message: expect.stringMatching(/^asOf: must be an ISO 8601 instant/) },
     });
     expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('EXPIRED');
+  });
+
+  it('cart-policies: on 2020-09-06 00:00 a dry run changes nothing; the scheduled run puts the first policy in force for merchant B and announces the second; a warm re-run changes nothing', async () => {
+    await recordMerchants(db.deps(), [
+      merchantRecordSchema.parse({
+        merchantId: 'merchant-b',
+        onboardedAt: '2020-06-01',
+        categories: ['apparel'],
+        liveCartSources: ['shop', 'taobao'], // a third-party source: in the policies' audience
+      }),
+    ]);
+    for (const policy of DEFAULT_CART_POLICIES) {
+      await announcePolicy(db.deps(), cartPolicyInputSchema.parse(policy));
+    }
+    const [first, second] = DEFAULT_CART_POLICIES.map((p) => p.policyId);
+    const scheduled = { scheduledTime: '2020-09-05T16:00:00Z' }; // 00:00 Shanghai on 2020-09-06
+    const asOf = sh('2020-09-06 00:00');
+    const transitions = {
+      FLAG_CHANGED: 1, // live-room third-party flag → XINGTU_ONLY
+      CART_POLICY_IN_FORCE: 1, // merchant B told the first policy is in force
+      POLICY_IN_FORCE: 1,
+      CART_POLICY_ANNOUNCED: 1, // merchant B told of the second (2020-10-09)
+    };
+
+    // A dry run reads the merchant × policy items (GetItem) and writes nothing.
+    const before = await db.scanAll();
+    const dry = await invoke('cart-policies', [{ ...scheduled, dryRun: true }]);
+    expect(dry.results).toMatchObject([
+      { ok: { job: 'cart-policies', reports: [{ asOf, dryRun: true, changed: 4, failed: 0, transitions }] } },
+    ]);
+    expect(await db.scanAll()).toEqual(before);
+
+    const run = await invoke('cart-policies', [scheduled, scheduled]);
+    expect(run.results).toMatchObject([
+      {
+        ok: {
+          job: 'cart-policies',
+          reports: [{ asOf, dryRun: false, complete: true, changed: 4, failed: 0, transitions }],
+        },
+      },
+      {
+        ok: {
+          job: 'cart-policies',
+          reports: [{ asOf, dryRun: false, complete: true, changed: 0, failed: 0 }],
+        },
+      },
+    ]);
+    expect((await listPolicies(db.deps())).map((p) => [p.policyId, p.status])).toEqual([
+      [first, 'IN_FORCE'],
+      [second, 'SCHEDULED'],
+    ]);
+    const notices = (await getMerchant(db.deps(), 'merchant-b'))?.cartPolicies ?? [];
+    expect(notices.map((n) => [n.policyId, n.status, n.asOf])).toEqual([
+      [second, 'ANNOUNCED', asOf],
+      [first, 'IN_FORCE', asOf],
+    ]);
+    expect((await listStoredFlags(db.deps())).map((f) => [f.channel, f.scope, f.value])).toEqual([
+      ['live', 'ALL', 'XINGTU_ONLY'],
+    ]);
+    // Run metrics under { service, job: cart-policies }, the alarms' dimensions; none for the dry run.
+    const docs = emf(run.logs, 'Runs');
+    expect(docs.map((d) => [d.job, d.Runs, d.Transitions, d.Failed])).toEqual([
+      ['cart-policies', 1, 4, 0],
+      ['cart-policies', 1, 0, 0],
+    ]);
+    expect(emf(dry.logs, 'Runs')).toEqual([]);
   });
 
   it('recorder: MerchantOnboarded records and corrects T; MerchantViolation revokes; a refused one is dropped; a bad one fails', async () => {

@@ -1,11 +1,12 @@
 // cdk-nag AwsSolutions on the whole app (as every `cdk synth` runs it): no unsuppressed error or
-// warning, and every suppression is specific and explains itself.
+// warning, and every suppression is specific and explains itself. This file's synth has an alarm
+// e-mail, so the e-mail subscription (absent from stack.test.ts's synth) is asserted here too.
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { synth } from './support';
 
 // With an alarm e-mail, so the subscription is checked too.
-const { stack, template } = synth({ alarmEmail: 'ops@example.com' });
+const { stack, template, idOf } = synth({ alarmEmail: 'ops@example.com' });
 const annotations = Annotations.fromStack(stack);
 const nag = Match.stringLikeRegexp('AwsSolutions-.*');
 
@@ -52,5 +53,16 @@ describe('cdk-nag AwsSolutions', () => {
     }
     // Stack-wide only the runtime pin; everything else is on the resource it is about.
     expect(all.filter((s) => s.where === 'stack').map((s) => s.rule.id)).toEqual(['AwsSolutions-L1']);
+  });
+});
+
+describe('with an alarm e-mail', () => {
+  it('subscribes it to the operators topic, and nothing else', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 1);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: idOf(stack.operations.topic) },
+    });
   });
 });

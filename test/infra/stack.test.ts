@@ -1,5 +1,8 @@
 // The synthesized template, asserted on the settings that matter: schedules, retries and DLQs,
 // the stream mapping, each function's exact IAM statements, encryption and SSL, the table, alarms.
+// One synth for the whole file (it is part of `npm test`): stage `test` with one job paused, so
+// pausing is asserted on the same template as everything else. The alarm e-mail subscription is
+// asserted in nag.test.ts, whose synth has an alarm e-mail.
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LOG_RETENTION } from '../../infra/constructs/promo-function';
@@ -8,13 +11,18 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
 import { GLOBAL_INDEXES } from '../../shared/store/table';
 import { asText, resourcesOfType, roleStatements, synth } from './support';
 
-const s = synth();
-const { template, stack, idOf } = s;
+const PAUSED = 'cart-policies';
+const { template, stack, idOf } = synth({ paused: PAUSED });
 const tableId = idOf(stack.table.table);
-const jobs = Object.fromEntries(stack.jobs.map((job) => [job.job, job]));
-const activate = jobs.activate;
-const expire = jobs.expire;
-if (!activate || !expire) throw new Error('the stack has no activate/expire job');
+const jobOf = (name: string) => {
+  const found = stack.jobs.find((job) => job.job === name);
+  if (!found) throw new Error(`the stack has no ${name} job`);
+  return found;
+};
+const activate = jobOf('activate');
+const expire = jobOf('expire');
+const cartPolicies = jobOf('cart-policies');
+const allJobs = [activate, expire, cartPolicies];
 
 const fnProps = (functionName: string) => {
   const found = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).find(
@@ -65,17 +73,16 @@ describe('the table', () => {
 });
 
 describe('the functions', () => {
-  const names = ['activate', 'expire', 'notifier', 'recorder'];
+  const names = ['activate', 'cart-policies', 'expire', 'notifier', 'recorder'];
 
   it('are one per job, the notifier and the recorder, and nothing else', () => {
     const all = Object.values(resourcesOfType(template, 'AWS::Lambda::Function')).map(
       (r) => r.Properties?.FunctionName,
     );
     expect(all.sort()).toEqual(names.map((n) => `promo-jobs-test-${n}`));
-    // cart-policies is a job in shared/ but is wired into the stack separately (one line, see
-    // docs/infrastructure.md "Adding a job"); then it joins this list and the schedule table below.
-    expect(stack.jobs.map((j) => j.job)).toEqual(['activate', 'expire']);
-    for (const job of stack.jobs) expect(JOB_NAMES).toContain(job.job);
+    // Every job of shared/jobs/input.ts is deployed, each with its schedule.
+    expect(stack.jobs.map((j) => j.job)).toEqual(JOB_NAMES);
+    expect(JOB_NAMES).toEqual(['activate', 'expire', 'cart-policies']);
   });
 
   it.each(names)(
@@ -108,13 +115,14 @@ describe('the functions', () => {
     expect(names.map(size)).toEqual([
       [1024, 900],
       [1024, 900],
+      [1024, 900],
       [512, 60],
       [256, 30],
     ]);
   });
 
   it('get their table, topic and business settings through validated environment variables', () => {
-    for (const name of ['activate', 'expire', 'recorder']) {
+    for (const name of ['activate', 'cart-policies', 'expire', 'recorder']) {
       const env = (fnProps(`promo-jobs-test-${name}`).Environment as { Variables: Record<string, unknown> })
         .Variables;
       expect(asText(env.TABLE_NAME)).toBe(tableId);
@@ -132,7 +140,17 @@ describe('the schedules', () => {
   const expected = {
     activate: 'cron(0 0 * * ? *)',
     expire: 'cron(59 23 * * ? *)',
+    'cart-policies': 'cron(0 0 * * ? *)',
   };
+
+  it('are one per job, and nothing else', () => {
+    const schedules = Object.values(resourcesOfType(template, 'AWS::Scheduler::Schedule'));
+    expect(schedules.map((r) => r.Properties?.Name).sort()).toEqual(
+      Object.keys(expected)
+        .map((job) => `promo-jobs-test-${job}`)
+        .sort(),
+    );
+  });
 
   it.each(Object.entries(expected))('%s: %s in Asia/Shanghai, no flexible window', (job, expression) => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -141,15 +159,13 @@ describe('the schedules', () => {
       ScheduleExpression: expression,
       ScheduleExpressionTimezone: 'Asia/Shanghai',
       FlexibleTimeWindow: { Mode: 'OFF' },
-      State: 'ENABLED',
     });
   });
 
   it.each(Object.keys(expected))(
     '%s: invokes its function with exactly { scheduledTime }, retries for 2 h, then its DLQ',
     (name) => {
-      const job = jobs[name];
-      if (!job) throw new Error(name);
+      const job = jobOf(name);
       const input = new Capture();
       template.hasResourceProperties('AWS::Scheduler::Schedule', {
         Name: `promo-jobs-test-${name}`,
@@ -172,7 +188,8 @@ describe('the schedules', () => {
   );
 
   it("each job's failed runs go, after Lambda's 2 retries within 2 h, to the same failure queue", () => {
-    for (const job of [activate, expire]) {
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', allJobs.length + 1); // + the recorder
+    for (const job of allJobs) {
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
         FunctionName: { Ref: idOf(job.function.fn) },
         MaximumRetryAttempts: 2,
@@ -182,19 +199,20 @@ describe('the schedules', () => {
     }
   });
 
-  it('can be paused per job from context, without a code change', () => {
-    const paused = synth({ paused: 'expire' }).template;
-    paused.hasResourceProperties('AWS::Scheduler::Schedule', {
-      Name: 'promo-jobs-test-expire',
-      State: 'DISABLED',
-    });
-    paused.hasResourceProperties('AWS::Scheduler::Schedule', {
-      Name: 'promo-jobs-test-activate',
-      State: 'ENABLED',
-    });
-    expect(() => synth({ paused: 'cart-policies' })).toThrow(
-      /paused: cart-policies has no schedule in this stack/,
+  it('can be paused per job from context, without a code change (this synth pauses cart-policies)', () => {
+    const states = Object.fromEntries(
+      Object.values(resourcesOfType(template, 'AWS::Scheduler::Schedule')).map((r) => [
+        r.Properties?.Name,
+        r.Properties?.State,
+      ]),
     );
+    expect(states).toEqual({
+      'promo-jobs-test-activate': 'ENABLED',
+      'promo-jobs-test-expire': 'ENABLED',
+      [`promo-jobs-test-${PAUSED}`]: 'DISABLED',
+    });
+    // Paused is the schedule only: the function is deployed and can still be invoked by hand.
+    expect(fnProps(`promo-jobs-test-${PAUSED}`).FunctionName).toBe(`promo-jobs-test-${PAUSED}`);
   });
 });
 
@@ -272,13 +290,16 @@ describe('least privilege', () => {
   });
   const sorted = <T>(items: T[]) => items.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
-  it.each([
-    ['activate', () => activate],
-    ['expire', () => expire],
-  ])(
+  const invokeSelf = (name: string) => ({
+    effect: 'Allow',
+    actions: ['lambda:InvokeFunction'],
+    resources: [`arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:function:promo-jobs-test-${name}`],
+  });
+
+  it.each(['activate', 'expire'])(
     '%s may Query the due index, write items (lease, promotions, run) and invoke itself, nothing more',
-    (name, get) => {
-      const job = get();
+    (name) => {
+      const job = jobOf(name);
       expect(roleStatements(template, roleOf(job.function))).toEqual(
         sorted([
           logs(job.function),
@@ -288,18 +309,35 @@ describe('least privilege', () => {
             resources: [`${tableId}.Arn`],
           },
           { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
-          {
-            effect: 'Allow',
-            actions: ['lambda:InvokeFunction'],
-            resources: [
-              `arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:function:promo-jobs-test-${name}`,
-            ],
-          },
+          invokeSelf(name),
           sendTo(job.failures),
         ]),
       );
     },
   );
+
+  it('cart-policies may Query its partitions and the audience index, GetItem (dry run), write items and invoke itself, nothing more', () => {
+    const job = cartPolicies;
+    expect(roleStatements(template, roleOf(job.function))).toEqual(
+      sorted([
+        logs(job.function),
+        {
+          effect: 'Allow',
+          actions: [
+            'dynamodb:DeleteItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ],
+          resources: [`${tableId}.Arn`],
+        },
+        { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/audience`] },
+        invokeSelf('cart-policies'),
+        sendTo(job.failures),
+      ]),
+    );
+  });
 
   it('the recorder may BatchGetItem, GetItem, PutItem and UpdateItem on the table (transactions included)', () => {
     const fn = stack.recorder.function;
@@ -340,7 +378,7 @@ describe('least privilege', () => {
   });
 
   it('each schedule may invoke only its own function and write only to its own DLQ', () => {
-    for (const job of [activate, expire]) {
+    for (const job of allJobs) {
       const roleId = idOf(job.schedulerRole);
       const fnId = idOf(job.function.fn);
       expect(roleStatements(template, roleId)).toEqual(
@@ -376,7 +414,7 @@ describe('least privilege', () => {
 describe('encryption in transit and at rest', () => {
   it('every queue is encrypted and refuses requests without TLS', () => {
     const queues = resourcesOfType(template, 'AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(4);
+    expect(Object.keys(queues)).toHaveLength(allJobs.length + 2); // + the notifier's and the recorder's
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -423,8 +461,7 @@ describe('operations', () => {
 
   it('every failure queue has an alarm at depth > 0', () => {
     for (const queue of [
-      activate.failures,
-      expire.failures,
+      ...allJobs.map((job) => job.failures),
       stack.notifier.failures,
       stack.recorder.failures,
     ]) {
@@ -441,7 +478,7 @@ describe('operations', () => {
     }
   });
 
-  it.each(['activate', 'expire'])(
+  it.each(['activate', 'expire', 'cart-policies'])(
     '%s: alarms on function errors, failed items, and no completed run for 25 h',
     (job) => {
       expect(alarms.find((a) => a.AlarmName === `promo-jobs-test-${job}-errors`)).toMatchObject({
@@ -476,7 +513,8 @@ describe('operations', () => {
   );
 
   it('every alarm notifies the operators topic (encrypted, CloudWatch may publish); no e-mail unless configured', () => {
-    expect(alarms.length).toBeGreaterThanOrEqual(13);
+    // 4 per job (errors, failed items, not run, failure queue), 3 for the notifier, 2 for the recorder.
+    expect(alarms).toHaveLength(4 * allJobs.length + 5);
     for (const alarm of alarms) {
       expect((alarm.AlarmActions as unknown[]).map(asText)).toEqual([alarmTopicId]);
     }
@@ -492,12 +530,7 @@ describe('operations', () => {
         ]),
       },
     });
-    template.resourceCountIs('AWS::SNS::Subscription', 0);
-    synth({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'ops@example.com',
-      TopicArn: { Ref: alarmTopicId },
-    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0); // with an alarm e-mail: nag.test.ts
   });
 
   it('has a dashboard with runs, transitions, failures, lag, notices, DLQ depth and iterator age', () => {
@@ -517,4 +550,46 @@ describe('operations', () => {
       expect(body).toContain(`\\"${metric}\\"`);
     }
   });
+
+  it.each(['activate', 'expire', 'cart-policies'])(
+    '%s: has its dashboard row (runs and friends, lag, errors and duration) and its failure queue graphed',
+    (name) => {
+      const widgets = dashboardWidgets();
+      const row = (title: string) => widgets.find((w) => w.properties.title === `${name}: ${title}`);
+      const ours = ['PromoJobs', 'job', name, 'service', SERVICE_NAME];
+      const metricNames = (title: string) =>
+        (row(title)?.properties.metrics ?? [])
+          .filter((m) => ours.every((part) => m.includes(part)))
+          .map((m) => m[1]);
+      expect(metricNames('runs, transitions, failed items, continuations (per day)')).toEqual([
+        'Runs',
+        'Transitions',
+        'Failed',
+        'Continuations',
+      ]);
+      expect(metricNames('lag behind schedule (s, max per day)')).toEqual(['LagSeconds']);
+      expect(row('errors, duration (ms, max)')?.properties.metrics.map((m) => m[1])).toEqual([
+        'Errors',
+        'Duration',
+      ]);
+      const queues = widgets.find((w) => w.properties.title === 'failure queues: messages waiting (max)');
+      expect(queues?.properties.metrics.map((m) => m.at(-1))).toContainEqual(
+        expect.objectContaining({ label: name }),
+      );
+    },
+  );
 });
+
+interface Widget {
+  properties: { title?: string; metrics: (string | Record<string, unknown>)[][] };
+}
+
+/** The dashboard's widgets, with the values CloudFormation resolves (region, names) as "<token>". */
+function dashboardWidgets(): Widget[] {
+  const [dashboard] = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
+  const body = dashboard?.Properties?.DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '<token>')).join('');
+  return (JSON.parse(text) as { widgets: Widget[] }).widgets.map((w) => ({
+    properties: { title: w.properties.title, metrics: w.properties.metrics ?? [] },
+  }));
+}
