@@ -1,6 +1,7 @@
 // One run of a job at a time: a lease item per job (`JOB#<job>` / `LEASE`). An invocation that finds
-// the lease held by another live run refuses to start (and is retried later by the scheduler or the
-// operator); a lease left by a crashed run expires after its time to live. Leases are about real
+// the lease held by another live run refuses to start (in Lambda, its asynchronous retries try again
+// later, then its failure queue raises an alarm; an operator simply tries again); a lease left by a
+// crashed run expires after its time to live. Leases are about real
 // time, so they use the wall clock, never the run's asOf.
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
