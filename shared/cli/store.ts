@@ -131,8 +131,14 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
     publisher,
     deliverNotices: async () => {
       notices = {};
-      const result = await reader.drain();
-      return { ...result, notices };
+      const total: DrainResult = { records: 0, batches: 0 };
+      // Until a drain finds nothing: a reader stops at a short page to batch what comes next.
+      for (;;) {
+        const { records, batches } = await reader.drain();
+        total.records += records;
+        total.batches += batches;
+        if (records === 0) return { ...total, notices };
+      }
     },
     close: async () => {
       clients.raw.destroy();

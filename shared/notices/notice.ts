@@ -1,6 +1,7 @@
 // The message contract (docs/notices.md) and the pure mapping from a change of a stored item — its
 // old and new image, as the table's stream carries them — to the notices a merchant should get.
 import { createHash } from 'node:crypto';
+import { memoize } from '../memoize';
 import { ALL_CATEGORIES, type MerchantPolicyNotice } from '../policies/policy';
 import type { Promotion } from '../promotion/lifecycle';
 import { PROMOTION_RATE } from '../promotion/quote';
@@ -40,11 +41,11 @@ export function eventIdOf(...parts: string[]): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** `2020年5月8日 00:00` */
-export function zhDateTime(at: Instant): string {
+/** `2020年5月8日 00:00` (a day's notices share their instants: formatted once each) */
+export const zhDateTime = memoize((at: Instant): string => {
   const t = parseInstant(at);
   return `${t.year}年${t.month}月${t.day}日 ${t.toFormat('HH:mm')}`;
-}
+});
 
 /** `2020年6月6日` for a yyyy-MM-dd day */
 export function zhDate(day: string): string {

@@ -103,6 +103,7 @@ async function allShards(streams: DynamoDBStreamsClient, streamArn: string): Pro
 export function createStreamReader(options: StreamReaderOptions): { drain(): Promise<DrainResult> } {
   const { streams, checkpointPath, log } = options;
   const attempts = options.attempts ?? 3;
+  const limit = options.batchSize ?? 1000;
   let streamArn: string | undefined;
   let shards: Shard[] | undefined;
   const openIterators = new Map<string, string>();
@@ -170,8 +171,10 @@ export function createStreamReader(options: StreamReaderOptions): { drain(): Pro
           shardClosed = true; // read to its end: its children (if any) come with the next shard list
           break;
         }
-        if ((page.Records ?? []).length === 0) {
-          openIterators.set(shardId, page.NextShardIterator); // caught up: continue from here next time
+        // A page short of the batch size means we have caught up: continue from here next time, so
+        // that records written meanwhile are handled together, in full batches (as a batching window would).
+        if ((page.Records ?? []).length < limit) {
+          openIterators.set(shardId, page.NextShardIterator);
           break;
         }
         iterator = page.NextShardIterator;

@@ -1,5 +1,6 @@
 // The promotion's lifecycle as pure functions of its recorded facts and an instant (SPEC §1).
 // Jobs and recorders decide here what should change; the repository only writes it.
+import { memoize } from '../memoize';
 import { type DueAction, type DueKey, dueKey } from '../store/keys';
 import { addDays, dateOf, formatInstant, type Instant, parseInstant, startOfDay } from '../time';
 import type { PromotionWindow } from './window';
@@ -52,9 +53,14 @@ export interface PromotionChange {
 export const REMINDER_DAYS_BEFORE_END = 3;
 
 /** Start of the promotion's last 3 days: when "ends soon" is due. */
-export function remindAtOf(window: PromotionWindow): Instant {
-  return formatInstant(parseInstant(window.endsBefore).minus({ days: REMINDER_DAYS_BEFORE_END }));
+export function remindAtOf(window: Pick<PromotionWindow, 'endsBefore'>): Instant {
+  return threeDaysBefore(window.endsBefore);
 }
+
+// A day's cohort shares its instants: the date arithmetic is done once per distinct value, not per item.
+const threeDaysBefore = memoize((endsBefore: Instant) =>
+  formatInstant(parseInstant(endsBefore).minus({ days: REMINDER_DAYS_BEFORE_END })),
+);
 
 /** The status SPEC §1 gives a promotion at an instant. Orders are priced by the same facts. */
 export function statusAt(promotion: Promotion, at: Instant): PromotionStatus {
@@ -69,9 +75,9 @@ export function statusAt(promotion: Promotion, at: Instant): PromotionStatus {
  * The expire job runs at 23:59 and settles the whole calendar day of its asOf: everything whose
  * window (or reminder) falls due by the start of the next day.
  */
-export function endOfDayCutoff(asOf: Instant): Instant {
-  return formatInstant(startOfDay(addDays(dateOf(parseInstant(asOf)), 1)));
-}
+export const endOfDayCutoff = memoize(
+  (asOf: Instant): Instant => formatInstant(startOfDay(addDays(dateOf(parseInstant(asOf)), 1))),
+);
 
 function due(action: DueAction, promotion: { merchantId: string }, at: Instant): DueKey {
   return dueKey(action, promotion.merchantId, at);

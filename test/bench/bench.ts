@@ -85,47 +85,83 @@ function audience(prefix: string, n: number): Record<string, unknown>[] {
 
 // ---------- the raw limit ----------
 
-async function rawLimit(clients: DynamoClients, seconds: number) {
-  // The same items and the same kind of write as a job's: a promotion of realistic size, updated
-  // with a condition on its version, its history appended, and its due-index key moved (so the
-  // index is written too) — without any of the job's reading, planning or bookkeeping.
-  const items = cohort('raw', 20_000, '2020-05-06');
-  await batchWrite(clients, items);
+type WriteShape = 'promotion' | 'notice-state';
+
+/**
+ * The raw limit: conditional UpdateItems per second, at the best concurrency, of the same shape as a
+ * job's writes but without any of its reading, planning or bookkeeping. `promotion`: a promotion-sized
+ * item updated on a version condition, its history appended and its due-index key moved (the index is
+ * written too), as activate and expire do. `notice-state`: a merchant × policy item created or moved
+ * on a status condition, no index, as cart-policies does.
+ */
+async function rawLimit(clients: DynamoClients, shape: WriteShape, seconds: number) {
+  const size = 20_000;
+  if (shape === 'promotion') {
+    // Promotions waiting in the index (in partitions of their own, so no job ever reads them).
+    const items = cohort('raw', size, '2020-05-06').map((item, k) => ({ ...item, due_pk: `RAW#1${k % 16}` }));
+    await batchWrite(clients, items);
+  }
   const versions = new Map<number, number>();
+  const write = (k: number) => {
+    const version = versions.get(k) ?? 1;
+    versions.set(k, version + 1);
+    if (shape === 'promotion') {
+      return new UpdateCommand({
+        TableName: TABLE,
+        Key: { pk: `MERCHANT#raw-${k}`, sk: 'PROMO#NEW_MERCHANT_FEE' },
+        UpdateExpression:
+          'SET #v = :next, history = list_append(history, :entry), due_pk = :due, due_sk = :at',
+        ConditionExpression: '#v = :v',
+        ExpressionAttributeNames: { '#v': 'version' },
+        ExpressionAttributeValues: {
+          ':v': version,
+          ':next': version + 1,
+          ':entry': [
+            {
+              status: 'ACTIVE',
+              effectiveAt: '2020-05-08T00:00:00.000+08:00',
+              processedAt: '2026-01-01T00:00:00.000+08:00',
+              asOf: '2020-05-08T00:00:00.000+08:00',
+              by: 'bench',
+            },
+          ],
+          ':due': `RAW#${version % 2}${k % 16}`,
+          ':at': '2020-06-04T00:00:00.000+08:00',
+        },
+      });
+    }
+    // The same attributes the job writes for a merchant's notice state.
+    return new UpdateCommand({
+      TableName: TABLE,
+      Key: { pk: `MERCHANT#raw-${k}`, sk: `CART_POLICY#raw-${version}` },
+      UpdateExpression:
+        'SET #type = :type, merchantId = :m, policyId = :p, #status = :s, title = :t, announcedOn = :on, ' +
+        'effectiveAt = :e, thirdPartyProducts = :v, categories = :c, processedAt = :at, asOf = :asOf',
+      ConditionExpression: 'attribute_not_exists(pk) OR #status = :announced',
+      ExpressionAttributeNames: { '#status': 'status', '#type': 'type' },
+      ExpressionAttributeValues: {
+        ':type': 'MERCHANT_CART_POLICY',
+        ':m': `raw-${k}`,
+        ':p': `raw-${version}`,
+        ':s': 'ANNOUNCED',
+        ':announced': 'ANNOUNCED',
+        ':t': '直播间第三方平台商品需通过星图下单方可进入购物车',
+        ':on': '2020-08-26',
+        ':e': '2020-09-06T00:00:00.000+08:00',
+        ':v': 'XINGTU_ONLY',
+        ':c': 'ALL',
+        ':at': '2026-01-01T00:00:00.000+08:00',
+        ':asOf': '2020-08-26T00:00:00.000+08:00',
+      },
+    });
+  };
   const measure = async (concurrency: number, ms: number) => {
     let done = 0;
     let i = 0;
     const end = Date.now() + ms;
     const worker = async () => {
       while (Date.now() < end) {
-        const k = i++ % items.length;
-        const version = versions.get(k) ?? 1;
-        versions.set(k, version + 1);
-        await clients.doc.send(
-          new UpdateCommand({
-            TableName: TABLE,
-            Key: { pk: items[k]?.pk, sk: items[k]?.sk },
-            UpdateExpression:
-              'SET #v = :next, history = list_append(history, :entry), due_pk = :due, due_sk = :at',
-            ConditionExpression: '#v = :v',
-            ExpressionAttributeNames: { '#v': 'version' },
-            ExpressionAttributeValues: {
-              ':v': version,
-              ':next': version + 1,
-              ':entry': [
-                {
-                  status: 'ACTIVE',
-                  effectiveAt: '2020-05-08T00:00:00.000+08:00',
-                  processedAt: '2026-01-01T00:00:00.000+08:00',
-                  asOf: '2020-05-08T00:00:00.000+08:00',
-                  by: 'bench',
-                },
-              ],
-              ':due': `RAW#${version % 2}${k % 16}`,
-              ':at': '2020-06-04T00:00:00.000+08:00',
-            },
-          }),
-        );
+        await clients.doc.send(write(i++ % size));
         done++;
       }
     };
@@ -133,14 +169,23 @@ async function rawLimit(clients: DynamoClients, seconds: number) {
     await Promise.all(Array.from({ length: concurrency }, worker));
     return done / ((Date.now() - started) / 1000);
   };
-  await measure(32, 3000); // a cold JVM is slower: warm it first
+  await measure(32, 10_000); // a cold JVM is slower: warm it (and its JIT) first
   const byConcurrency: Record<number, number> = {};
-  for (const c of [8, 16, 32, 64]) {
+  for (const c of [16, 32, 64]) {
     byConcurrency[c] = Math.round(await measure(c, seconds * 1000));
-    log(`  raw conditional UpdateItem at concurrency ${c}: ${byConcurrency[c]}/s`);
+    log(`  raw ${shape} writes at concurrency ${c}: ${byConcurrency[c]}/s`);
   }
   const best = Object.entries(byConcurrency).sort(([, a], [, b]) => b - a)[0] as [string, number];
-  return { updatesPerSecond: best[1], concurrency: Number(best[0]), byConcurrency };
+  // Measured again at the best concurrency: the ceiling is the best of all, so the ratio is conservative.
+  const again = Math.round(await measure(Number(best[0]), seconds * 1000));
+  log(`  raw ${shape} writes at concurrency ${best[0]}, again: ${again}/s`);
+  return {
+    shape,
+    updatesPerSecond: Math.max(best[1], again),
+    concurrency: Number(best[0]),
+    byConcurrency,
+    again,
+  };
 }
 
 // ---------- a job, end to end through the stream to a mocked SNS ----------
@@ -316,8 +361,9 @@ try {
   await ensureTable(clients.raw, TABLE);
   log(`DynamoDB Local at ${local.endpoint}; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`);
 
-  log('measuring the raw limit …');
-  const raw = await rawLimit(clients, Number(args.seconds));
+  log('measuring the raw limits …');
+  const raw = await rawLimit(clients, 'promotion', Number(args.seconds));
+  const rawNotice = await rawLimit(clients, 'notice-state', Number(args.seconds));
 
   const small = Math.max(1000, Math.round(N / 10));
   log(`activate: ${small} then ${N} merchants due on one day …`);
@@ -388,13 +434,13 @@ try {
       node: process.version,
     },
     merchants: N,
-    raw,
+    raw: { promotion: raw, noticeState: rawNotice },
     activate: { ...activate, ratioOfRawLimit: activate.transitionsPerSecond / raw.updatesPerSecond },
     activateSmall: {
       ...activateSmall,
       ratioOfRawLimit: activateSmall.transitionsPerSecond / raw.updatesPerSecond,
     },
-    cartPolicies: { ...cart, ratioOfRawLimit: cart.transitionsPerSecond / raw.updatesPerSecond },
+    cartPolicies: { ...cart, ratioOfRawLimit: cart.transitionsPerSecond / rawNotice.updatesPerSecond },
     memoryGrowth: activate.peakLiveHeapMib / activateSmall.peakLiveHeapMib,
     bundles,
   };
@@ -407,7 +453,7 @@ try {
     `| ${name} (${n}) | ${r.transitionsPerSecond}/s | ${r.ratioOfRawLimit.toFixed(2)} ${goal(r.ratioOfRawLimit >= 0.8)} | ${r.dynamoRequestsPerTransition.toFixed(3)} ${goal(r.dynamoRequestsPerTransition <= 1.05)} | ${r.snsRequestsPerNotice.toFixed(3)} ${goal(r.snsRequestsPerNotice <= 0.11)} | ${r.peakRssMib} MiB |`;
   const lines = [
     `Machine: ${results.machine.cores} cores (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}`,
-    `Raw limit: ${raw.updatesPerSecond} conditional UpdateItem/s at concurrency ${raw.concurrency}`,
+    `Raw limits (conditional UpdateItem/s, best concurrency): ${raw.updatesPerSecond} promotion-shaped (index moved) at ${raw.concurrency}; ${rawNotice.updatesPerSecond} notice-state-shaped at ${rawNotice.concurrency}`,
     '',
     '| job (merchants) | transitions/s end to end | ratio of raw limit (goal ≥ 0.8) | DynamoDB requests per transition (≤ 1.05) | SNS requests per notice (≤ 0.11) | peak RSS |',
     '| --- | --- | --- | --- | --- | --- |',
