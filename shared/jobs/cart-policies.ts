@@ -2,8 +2,7 @@
 // day, put it in force at its instant (flags, then merchants, then the policy itself), and tell the
 // merchants of a withdrawal. Each merchant's notice state is one item per policy, written with a
 // condition, so re-runs, overlapping runs and crashed runs never notify twice and never skip one.
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   announcementInstant,
   type CartPolicy,
@@ -13,6 +12,7 @@ import {
   type MerchantPolicyStatus,
 } from '../policies/policy';
 import { listPolicies, listStoredFlags, setFlag, updatePolicy } from '../policies/store';
+import { type Condition, setIf } from '../store/conditional-set';
 import { AUDIENCE_SHARDS, audiencePartition, merchantCartPolicySk, merchantPk } from '../store/keys';
 import { AUDIENCE_INDEX } from '../store/table';
 import { formatInstant } from '../time';
@@ -24,13 +24,22 @@ type Step = 'ANNOUNCE' | 'ENFORCE' | 'WITHDRAW';
  * The condition under which a merchant's notice state moves for a step; kept next to `wouldWrite`,
  * its twin for dry runs, which decides the same from the item as read.
  */
-const CONDITIONS: Record<Step, string> = {
+const announced = { ':announced': 'ANNOUNCED' };
+const CONDITIONS: Record<Step, (policy: CartPolicy) => Condition> = {
   // Not told yet, or told a date that has since been corrected.
-  ANNOUNCE: 'attribute_not_exists(pk) OR (#status = :announced AND #effectiveAt <> :effectiveAt)',
+  ANNOUNCE: (policy) => ({
+    expression: 'attribute_not_exists(pk) OR (#status = :announced AND #effectiveAt <> :effectiveAt)',
+    names: { '#status': 'status', '#effectiveAt': 'effectiveAt' },
+    values: { ...announced, ':effectiveAt': policy.effectiveAt },
+  }),
   // Told of the announcement, or never told (affected since, or the policy was reached late).
-  ENFORCE: 'attribute_not_exists(pk) OR #status = :announced',
+  ENFORCE: () => ({
+    expression: 'attribute_not_exists(pk) OR #status = :announced',
+    names: { '#status': 'status' },
+    values: announced,
+  }),
   // Only those told of the announcement hear of the withdrawal.
-  WITHDRAW: '#status = :announced',
+  WITHDRAW: () => ({ expression: '#status = :announced', names: { '#status': 'status' }, values: announced }),
 };
 const STATUS_AFTER: Record<Step, MerchantPolicyStatus> = {
   ANNOUNCE: 'ANNOUNCED',
@@ -70,7 +79,10 @@ async function notifyMerchant(
     );
     return wouldWrite(step, Item as MerchantPolicyNotice | undefined, policy);
   }
-  const state: Omit<MerchantPolicyNotice, 'merchantId' | 'policyId'> = {
+  const state: MerchantPolicyNotice & { type: string } = {
+    type: 'MERCHANT_CART_POLICY',
+    merchantId,
+    policyId: policy.policyId,
     status: STATUS_AFTER[step],
     title: policy.title,
     announcedOn: policy.announcedOn,
@@ -80,35 +92,7 @@ async function notifyMerchant(
     processedAt: formatInstant(ctx.deps.clock()),
     asOf: ctx.asOf,
   };
-  const names: Record<string, string> = { '#status': 'status', '#type': 'type' };
-  const values: Record<string, unknown> = {
-    ':type': 'MERCHANT_CART_POLICY',
-    ':merchantId': merchantId,
-    ':policyId': policy.policyId,
-    ':announced': 'ANNOUNCED',
-  };
-  const set = ['#type = :type', 'merchantId = :merchantId', 'policyId = :policyId'];
-  for (const [name, value] of Object.entries(state)) {
-    names[`#${name}`] = name;
-    values[`:${name}`] = value;
-    set.push(`#${name} = :${name}`);
-  }
-  try {
-    await ctx.deps.db.send(
-      new UpdateCommand({
-        TableName: ctx.deps.tableName,
-        Key: key,
-        UpdateExpression: `SET ${set.join(', ')}`,
-        ConditionExpression: CONDITIONS[step],
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  return setIf(ctx.deps, key, state, CONDITIONS[step](policy));
 }
 
 /** Every merchant in the policy's audience (third-party products in live carts, categories in scope), all shards in parallel. */

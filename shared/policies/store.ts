@@ -4,6 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
+import { setIf } from '../store/conditional-set';
 import { CART_POLICY_PK, cartPolicySk, FLAG_PK, flagSk } from '../store/keys';
 import { fromItem } from '../store/promotions';
 import { formatInstant, type Instant } from '../time';
@@ -111,35 +112,17 @@ export async function withdrawPolicy(
 }
 
 /** Sets fields on a policy if it is still at the version read; false if it changed meanwhile. */
-export async function updatePolicy(
-  deps: Deps,
-  policy: CartPolicy,
-  fields: Partial<CartPolicy>,
-): Promise<boolean> {
-  const names: Record<string, string> = { '#version': 'version' };
-  const values: Record<string, unknown> = { ':version': policy.version, ':next': policy.version + 1 };
-  const set = ['#version = :next'];
-  for (const [name, value] of Object.entries(fields)) {
-    names[`#${name}`] = name;
-    values[`:${name}`] = value;
-    set.push(`#${name} = :${name}`);
-  }
-  try {
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) },
-        UpdateExpression: `SET ${set.join(', ')}`,
-        ConditionExpression: '#version = :version',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+export function updatePolicy(deps: Deps, policy: CartPolicy, fields: Partial<CartPolicy>): Promise<boolean> {
+  return setIf(
+    deps,
+    { pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) },
+    { ...fields, version: policy.version + 1 },
+    {
+      expression: '#version = :version',
+      names: { '#version': 'version' },
+      values: { ':version': policy.version },
+    },
+  );
 }
 
 export interface FlagChange {

@@ -1,22 +1,14 @@
 // The CLI contract (issue #2): commands, options, JSON on stdout, exit codes 0/1/2.
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cliInProcess, runCli, runNpmScript } from '../support/cli';
+import { cliOn, runCli, runNpmScript } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
-const dir = mkdtempSync(join(tmpdir(), 'cli-test-'));
-const home = mkdtempSync(join(tmpdir(), 'cli-home-'));
-const cli = (...args: string[]) =>
-  cliInProcess(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home });
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const { cli, file, missing } = cliOn(db, TEST_TABLE);
 beforeEach(() => db.reset());
 
 describe('help', () => {
@@ -155,7 +147,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown: tier/);
     expect(await db.scanAll()).toEqual([]);
-    expect((await cli('merchants', 'import', join(dir, 'missing.jsonl'))).status).toBe(2);
+    expect((await cli('merchants', 'import', missing('missing.jsonl'))).status).toBe(2);
     expect(await cli('merchants', 'import', file('m.txt', ''))).toMatchObject({ status: 2 });
   });
 

@@ -17,6 +17,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
+import { seededRandom } from '../../shared/demo/population';
 import { type Deps, silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { parseJobInput } from '../../shared/jobs/input';
@@ -360,7 +361,7 @@ export async function runScenario(
 ): Promise<string[]> {
   stats.scenarios++;
   await env.reset();
-  const random = mulberry32(scenario.seed);
+  const random = seededRandom(scenario.seed);
   const injector = new Injector(scenario.faults, random, stats);
   let offsetMs = 0; // the harness moves time on to let a crashed run's lease expire
   const clock = () => DateTime.now().plus({ milliseconds: offsetMs });
@@ -641,15 +642,4 @@ async function snapshot(deps: Deps, merchants: ModelMerchant[]): Promise<string>
 
 function plainClient(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,8 +1,3 @@
-// The bad-input corpus: every entry point (each Lambda's event, each CLI command and option, each
-// import format) refuses malformed input with a message naming the field, and leaves the table as it was.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config';
@@ -12,20 +7,12 @@ import { createNotifierHandler } from '../../shared/lambda/notifier-handler';
 import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import { fileSink } from '../../shared/notices/publisher';
-import { cliInProcess } from '../support/cli';
+import { cliOn } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 
 const db = useLocalDynamo();
-const dir = mkdtempSync(join(tmpdir(), 'bad-input-'));
-const home = mkdtempSync(join(tmpdir(), 'bad-input-home-'));
-const cli = (...args: string[]) =>
-  cliInProcess(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home });
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const { cli, file, missing } = cliOn(db, TEST_TABLE);
 let baseline: Record<string, unknown>[];
 
 beforeAll(async () => {
@@ -114,7 +101,7 @@ describe('Lambda events', () => {
       /^Records\.0\.dynamodb\.SequenceNumber: is required/,
     ],
   ])('notifier: %s is refused, naming the field', async (_name, event, message) => {
-    const handler = createNotifierHandler(createObservability(), fileSink(join(dir, 'never.jsonl')));
+    const handler = createNotifierHandler(createObservability(), fileSink(missing('never.jsonl')));
     await expect(handler(event as never, fakeContext('notifier') as Context)).rejects.toThrow(message);
   });
 });
@@ -162,7 +149,7 @@ describe('CLI commands and options', () => {
       /--reason: must not be empty/,
     ],
     [['merchants', 'import'], /<file>: missing/],
-    [['merchants', 'import', join(dir, 'nope.jsonl')], /<file>: no such file/],
+    [['merchants', 'import', missing('nope.jsonl')], /<file>: no such file/],
     [['merchant', 'a#1'], /<merchantId>: may contain only/],
     [['run', 'activate', '--as-of', '2020-05-08T24:00:00+08:00'], /--as-of: must be an ISO 8601 instant/],
     [['run', 'activate', '--from', '2020-01-01', '--to', '2021-06-01'], /--to: must be at most 366 days/],
@@ -229,7 +216,7 @@ describe('CLI commands and options', () => {
       ['quote', '--merchant', 'merchant-a', '--created-at', '2020-05-20T12:00:00+08:00', '--source', 'other'],
       /--standard-rate: is required/,
     ],
-    [['policies', 'announce', join(dir, 'nope.json')], /<file.json>: no such file/],
+    [['policies', 'announce', missing('nope.json')], /<file.json>: no such file/],
     [['policies', 'withdraw', 'live-third-party-blocked-2020-10-09'], /--reason: is required/],
     [['flags', '--at', '2020-09-06'], /--at: must be an ISO 8601 instant/],
     [['notices', '--type', 'PROMOTION_STARTED'], /--type: must be one of/],

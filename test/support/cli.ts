@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 export interface CliResult {
   status: number | null;
@@ -12,12 +14,16 @@ export interface CliResult {
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 
-/** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this). */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+/** Runs a command to its end, collecting its output. */
+function collect(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(TSX, ['shared/cli/main.ts', ...args], {
+    const child = spawn(command, args, {
       cwd: ROOT,
-      env: { ...process.env, LOG_LEVEL: undefined, ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -31,6 +37,11 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
     child.on('error', reject);
     child.on('close', (status) => resolvePromise({ status, stdout, stderr, json: parseJson(stdout) }));
   });
+}
+
+/** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this). */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
+  return collect(TSX, ['shared/cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
 }
 
 function parseJson(text: string): unknown[] {
@@ -75,21 +86,26 @@ export function runNpmScript(
   args: string[],
   env: Record<string, string | undefined> = {},
 ): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'jobs', '--', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolvePromise({ status, stdout, stderr, json: parseJson(stdout) }));
-  });
+  return collect('npm', ['run', '--silent', 'jobs', '--', ...args], env);
+}
+
+/**
+ * The CLI bound to a test's DynamoDB Local and table, with a home of its own, and a helper that writes
+ * input files into a scratch folder.
+ */
+export function cliOn(db: { endpoint: string }, tableName: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-files-'));
+  const home = mkdtempSync(join(tmpdir(), 'cli-home-'));
+  return {
+    home,
+    cli: (...args: string[]) =>
+      cliInProcess(args, { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: tableName, PROMO_JOBS_HOME: home }),
+    file: (name: string, text: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, text);
+      return path;
+    },
+    /** A path in the scratch folder that does not exist. */
+    missing: (name: string) => join(dir, name),
+  };
 }

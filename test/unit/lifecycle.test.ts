@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   endOfDayCutoff,
-  type Promotion,
   type PromotionChange,
   planActivation,
   planCorrection,
@@ -12,22 +11,10 @@ import {
 } from '../../shared/promotion/lifecycle';
 import { promotionWindow } from '../../shared/promotion/window';
 import { dueKey } from '../../shared/store/keys';
-import { recorded, sh } from '../support/promotions';
+import { apply, recorded, sh } from '../support/promotions';
 
 const processedAt = '2026-11-25T10:00:00.000+08:00';
 const ctx = (asOf: string) => ({ asOf: sh(asOf), processedAt });
-
-/** Applies a planned change the way the repository does, for chaining pure steps. */
-function apply(p: Promotion, change: PromotionChange): Promotion {
-  return {
-    ...p,
-    ...change.window,
-    status: change.status,
-    version: p.version + 1,
-    history: [...p.history, ...change.entries],
-    ...(change.reminder ? { reminder: change.reminder } : {}),
-  };
-}
 
 describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23:59', () => {
   const a = recorded('merchant-a', '2020-05-06');

@@ -8,21 +8,11 @@ import {
   planRevocation,
 } from '../../shared/promotion/lifecycle';
 import { promotionItem } from '../../shared/store/promotions';
-import { recorded, sh } from '../support/promotions';
+import { apply, recorded, sh } from '../support/promotions';
 
 const processedAt = '2026-11-25T10:00:00.000+08:00';
 const ctx = (asOf: string) => ({ asOf: sh(asOf), processedAt });
 
-function apply(p: Promotion, change: PromotionChange): Promotion {
-  return {
-    ...p,
-    status: change.status,
-    version: p.version + 1,
-    history: [...p.history, ...change.entries],
-    ...(change.reminder ? { reminder: change.reminder } : {}),
-    ...(change.revoked ? { revokedAt: change.revoked.at, revokeReason: change.revoked.reason } : {}),
-  };
-}
 /** Notices for one write, with both images as stored items (as the stream carries them). */
 const noticesOf = (before: Promotion | undefined, after: Promotion) =>
   promotionNotices({ oldImage: before && promotionItem(before, null), newImage: promotionItem(after, null) });
