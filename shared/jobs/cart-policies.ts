@@ -95,8 +95,14 @@ async function notifyMerchant(
   return setIf(ctx.deps, key, state, CONDITIONS[step](policy));
 }
 
-/** Every merchant in the policy's audience (third-party products in live carts, categories in scope), all shards in parallel. */
-async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): Promise<void> {
+/**
+ * Every merchant in the policy's audience (third-party products in live carts, categories in scope),
+ * all shards in parallel. True when the step reached every one of them; false when the run stopped
+ * for its deadline (a continuation picks up) or some merchant failed (the run reports it, and the step
+ * is not marked done, so a re-run writes what is missing).
+ */
+async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): Promise<boolean> {
+  const failedBefore = ctx.counts.failed;
   const reads = Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => ({
     unit: `${policy.policyId}:${step}:${audiencePartition(shard)}`,
     query: {
@@ -112,6 +118,7 @@ async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): P
     count(ctx.counts, NOTICE_KIND[step]);
     return 'changed';
   });
+  return !ctx.progress.stopped && ctx.counts.failed === failedBefore;
 }
 
 /** Brings the stored flags to what the calendar gives at the policy's instant, each change recorded with its policy. */
@@ -167,8 +174,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
     const stamp = { asOf, processedAt: formatInstant(deps.clock()) };
     if (policy.status === 'WITHDRAWN') {
       if (policy.announced && !policy.announced.skipped && !policy.withdrawalNotified) {
-        await sweepAudience(ctx, 'WITHDRAW', policy);
-        if (ctx.progress.stopped) return; // the deadline is near: a continuation picks up from here
+        if (!(await sweepAudience(ctx, 'WITHDRAW', policy))) return;
         await markPolicy(ctx, policy, { withdrawalNotified: stamp });
       }
       continue;
@@ -179,8 +185,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
       // Reached only after it took effect (recorded late, or a late run): merchants hear that it is
       // in force, not that it will be.
       const skipped = policy.effectiveAt <= asOf;
-      if (!skipped) await sweepAudience(ctx, 'ANNOUNCE', policy);
-      if (ctx.progress.stopped) return;
+      if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy))) return;
       const fields: Partial<CartPolicy> = {
         announced: { ...stamp, skipped },
         history: [
@@ -193,8 +198,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
     }
     if (policy.effectiveAt <= asOf) {
       await applyFlags(ctx, policies, policy);
-      await sweepAudience(ctx, 'ENFORCE', current);
-      if (ctx.progress.stopped) return;
+      if (!(await sweepAudience(ctx, 'ENFORCE', current))) return;
       await markPolicy(
         ctx,
         current,

@@ -18,7 +18,7 @@ import { drainStream } from '../../shared/notices/stream-reader';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema, flagsAt } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags, withdrawPolicy } from '../../shared/policies/store';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
+import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { getMerchant } from '../../shared/store/promotions';
 import { daysBetween } from '../../shared/time';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
@@ -261,6 +261,50 @@ describe('scope, corrections, late and conflicting policies', () => {
       path: ['effectiveAt'],
       message: expect.stringMatching(/not be before the day it is announced/),
     });
+  });
+
+  it('a merchant whose notice state could not be written keeps the step open: the re-run tells it, then marks the policy', async () => {
+    // Found by the fault-injection tests: a step was marked done although one merchant had failed.
+    await loadDefault();
+    await run({ asOf: sh('2020-08-26 00:00') });
+    const flaky = createDynamoClients(db.endpoint);
+    let failOnce = true;
+    flaky.raw.middlewareStack.add(
+      (next, context) => async (args) => {
+        const key = (args.input as { Key?: { sk?: unknown } }).Key;
+        if (
+          failOnce &&
+          context.commandName === 'UpdateItemCommand' &&
+          JSON.stringify(key).includes('CART_POLICY#live-third-party-xingtu')
+        ) {
+          failOnce = false;
+          throw new Error('injected failure');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOnce' },
+    );
+    const [failed] = (
+      await runJob(
+        db.deps({ db: flaky.doc }),
+        'cart-policies',
+        parseJobInput({ asOf: sh('2020-09-06 00:00') }),
+      )
+    ).reports;
+    expect(failed?.failed).toBe(1);
+    expect((await listPolicies(db.deps())).find((p) => p.policyId.includes('xingtu'))?.status).toBe(
+      'SCHEDULED',
+    );
+    const [retried] = await run({ asOf: sh('2020-09-06 00:00') });
+    expect(retried).toMatchObject({
+      failed: 0,
+      transitions: { CART_POLICY_IN_FORCE: 1, POLICY_IN_FORCE: 1 },
+    });
+    const sent = (await notices())
+      .filter((n) => n.type === 'CART_POLICY_IN_FORCE')
+      .map((n) => n.merchantId)
+      .sort();
+    expect(sent).toEqual(AFFECTED);
   });
 
   it('a merchant who starts selling third-party products after the announcement is told when the policy takes effect', async () => {
