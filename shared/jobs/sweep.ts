@@ -14,11 +14,6 @@ export interface DueRead {
   upTo: Instant;
 }
 
-export interface SweepSpec {
-  reads(asOf: Instant): DueRead[];
-  plan(promotion: Promotion, ctx: JobContext): PromotionChange | undefined;
-}
-
 /** A promotion job: which due partitions it reads, and how it plans each promotion found there. */
 export interface SweepSpec {
   reads(asOf: Instant): DueRead[];

@@ -10,6 +10,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/client';
 
 export interface DynamoDbLocal {
   endpoint: string;
+  /** The JVM's process id (the benchmark reads its CPU time). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -121,5 +123,5 @@ export async function startDynamoDbLocal(options: { dbPath?: string } = {}): Pro
     }
   }
   raw.destroy();
-  return { endpoint, stop };
+  return { endpoint, pid: child.pid, stop };
 }
