@@ -1,5 +1,4 @@
 // `status`: did every scheduled run happen, finish, and leave nothing overdue?
-import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { parseInput } from '../errors';
 import { systemStatus } from '../jobs/status';
@@ -31,7 +30,7 @@ To repair: run the missing occurrences (run <job> --from … --to …); see docs
       { '--as-of': values['as-of'], '--days': values.days },
     );
     const { deps } = await ctx.store();
-    const status = await systemStatus(deps, args['--as-of'] ?? formatInstant(DateTime.now()), args['--days']);
+    const status = await systemStatus(deps, args['--as-of'] ?? formatInstant(deps.clock()), args['--days']);
     return { output: status, exitCode: status.ok ? EXIT.ok : EXIT.failed };
   },
 };

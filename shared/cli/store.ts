@@ -5,9 +5,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { join, resolve } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DateTime } from 'luxon';
 import type { AppConfig } from '../config';
-import type { Deps, Log } from '../deps';
+import { createDeps, type Deps, type Log } from '../deps';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { notifyFromStream } from '../notices/notifier';
 import { fileSink, type NoticePublisher, snsPublisher } from '../notices/publisher';
@@ -43,18 +42,6 @@ export function homeDirectory(env: Record<string, string | undefined>): string {
   return resolve(env.PROMO_JOBS_HOME || '.promo-jobs');
 }
 
-function storeDeps(config: AppConfig, clients: DynamoClients, log: Log): Deps {
-  return {
-    db: clients.doc,
-    tableName: config.tableName,
-    clock: () => DateTime.now(),
-    programStart: config.programStart,
-    writeConcurrency: config.writeConcurrency,
-    pageSize: config.pageSize,
-    log,
-  };
-}
-
 /**
  * The deployed table, as an operator's workstation sees it (AWS_PROFILE / AWS_REGION / the usual
  * credential chain). Nothing is created, and notices are left to the deployed notifier, which
@@ -68,7 +55,7 @@ function openAwsStore(config: AppConfig, home: string, log: Log): Store {
     },
   };
   return {
-    deps: storeDeps(config, clients, log),
+    deps: createDeps(config, clients.doc, log),
     clients,
     target: 'aws',
     endpoint: `table ${config.tableName} in AWS`,
@@ -121,7 +108,7 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
     },
     log,
   });
-  const deps = storeDeps(config, clients, log);
+  const deps = createDeps(config, clients.doc, log);
   return {
     deps,
     clients,

@@ -1,6 +1,6 @@
 // "Was anything missed?": for each job, the scheduled occurrences of the last days without a complete
 // run, and what is overdue in the table (due before the instant asked about, still waiting).
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { announcementInstant } from '../policies/policy';
 import { listPolicies } from '../policies/store';
@@ -30,22 +30,18 @@ async function countDue(deps: Deps, action: DueAction, upTo: Instant): Promise<n
   const counts = await Promise.all(
     Array.from({ length: DUE_SHARDS }, async (_, shard) => {
       let total = 0;
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await deps.db.send(
-          new QueryCommand({
-            TableName: deps.tableName,
-            IndexName: DUE_INDEX.indexName,
-            KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
-            ExpressionAttributeNames: { '#pk': DUE_INDEX.partitionKey, '#sk': DUE_INDEX.sortKey },
-            ExpressionAttributeValues: { ':pk': duePartition(action, shard), ':upTo': upTo },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        total += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const pages = paginateQuery(
+        { client: deps.db },
+        {
+          TableName: deps.tableName,
+          IndexName: DUE_INDEX.indexName,
+          KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
+          ExpressionAttributeNames: { '#pk': DUE_INDEX.partitionKey, '#sk': DUE_INDEX.sortKey },
+          ExpressionAttributeValues: { ':pk': duePartition(action, shard), ':upTo': upTo },
+          Select: 'COUNT',
+        },
+      );
+      for await (const page of pages) total += page.Count ?? 0;
       return total;
     }),
   );
@@ -54,20 +50,18 @@ async function countDue(deps: Deps, action: DueAction, upTo: Instant): Promise<n
 
 async function runsOf(deps: Deps, job: JobName, from: Instant, to: Instant) {
   const runs = new Map<string, { complete?: boolean; failed?: number }>();
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': jobPk(job), ':from': jobRunSk(from), ':to': jobRunSk(to) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
+  const pages = paginateQuery(
+    { client: deps.db },
+    {
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': jobPk(job), ':from': jobRunSk(from), ':to': jobRunSk(to) },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) {
     for (const item of page.Items ?? []) runs.set(String(item.asOf), item.report ?? {});
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return runs;
 }
 

@@ -22,7 +22,7 @@ export interface JobResult {
 
 /** The event that continues a stopped run: the job input as an operator would write it. */
 export function continuationEvent(continuation: Continuation): Record<string, unknown> {
-  const { kind: _kind, ...event } = continuation as Continuation & { kind: string; scheduledTime?: string };
+  const { kind: _kind, ...event } = continuation;
   return event;
 }
 

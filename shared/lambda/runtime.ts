@@ -2,9 +2,8 @@
 // service at module scope, Powertools Logger and Metrics.
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DateTime } from 'luxon';
 import { type AppConfig, loadConfig } from '../config';
-import type { Deps, Log } from '../deps';
+import { createDeps, type Deps, type Log } from '../deps';
 import { createDynamoClients } from '../store/client';
 
 export const SERVICE_NAME = 'promo-jobs';
@@ -37,14 +36,5 @@ export function createRuntime(env: Record<string, string | undefined> = process.
   const config = loadConfig(env);
   const observability = createObservability();
   const { doc } = createDynamoClients(config.dynamodbEndpoint);
-  const deps: Deps = {
-    db: doc,
-    tableName: config.tableName,
-    clock: () => DateTime.now(),
-    programStart: config.programStart,
-    writeConcurrency: config.writeConcurrency,
-    pageSize: config.pageSize,
-    log: observability.log,
-  };
-  return { ...observability, config, deps };
+  return { ...observability, config, deps: createDeps(config, doc, observability.log) };
 }

@@ -1,7 +1,7 @@
 // Cart policies and cart flags in the table: policies under one partition (a handful; read with one
 // Query), flags under another, each flag with the history of its values and the policy behind each.
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
 import { setIf } from '../store/conditional-set';
@@ -10,22 +10,24 @@ import { fromItem } from '../store/promotions';
 import { formatInstant, type Instant } from '../time';
 import { type CartFlag, type CartPolicy, type CartPolicyInput, conflictOf, sameContent } from './policy';
 
+/** Every item of a partition, page by page (consistent: a job acts on what it reads). */
+async function queryAll(deps: Deps, pk: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  const pages = paginateQuery(
+    { client: deps.db },
+    {
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) items.push(...(page.Items ?? []));
+  return items;
+}
+
 export async function listPolicies(deps: Deps): Promise<CartPolicy[]> {
-  const policies: CartPolicy[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await deps.db.send(
-      new QueryCommand({
-        TableName: deps.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': CART_POLICY_PK },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    policies.push(...(page.Items ?? []).map((item) => fromItem<CartPolicy>(item)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const policies = (await queryAll(deps, CART_POLICY_PK)).map((item) => fromItem<CartPolicy>(item));
   return policies.sort(
     (a, b) => a.effectiveAt.localeCompare(b.effectiveAt) || a.policyId.localeCompare(b.policyId),
   );
@@ -139,15 +141,7 @@ export interface StoredFlag extends CartFlag {
 }
 
 export async function listStoredFlags(deps: Deps): Promise<StoredFlag[]> {
-  const { Items = [] } = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': FLAG_PK },
-      ConsistentRead: true,
-    }),
-  );
-  return Items.map((item) => fromItem<StoredFlag>(item));
+  return (await queryAll(deps, FLAG_PK)).map((item) => fromItem<StoredFlag>(item));
 }
 
 /** Moves a stored flag to a value, appending to its history; false if someone else moved it first. */

@@ -2,8 +2,8 @@
 // peak RSS) are this process's alone. Usage: node --import tsx job-worker.ts <endpoint> <table> <job> <asOf>
 import { readFileSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { DateTime } from 'luxon';
-import { silentLog } from '../../shared/deps';
+import { loadConfig } from '../../shared/config';
+import { createDeps, silentLog } from '../../shared/deps';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
 import { createDynamoClients } from '../../shared/store/client';
@@ -42,19 +42,9 @@ collections.observe({ entryTypes: ['gc'] });
 const cpuBefore = process.cpuUsage();
 
 const startedAt = Date.now();
-const { reports } = await runJob(
-  {
-    db: clients.doc,
-    tableName,
-    clock: () => DateTime.now(),
-    programStart: '2020-05-01',
-    writeConcurrency: Number(process.env.WRITE_CONCURRENCY ?? 32),
-    pageSize: Number(process.env.QUERY_PAGE_SIZE ?? 500),
-    log: silentLog,
-  },
-  job,
-  parseJobInput({ asOf }),
-);
+// WRITE_CONCURRENCY and QUERY_PAGE_SIZE come from the environment, as in Lambda.
+const config = loadConfig({ ...process.env, TABLE_NAME: tableName, PROGRAM_START: '2020-05-01' });
+const { reports } = await runJob(createDeps(config, clients.doc, silentLog), job, parseJobInput({ asOf }));
 const finishedAt = Date.now();
 const cpu = process.cpuUsage(cpuBefore);
 collections.disconnect();
