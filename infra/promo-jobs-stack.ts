@@ -4,23 +4,21 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import type { JobName } from '../shared/jobs/input';
+import { JOB_NAMES, type JobName } from '../shared/jobs/input';
 import { MerchantRecorder } from './constructs/merchant-recorder';
 import { Notifier } from './constructs/notifier';
 import { Operations } from './constructs/operations';
 import { PromoTable, type TableAccess } from './constructs/promo-table';
 import { ScheduledJob } from './constructs/scheduled-job';
 import type { StageConfig } from './stage';
-import { CART_POLICIES_ACCESS, PROMOTION_JOB_ACCESS, RECORDER_ACCESS } from './table-access';
+import { JOB_ACCESS, RECORDER_ACCESS } from './table-access';
 
 export interface PromoJobsStackProps extends StackProps {
   config: StageConfig;
 }
 
 export class PromoJobsStack extends Stack {
-  public readonly config: StageConfig;
   public readonly table: PromoTable;
-  public readonly scheduleGroup: ScheduleGroup;
   public readonly jobs: ScheduledJob[];
   public readonly notifier: Notifier;
   public readonly recorder: MerchantRecorder;
@@ -28,14 +26,13 @@ export class PromoJobsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PromoJobsStackProps) {
     super(scope, id, props);
-    const config = props.config;
-    this.config = config;
+    const { config } = props;
     const { prefix } = config;
     // Business settings the functions read at cold start (shared/config.ts validates them there).
     const environment = { PROGRAM_START: config.programStart };
 
     this.table = new PromoTable(this, 'State', { tableName: config.tableName });
-    this.scheduleGroup = new ScheduleGroup(this, 'Schedules', { scheduleGroupName: prefix });
+    const scheduleGroup = new ScheduleGroup(this, 'Schedules', { scheduleGroupName: prefix });
 
     const job = (name: JobName, access: TableAccess) =>
       new ScheduledJob(this, `Job-${name}`, {
@@ -43,22 +40,12 @@ export class PromoJobsStack extends Stack {
         access,
         prefix,
         table: this.table,
-        scheduleGroup: this.scheduleGroup,
+        scheduleGroup,
         enabled: !config.pausedJobs.includes(name),
         environment,
       });
-    // One line per job: its name (shared/jobs/input.ts JOB_SCHEDULES gives the time) and its table access.
-    this.jobs = [
-      job('activate', PROMOTION_JOB_ACCESS),
-      job('expire', PROMOTION_JOB_ACCESS),
-      job('cart-policies', CART_POLICIES_ACCESS),
-    ];
-    const notDeployed = config.pausedJobs.filter((name) => !this.jobs.some((j) => j.job === name));
-    if (notDeployed.length > 0) {
-      throw new Error(
-        `invalid stage settings: paused: ${notDeployed.join(', ')} has no schedule in this stack`,
-      );
-    }
+    // Every job (shared/jobs/input.ts JOB_SCHEDULES gives its time), with its table access.
+    this.jobs = JOB_NAMES.map((name) => job(name, JOB_ACCESS[name]));
 
     this.notifier = new Notifier(this, 'Notifier', {
       prefix,

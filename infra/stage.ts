@@ -24,7 +24,7 @@ export interface StageConfig {
 }
 
 /** context key → environment variable. */
-export const STAGE_SETTINGS = {
+const STAGE_SETTINGS = {
   stage: 'PROMO_JOBS_STAGE',
   account: 'CDK_DEFAULT_ACCOUNT',
   region: 'CDK_DEFAULT_REGION',

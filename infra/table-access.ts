@@ -1,6 +1,8 @@
 // What each function's code does to the table, and nothing more. Keep in step with the code named
 // here: a new call to DynamoDB in one of these paths needs its action added, and the infra tests
 // assert these exact lists.
+
+import type { JobName } from '../shared/jobs/input';
 import { AUDIENCE_INDEX, DUE_INDEX } from '../shared/store/table';
 import type { TableAccess } from './constructs/promo-table';
 
@@ -9,7 +11,7 @@ import type { TableAccess } from './constructs/promo-table';
  * applyPromotionChange): the job's lease is a conditional PutItem and a DeleteItem; the due index is
  * read with Query; each promotion is one conditional UpdateItem, and so is the job-run item.
  */
-export const PROMOTION_JOB_ACCESS: TableAccess = {
+const PROMOTION_JOB_ACCESS: TableAccess = {
   table: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   indexes: { [DUE_INDEX.indexName]: ['dynamodb:Query'] },
 };
@@ -21,7 +23,7 @@ export const PROMOTION_JOB_ACCESS: TableAccess = {
  * merchant's notice state per policy, setFlag, updatePolicy and the job-run item are each one
  * conditional UpdateItem; a dry run reads the merchant × policy item with GetItem instead of writing.
  */
-export const CART_POLICIES_ACCESS: TableAccess = {
+const CART_POLICIES_ACCESS: TableAccess = {
   table: [
     'dynamodb:DeleteItem',
     'dynamodb:GetItem',
@@ -30,6 +32,13 @@ export const CART_POLICIES_ACCESS: TableAccess = {
     'dynamodb:UpdateItem',
   ],
   indexes: { [AUDIENCE_INDEX.indexName]: ['dynamodb:Query'] },
+};
+
+/** Each scheduled job's access: a job added to JOB_NAMES does not compile until it has one. */
+export const JOB_ACCESS: Record<JobName, TableAccess> = {
+  activate: PROMOTION_JOB_ACCESS,
+  expire: PROMOTION_JOB_ACCESS,
+  'cart-policies': CART_POLICIES_ACCESS,
 };
 
 /**

@@ -15,17 +15,17 @@ import type { PromoTable, TableAccess } from './promo-table';
  * Recording is idempotent and a late record is still right (the next activate run catches up), so
  * delivery is retried for up to a day before the event is parked in the failure queue.
  */
-export const DELIVERY_MAX_AGE = Duration.hours(24);
-export const DELIVERY_RETRY_ATTEMPTS = 50;
+const DELIVERY_MAX_AGE = Duration.hours(24);
+const DELIVERY_RETRY_ATTEMPTS = 50;
 /** Lambda's retries of a failed event (1 and 2 minutes later): time for an out-of-order onboarding to land. */
-export const RECORDER_RETRY_ATTEMPTS = 2;
+const RECORDER_RETRY_ATTEMPTS = 2;
 /** How long an event may wait in Lambda's own queue (throttling) before it is parked: Lambda's maximum. */
-export const RECORDER_QUEUE_MAX_AGE = Duration.hours(6);
+const RECORDER_QUEUE_MAX_AGE = Duration.hours(6);
 /** 256 MB and 30 s: one event is a handful of DynamoDB calls; SDK backoff under throttling fits. */
-export const RECORDER_MEMORY_MB = 256;
-export const RECORDER_TIMEOUT = Duration.seconds(30);
+const RECORDER_MEMORY_MB = 256;
+const RECORDER_TIMEOUT = Duration.seconds(30);
 /** Kept for replay (`aws events start-replay`) after a fix. */
-export const ARCHIVE_RETENTION = Duration.days(30);
+const ARCHIVE_RETENTION = Duration.days(30);
 
 export interface MerchantRecorderProps {
   prefix: string;

@@ -1,12 +1,13 @@
 // Notices: the table's stream → the notifier function → one SNS topic, encrypted with our own key.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Key } from 'aws-cdk-lib/aws-kms';
+import { Duration } from 'aws-cdk-lib';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import { encryptedTopic } from './encrypted-topic';
 import { failureQueue } from './failure-queue';
 import { PromoFunction } from './promo-function';
 import type { PromoTable } from './promo-table';
@@ -22,13 +23,13 @@ import type { PromoTable } from './promo-table';
  * - records older than 6 h go to the failure queue too, leaving 18 of the stream's 24 hours to
  *   replay them from the sequence numbers in the failure message.
  */
-export const STREAM_BATCH_SIZE = 100;
-export const STREAM_PARALLELIZATION = 4;
-export const STREAM_RETRY_ATTEMPTS = 10;
-export const STREAM_MAX_RECORD_AGE = Duration.hours(6);
+const STREAM_BATCH_SIZE = 100;
+const STREAM_PARALLELIZATION = 4;
+const STREAM_RETRY_ATTEMPTS = 10;
+const STREAM_MAX_RECORD_AGE = Duration.hours(6);
 /** 512 MB and 60 s: a batch is ≤ 100 small JSON messages and a few HTTPS requests with backoff. */
-export const NOTIFIER_MEMORY_MB = 512;
-export const NOTIFIER_TIMEOUT = Duration.seconds(60);
+const NOTIFIER_MEMORY_MB = 512;
+const NOTIFIER_TIMEOUT = Duration.seconds(60);
 
 export interface NotifierProps {
   prefix: string;
@@ -46,19 +47,12 @@ export class Notifier extends Construct {
   constructor(scope: Construct, id: string, props: NotifierProps) {
     super(scope, id);
     const { prefix } = props;
-    this.key = new Key(this, 'TopicKey', {
-      alias: `alias/${prefix}-notices`,
-      description: `${prefix}: encrypts the notices topic`,
-      enableKeyRotation: true,
-      // Messages in flight and subscriber redeliveries need the key; it outlives the stack.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.topic = new Topic(this, 'Topic', {
+    ({ topic: this.topic, key: this.key } = encryptedTopic(this, 'Topic', {
       topicName: props.topicName,
       displayName: 'Promotion notices to merchants',
-      masterKey: this.key,
-      enforceSSL: true,
-    });
+      keyAlias: `alias/${prefix}-notices`,
+      keyDescription: `${prefix}: encrypts the notices topic`,
+    }));
 
     this.function = new PromoFunction(this, 'Function', {
       name: 'notifier',

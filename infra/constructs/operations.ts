@@ -15,21 +15,22 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Key } from 'aws-cdk-lib/aws-kms';
+import type { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
+import { encryptedTopic } from './encrypted-topic';
 import type { MerchantRecorder } from './merchant-recorder';
 import type { Notifier } from './notifier';
 import type { PromoFunction } from './promo-function';
 import type { ScheduledJob } from './scheduled-job';
 
 /** A stream backlog this old means notices are late: the notifier is failing or cannot keep up. */
-export const ITERATOR_AGE_ALARM = Duration.minutes(15);
+const ITERATOR_AGE_ALARM = Duration.minutes(15);
 /** How much later than its period a job may complete a run before "has not run" fires. */
-export const NOT_RUN_GRACE = Duration.hours(1);
+const NOT_RUN_GRACE = Duration.hours(1);
 
 export interface OperationsProps {
   prefix: string;
@@ -52,11 +53,12 @@ export class Operations extends Construct {
     this.prefix = prefix;
 
     const cloudwatch = new ServicePrincipal('cloudwatch.amazonaws.com');
-    this.key = new Key(this, 'AlarmTopicKey', {
-      alias: `alias/${prefix}-alarms`,
-      description: `${prefix}: encrypts the operators' alarm topic`,
-      enableKeyRotation: true,
-    });
+    ({ topic: this.topic, key: this.key } = encryptedTopic(this, 'AlarmTopic', {
+      topicName: `${prefix}-alarms`,
+      displayName: `${prefix} alarms`,
+      keyAlias: `alias/${prefix}-alarms`,
+      keyDescription: `${prefix}: encrypts the operators' alarm topic`,
+    }));
     // CloudWatch publishes alarms to the encrypted topic: it needs the key (AWS's documented statement;
     // CloudWatch does not pass source conditions to KMS) and the topic's permission, which is limited
     // to this account's alarms.
@@ -68,12 +70,6 @@ export class Operations extends Construct {
         resources: ['*'],
       }),
     );
-    this.topic = new Topic(this, 'AlarmTopic', {
-      topicName: `${prefix}-alarms`,
-      displayName: `${prefix} alarms`,
-      masterKey: this.key,
-      enforceSSL: true,
-    });
     const stack = Stack.of(this);
     this.topic.addToResourcePolicy(
       new PolicyStatement({

@@ -12,7 +12,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
 import type { PromoTable, TableAccess } from './promo-table';
 
 /** The repository root: bundling entries and the lock file are found from here, not from the cwd. */
-export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
+const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
 
 /**
  * Pinned, not NODEJS_LATEST: a runtime change is a reviewed code change. 22.x is the newest runtime

@@ -27,18 +27,18 @@ import type { PromoTable, TableAccess } from './promo-table';
  * idempotent), but by then an operator should know: the run goes to the failure queue, which alarms,
  * and the next day's run catches up whatever this one missed.
  */
-export const RUN_MAX_AGE = Duration.hours(2);
+const RUN_MAX_AGE = Duration.hours(2);
 /** Scheduler delivery retries (exponential backoff); RUN_MAX_AGE is what bounds them in practice. */
-export const SCHEDULER_RETRY_ATTEMPTS = 20;
+const SCHEDULER_RETRY_ATTEMPTS = 20;
 /** Lambda's own retries of a run that failed or timed out: a retry continues where the run stopped. */
-export const RUN_RETRY_ATTEMPTS = 2;
+const RUN_RETRY_ATTEMPTS = 2;
 /**
  * Jobs: 1024 MB (arm64 CPU scales with memory; a sweep marshals thousands of items with 32 writes in
  * flight) and the 15-minute maximum, so a manual backfill `{ from, to }` of many days fits in one
  * invocation. A scheduled run of a day's cohort takes seconds to a few minutes.
  */
-export const JOB_MEMORY_MB = 1024;
-export const JOB_TIMEOUT = Duration.minutes(15);
+const JOB_MEMORY_MB = 1024;
+const JOB_TIMEOUT = Duration.minutes(15);
 
 export interface ScheduledJobProps {
   job: JobName;
