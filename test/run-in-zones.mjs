@@ -13,6 +13,7 @@ const ZONE_SENSITIVE = [
   'test/integration/promotion-jobs.test.ts',
   'test/integration/cart-policies.test.ts',
   'test/integration/job-handlers.test.ts',
+  'test/integration/notices.test.ts',
 ];
 const plan = process.env.TEST_ZONES
   ? process.env.TEST_ZONES.split(',').map((zone) => [zone, []])

@@ -30,7 +30,7 @@ import { snsPublisher } from '../../shared/notices/publisher';
 import { createStreamReader } from '../../shared/notices/stream-reader';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
+import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { getMerchant } from '../../shared/store/promotions';
 import {
   apply,
@@ -375,7 +375,8 @@ export async function runScenario(
     log: silentLog,
   };
   // The harness's own reads (snapshots, the final comparison) go through a client without faults.
-  const plainDeps: Deps = { ...deps, db: DynamoDBDocumentClient.from(plainClient(env.endpoint)) };
+  const plain = createDynamoClients(env.endpoint);
+  const plainDeps: Deps = { ...deps, db: plain.doc };
   const problems: string[] = [];
 
   /**
@@ -470,13 +471,8 @@ export async function runScenario(
       attempts: 2,
     },
   );
-  const plain = new DynamoDBClient({
-    endpoint: env.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
   const reader = createStreamReader({
-    dynamodb: plain,
+    dynamodb: plain.raw,
     streams: new DynamoDBStreamsClient({
       endpoint: env.endpoint,
       region: LOCAL_REGION,
@@ -552,7 +548,6 @@ export async function runScenario(
     await reader.drain();
   } finally {
     sns.restore();
-    plain.destroy();
   }
 
   // ---------- compare with the model ----------
@@ -597,7 +592,7 @@ export async function runScenario(
     );
   }
   const flags = new Map(
-    (await listStoredFlags(deps)).map((f) => [
+    (await listStoredFlags(plainDeps)).map((f) => [
       f.scope,
       f.history.map((h) => [h.value, h.since, h.policyId, h.asOf]),
     ]),
@@ -625,6 +620,7 @@ export async function runScenario(
     (stats.injected.snsFailed ?? 0) +
     (stats.injected.snsThrottled ?? 0);
   check(duplicates === 0 || redelivered > 0, `${duplicates} notices delivered twice without any redelivery`);
+  plain.raw.destroy();
   return problems;
 }
 
@@ -638,8 +634,4 @@ async function snapshot(deps: Deps, merchants: ModelMerchant[]): Promise<string>
     policies.map((p) => [p.policyId, p.version]),
     flags.map((f) => [f.scope, f.version]),
   ]);
-}
-
-function plainClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 }

@@ -4,11 +4,11 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { startDynamoDbLocal } from '../../shared/local/dynamodb-local';
 import { createDynamoClients } from '../../shared/store/client';
 import { ensureTable } from '../../shared/store/table';
+import { clearTable } from '../support/dynamo';
 import { CI_FAULTS, emptyStats, runScenario, scenarioArbitrary } from './harness';
 
 const { values } = parseArgs({
@@ -23,20 +23,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const local = await startDynamoDbLocal();
 const clients = createDynamoClients(local.endpoint);
 await ensureTable(clients.raw, TABLE);
-const reset = async () => {
-  const { Items = [] } = await clients.doc.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }));
-  for (let i = 0; i < Items.length; i += 25) {
-    await clients.doc.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [TABLE]: Items.slice(i, i + 25).map((item) => ({
-            DeleteRequest: { Key: { pk: item.pk, sk: item.sk } },
-          })),
-        },
-      }),
-    );
-  }
-};
+const reset = () => clearTable(clients.doc, TABLE);
 
 const stats = emptyStats();
 const started = Date.now();

@@ -7,14 +7,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { silentLog } from '../../shared/deps';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import type { StreamRecord } from '../../shared/notices/notifier';
-import { drainStream } from '../../shared/notices/stream-reader';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
@@ -388,19 +385,7 @@ describe('the bundled functions', () => {
     const checkpointPath = join(work, 'stream-checkpoint.json');
     const drain = (
       handle: (records: StreamRecord[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
-    ) =>
-      drainStream({
-        dynamodb: db.clients.raw,
-        streams: new DynamoDBStreamsClient({
-          endpoint: db.endpoint,
-          region: LOCAL_REGION,
-          credentials: LOCAL_CREDENTIALS,
-        }),
-        tableName: TEST_TABLE,
-        checkpointPath,
-        handle,
-        log: silentLog,
-      });
+    ) => db.drainStream(checkpointPath, handle);
 
     /** The stream records merchant A's recording and activation write, as Lambda's event shows them. */
     async function activationEvent() {

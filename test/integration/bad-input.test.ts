@@ -1,7 +1,5 @@
-import type { Context } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config';
-import { silentLog } from '../../shared/deps';
 import { createJobHandler } from '../../shared/lambda/job-handler';
 import { createNotifierHandler } from '../../shared/lambda/notifier-handler';
 import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
@@ -14,6 +12,33 @@ import { fakeContext } from '../support/lambda';
 const db = useLocalDynamo();
 const { cli, file, missing } = cliOn(db, TEST_TABLE);
 let baseline: Record<string, unknown>[];
+
+/** `quote` with valid arguments, some replaced (or left out, with undefined). */
+function quote(changes: Record<string, string | undefined>): string[] {
+  const args: Record<string, string | undefined> = {
+    '--merchant': 'merchant-a',
+    '--created-at': '2020-05-20T12:00:00+08:00',
+    '--source': 'other',
+    '--standard-rate': '0.05',
+    ...changes,
+  };
+  return [
+    'quote',
+    ...Object.entries(args).flatMap(([name, value]) => (value === undefined ? [] : [name, value])),
+  ];
+}
+
+/** A valid policy file's JSON, some fields replaced. */
+const policyJson = (changes: Record<string, unknown>) =>
+  JSON.stringify({
+    policyId: 'p-1',
+    title: 't',
+    announcedOn: '2020-09-01',
+    effectiveAt: '2020-09-07',
+    scope: { channel: 'live', categories: 'ALL' },
+    thirdPartyProducts: 'BLOCKED',
+    ...changes,
+  });
 
 beforeAll(async () => {
   // Something to lose: a merchant, a policy calendar, a run.
@@ -82,7 +107,7 @@ describe('Lambda events', () => {
   for (const job of ['activate', 'expire', 'cart-policies'] as const) {
     it.each(jobEvents)(`${job}: %s is refused, naming the field`, async (_name, event, message) => {
       const handler = createJobHandler(job, runtime());
-      await expect(handler(event as never, fakeContext(job) as Context)).rejects.toThrow(message);
+      await expect(handler(event as never, fakeContext(job))).rejects.toThrow(message);
       expect(await db.scanAll()).toEqual(baseline);
     });
   }
@@ -102,7 +127,7 @@ describe('Lambda events', () => {
     ],
   ])('notifier: %s is refused, naming the field', async (_name, event, message) => {
     const handler = createNotifierHandler(createObservability(), fileSink(missing('never.jsonl')));
-    await expect(handler(event as never, fakeContext('notifier') as Context)).rejects.toThrow(message);
+    await expect(handler(event as never, fakeContext('notifier'))).rejects.toThrow(message);
   });
 });
 
@@ -156,66 +181,11 @@ describe('CLI commands and options', () => {
     [['run', 'expire', '--from', '2020-06-01', '--to', '2020-05-01'], /--to: must be on or after from/],
     [['run', 'everything', '--as-of', '2020-05-08T00:00:00+08:00'], /<job>: must be one of/],
     [['run', 'activate', 'extra', '--as-of', '2020-05-08T00:00:00+08:00'], /unexpected argument "extra"/],
-    [
-      [
-        'quote',
-        '--merchant',
-        'merchant-a',
-        '--created-at',
-        OFFSETLESS,
-        '--source',
-        'other',
-        '--standard-rate',
-        '0.05',
-      ],
-      /--created-at: /,
-    ],
-    [
-      [
-        'quote',
-        '--merchant',
-        'merchant-a',
-        '--created-at',
-        '2020-05-20T12:00:00+08:00',
-        '--source',
-        'tv',
-        '--standard-rate',
-        '0.05',
-      ],
-      /--source: must be one of/,
-    ],
-    [
-      [
-        'quote',
-        '--merchant',
-        'merchant-a',
-        '--created-at',
-        '2020-05-20T12:00:00+08:00',
-        '--source',
-        'other',
-        '--standard-rate',
-        '5',
-      ],
-      /--standard-rate: must be at most 1/,
-    ],
-    [
-      [
-        'quote',
-        '--merchant',
-        'merchant-a',
-        '--created-at',
-        '2020-05-20T12:00:00+08:00',
-        '--source',
-        'other',
-        '--standard-rate',
-        'abc',
-      ],
-      /--standard-rate: must be a number/,
-    ],
-    [
-      ['quote', '--merchant', 'merchant-a', '--created-at', '2020-05-20T12:00:00+08:00', '--source', 'other'],
-      /--standard-rate: is required/,
-    ],
+    [quote({ '--created-at': OFFSETLESS }), /--created-at: /],
+    [quote({ '--source': 'tv' }), /--source: must be one of/],
+    [quote({ '--standard-rate': '5' }), /--standard-rate: must be at most 1/],
+    [quote({ '--standard-rate': 'abc' }), /--standard-rate: must be a number/],
+    [quote({ '--standard-rate': undefined }), /--standard-rate: is required/],
     [['policies', 'announce', missing('nope.json')], /<file.json>: no such file/],
     [['policies', 'withdraw', 'live-third-party-blocked-2020-10-09'], /--reason: is required/],
     [['flags', '--at', '2020-09-06'], /--at: must be an ISO 8601 instant/],
@@ -235,97 +205,29 @@ describe('CLI commands and options', () => {
     ['not JSON', '{ nope', /<file.json>: not valid JSON/],
     [
       'short-video channel',
-      JSON.stringify({
-        policyId: 'p-1',
-        title: 't',
-        announcedOn: '2020-09-01',
-        effectiveAt: '2020-09-07',
-        scope: { channel: 'short-video', categories: 'ALL' },
-        thirdPartyProducts: 'BLOCKED',
-      }),
+      policyJson({ scope: { channel: 'short-video', categories: 'ALL' } }),
       /scope\.channel: must be "live"/,
     ],
-    [
-      'no categories',
-      JSON.stringify({
-        policyId: 'p-1',
-        title: 't',
-        announcedOn: '2020-09-01',
-        effectiveAt: '2020-09-07',
-        scope: { channel: 'live', categories: [] },
-        thirdPartyProducts: 'BLOCKED',
-      }),
-      /scope\.categories: /,
-    ],
+    ['no categories', policyJson({ scope: { channel: 'live', categories: [] } }), /scope\.categories: /],
     [
       'unknown value',
-      JSON.stringify({
-        policyId: 'p-1',
-        title: 't',
-        announcedOn: '2020-09-01',
-        effectiveAt: '2020-09-07',
-        scope: { channel: 'live', categories: 'ALL' },
-        thirdPartyProducts: 'MAYBE',
-      }),
+      policyJson({ thirdPartyProducts: 'MAYBE' }),
       /thirdPartyProducts: must be one of XINGTU_ONLY, BLOCKED/,
     ],
     [
       'in force before announced',
-      JSON.stringify({
-        policyId: 'p-1',
-        title: 't',
-        announcedOn: '2020-09-10',
-        effectiveAt: '2020-09-07',
-        scope: { channel: 'live', categories: 'ALL' },
-        thirdPartyProducts: 'BLOCKED',
-      }),
+      policyJson({ announcedOn: '2020-09-10' }),
       /effectiveAt: must not be before the day it is announced/,
     ],
     [
       'id colliding with the key layout',
-      JSON.stringify({
-        policyId: 'POLICY#x',
-        title: 't',
-        announcedOn: '2020-09-01',
-        effectiveAt: '2020-09-07',
-        scope: { channel: 'live', categories: 'ALL' },
-        thirdPartyProducts: 'BLOCKED',
-      }),
+      policyJson({ policyId: 'POLICY#x' }),
       /policyId: must be lower-case/,
     ],
-    [
-      'unknown field',
-      JSON.stringify({
-        policyId: 'p-1',
-        title: 't',
-        announcedOn: '2020-09-01',
-        effectiveAt: '2020-09-07',
-        scope: { channel: 'live', categories: 'ALL' },
-        thirdPartyProducts: 'BLOCKED',
-        priority: 1,
-      }),
-      /priority: unknown field/,
-    ],
+    ['unknown field', policyJson({ priority: 1 }), /priority: unknown field/],
     [
       'one bad policy among good ones',
-      JSON.stringify([
-        {
-          policyId: 'p-ok',
-          title: 't',
-          announcedOn: '2020-09-01',
-          effectiveAt: '2020-09-08',
-          scope: { channel: 'live', categories: ['food'] },
-          thirdPartyProducts: 'BLOCKED',
-        },
-        {
-          policyId: 'p-bad',
-          title: '',
-          announcedOn: '2020-09-01',
-          effectiveAt: '2020-09-08',
-          scope: { channel: 'live', categories: ['food'] },
-          thirdPartyProducts: 'BLOCKED',
-        },
-      ]),
+      `[${policyJson({ policyId: 'p-ok' })},${policyJson({ policyId: 'p-bad', title: '' })}]`,
       /\[1\]\.title: must not be empty/,
     ],
   ])('policies announce: %s is refused and nothing is recorded', async (_name, text, message) => {
@@ -393,11 +295,14 @@ describe('import files', () => {
     ],
   ])(
     '%s: every malformed line is rejected by number, naming the field; nothing is written',
-    async (_format, name, lines, messages) => {
+    async (format, name, lines, messages) => {
       const r = await cli('merchants', 'import', file(name, lines.join('\n')));
       expect(r.status).toBe(1);
       const summary = r.json[0] as { created: number; rejected: { line: number; error: string }[] };
       expect(summary.created).toBe(0);
+      // Every line of the file is bad (after the CSV's header): each is reported by its line number.
+      const firstLine = format === 'csv' ? 2 : 1;
+      expect(summary.rejected.map((x) => x.line)).toEqual(messages.map((_, i) => i + firstLine));
       expect(summary.rejected.map((x) => x.error)).toEqual(messages.map((m) => expect.stringMatching(m)));
       expect(await db.scanAll()).toEqual(baseline);
     },
@@ -410,12 +315,5 @@ describe('import files', () => {
       expect(r.stderr).toMatch(/file: CSV (header|file has no header)/);
     }
     expect(await db.scanAll()).toEqual(baseline);
-  });
-});
-
-describe('the corpus leaves nothing behind', () => {
-  it('the table still holds exactly what it held before any bad input', async () => {
-    expect(await db.scanAll()).toEqual(baseline);
-    expect(silentLog).toBeDefined();
   });
 });

@@ -3,7 +3,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { silentLog } from '../../shared/deps';
@@ -14,14 +13,13 @@ import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/re
 import type { Notice } from '../../shared/notices/notice';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
-import { drainStream } from '../../shared/notices/stream-reader';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema, flagsAt } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags, withdrawPolicy } from '../../shared/policies/store';
-import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
+import { createDynamoClients } from '../../shared/store/client';
 import { getMerchant } from '../../shared/store/promotions';
 import { daysBetween } from '../../shared/time';
-import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
@@ -31,19 +29,9 @@ let sinkPath: string;
 let sinks = 0;
 
 const drain = (path: string | undefined) =>
-  drainStream({
-    dynamodb: db.clients.raw,
-    streams: new DynamoDBStreamsClient({
-      endpoint: db.endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    }),
-    tableName: TEST_TABLE,
-    checkpointPath,
-    handle: async (records) =>
-      path ? notifyFromStream(records, fileSink(path), silentLog) : { batchItemFailures: [] },
-    log: silentLog,
-  });
+  db.drainStream(checkpointPath, async (records) =>
+    path ? notifyFromStream(records, fileSink(path), silentLog) : { batchItemFailures: [] },
+  );
 const notices = async (): Promise<Notice[]> => {
   await drain(sinkPath);
   try {

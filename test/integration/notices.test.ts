@@ -3,7 +3,6 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -16,9 +15,7 @@ import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../sh
 import { eventIdOf, type Notice } from '../../shared/notices/notice';
 import { notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
 import { fileSink, type NoticePublisher, snsPublisher } from '../../shared/notices/publisher';
-import { drainStream } from '../../shared/notices/stream-reader';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
-import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { sh } from '../support/promotions';
 
@@ -28,19 +25,9 @@ const checkpointPath = join(dir, 'checkpoint.json');
 let sinkPath: string;
 let sinkCount = 0;
 
-const streams = () =>
-  new DynamoDBStreamsClient({ endpoint: db.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
 const drain = (
   handle: (records: StreamRecord[]) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>,
-) =>
-  drainStream({
-    dynamodb: db.clients.raw,
-    streams: streams(),
-    tableName: TEST_TABLE,
-    checkpointPath,
-    handle,
-    log: silentLog,
-  });
+) => db.drainStream(checkpointPath, handle);
 const deliver = (publisher: NoticePublisher = fileSink(sinkPath)) =>
   drain((records) => notifyFromStream(records, publisher, silentLog));
 const delivered = (): Notice[] => {

@@ -1,10 +1,17 @@
 // A real DynamoDB Local per test file (started by the tests themselves), one table, cleared between tests.
-import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DateTime } from 'luxon';
 import { afterAll, beforeAll } from 'vitest';
 import { type Deps, silentLog } from '../../shared/deps';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local';
-import { createDynamoClients, type DynamoClients } from '../../shared/store/client';
+import { type DrainResult, drainStream, type StreamReaderOptions } from '../../shared/notices/stream-reader';
+import {
+  createDynamoClients,
+  type DynamoClients,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../../shared/store/client';
 import { ensureTable } from '../../shared/store/table';
 import { parseInstant } from '../../shared/time';
 
@@ -19,6 +26,39 @@ export interface TestDb {
   /** Every item in the table (tests may Scan; jobs never do). */
   scanAll(): Promise<Record<string, unknown>[]>;
   reset(): Promise<void>;
+  /** Reads the table's stream from the checkpoint at `checkpointPath`, as the local stream reader does. */
+  drainStream(checkpointPath: string, handle: StreamReaderOptions['handle']): Promise<DrainResult>;
+}
+
+/** Every item of a table, page by page (tests and reports may Scan; jobs never do). */
+export async function scanTable(
+  doc: DynamoDBDocumentClient,
+  table: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({ TableName: table, ExclusiveStartKey: startKey, ConsistentRead: true }),
+    );
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+/** Deletes every item of a table (cheaper than a new table: see TOOLCHAIN's note on new stream tables). */
+export async function clearTable(doc: DynamoDBDocumentClient, table: string): Promise<void> {
+  const items = await scanTable(doc, table);
+  for (let i = 0; i < items.length; i += 25) {
+    let requests: Record<string, unknown>[] = items
+      .slice(i, i + 25)
+      .map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
+    while (requests.length > 0) {
+      const result = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: requests as never } }));
+      requests = (result.UnprocessedItems?.[table] ?? []) as Record<string, unknown>[];
+    }
+  }
 }
 
 export function useLocalDynamo(): TestDb {
@@ -55,31 +95,23 @@ export function useLocalDynamo(): TestDb {
       ...overrides,
     }),
     async scanAll() {
-      const items: Record<string, unknown>[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await need().clients.doc.send(
-          new ScanCommand({ TableName: TEST_TABLE, ExclusiveStartKey: startKey, ConsistentRead: true }),
-        );
-        items.push(...(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const items = await scanTable(need().clients.doc, TEST_TABLE);
       return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
     },
-    async reset() {
-      const items = await db.scanAll();
-      for (let i = 0; i < items.length; i += 25) {
-        let requests: Record<string, unknown>[] = items
-          .slice(i, i + 25)
-          .map((item) => ({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } }));
-        while (requests.length > 0) {
-          const result = await need().clients.doc.send(
-            new BatchWriteCommand({ RequestItems: { [TEST_TABLE]: requests as never } }),
-          );
-          requests = (result.UnprocessedItems?.[TEST_TABLE] ?? []) as Record<string, unknown>[];
-        }
-      }
-    },
+    reset: () => clearTable(need().clients.doc, TEST_TABLE),
+    drainStream: (checkpointPath, handle) =>
+      drainStream({
+        dynamodb: need().clients.raw,
+        streams: new DynamoDBStreamsClient({
+          endpoint: need().local.endpoint,
+          region: LOCAL_REGION,
+          credentials: LOCAL_CREDENTIALS,
+        }),
+        tableName: TEST_TABLE,
+        checkpointPath,
+        handle,
+        log: silentLog,
+      }),
   };
   return db;
 }
