@@ -3,7 +3,6 @@
 // process with its template environment and a realistic event — against DynamoDB Local, and for the
 // notifier an SNS stand-in. The bundles sit in a temporary folder with no node_modules above them, so
 // anything left out of a bundle fails here, as would a wiring or configuration mistake.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
+import { collect } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { type LambdaStub, startLambdaStub } from '../support/lambda-stub';
 import { sh } from '../support/promotions';
@@ -119,20 +119,14 @@ async function invoke(
     ...extraEnv,
   };
   const timeout = String(timeoutSeconds ?? bundle.timeout);
-  const child = spawn(process.execPath, [RUNNER, bundle.dir, eventsPath, resultsPath, timeout], {
-    env,
+  const {
+    status: code,
+    stdout,
+    stderr,
+  } = await collect(process.execPath, [RUNNER, bundle.dir, eventsPath, resultsPath, timeout], env, {
     cwd: bundle.dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    inheritEnv: false,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   if (code !== 0 || !existsSync(resultsPath)) throw new Error(`${name} bundle exited ${code}: ${stderr}`);
   const logs = `${stdout}\n${stderr}`
     .split('\n')

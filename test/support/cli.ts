@@ -14,16 +14,20 @@ export interface CliResult {
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 
-/** Runs a command to its end, collecting its output. */
-function collect(
+/**
+ * Runs a command to its end, collecting its output. Its environment is this process's plus `env`, or
+ * with `inheritEnv: false` only `env` (as a Lambda sandbox sees it).
+ */
+export function collect(
   command: string,
   args: string[],
   env: Record<string, string | undefined>,
+  options: { cwd?: string; inheritEnv?: boolean } = {},
 ): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
+      cwd: options.cwd ?? ROOT,
+      env: options.inheritEnv === false ? env : { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
