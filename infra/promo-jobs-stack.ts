@@ -10,7 +10,7 @@ import { Notifier } from './constructs/notifier';
 import { Operations } from './constructs/operations';
 import { PromoTable, type TableAccess } from './constructs/promo-table';
 import { ScheduledJob } from './constructs/scheduled-job';
-import { MERCHANT_PRODUCER_ROLE, type StageConfig } from './stage';
+import { merchantProducerRoleName, type StageConfig } from './stage';
 import { JOB_ACCESS, RECORDER_ACCESS } from './table-access';
 
 export interface PromoJobsStackProps extends StackProps {
@@ -107,7 +107,7 @@ function merchantProducers(stack: Stack, config: StageConfig): MerchantProducer[
     region: '',
     account: stack.account,
     resource: 'role',
-    resourceName: MERCHANT_PRODUCER_ROLE(config.prefix),
+    resourceName: merchantProducerRoleName(config.prefix),
   });
   return [{ roleArn, account: stack.account }];
 }

@@ -23,13 +23,13 @@ export interface StageConfig {
   pausedJobs: JobName[];
   /**
    * The IAM roles that may put events on the merchant bus (ARNs, any account). Undefined: only this
-   * account's role `<prefix>-merchant-producer` (MERCHANT_PRODUCER_ROLE).
+   * account's role `<prefix>-merchant-producer` (merchantProducerRoleName).
    */
   merchantProducers: string[] | undefined;
 }
 
 /** The producer role a stage allows by default: `<prefix>-merchant-producer` in the stack's account. */
-export const MERCHANT_PRODUCER_ROLE = (prefix: string) => `${prefix}-merchant-producer`;
+export const merchantProducerRoleName = (prefix: string) => `${prefix}-merchant-producer`;
 
 /** context key → environment variable. */
 const STAGE_SETTINGS = {
