@@ -216,6 +216,8 @@ describe('the bundled functions', () => {
     });
     expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('SCHEDULED');
 
+    // The continuation runs only after its parent has ended, as Lambda runs it with the job's
+    // reserved concurrency of 1 (the invoke is queued while the parent is still running).
     const second = await invoke('activate', [lambdaStub.invocations[0]?.payload]);
     expect(second.results).toMatchObject([
       { ok: { reports: [{ asOf: sh('2020-05-08 00:00'), complete: true, changed: 1 }] } },
