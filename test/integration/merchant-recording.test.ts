@@ -302,6 +302,11 @@ describe('the recorder orders onboardings by their own time', () => {
     const b = await getMerchant(db.deps(), 'merchant-b');
     expect(b?.profile.occurredAt).toBe(sh('2020-05-06 00:00'));
     expect((await getMerchant(db.deps(), 'merchant-a'))?.profile.onboardedOn).toBe('2020-05-08');
+    const csv = file(
+      'timed.csv',
+      'merchantId,onboardedAt,occurredAt\nmerchant-b,2020-05-07,2020-05-05T00:00:00+08:00\n',
+    );
+    expect(await importMerchants(db.deps(), csv, 'csv')).toMatchObject({ updated: 0, stale: 1 });
   });
 
   it('does not order violations by time: one dated before the recorded onboarding still revokes at its instant', async () => {
