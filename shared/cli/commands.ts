@@ -102,7 +102,7 @@ const recordCommand: Command = {
     'live-cart-sources': { type: 'string' },
   },
   help: `
-The same as one line of "merchants import". Prints { merchantId, outcome: created|updated|unchanged }.`,
+The same as one line of "merchants import". Prints { merchantId, outcome: created|updated|unchanged|stale }. It counts as made now.`,
   async run({ positionals, values }, ctx) {
     let record: z.output<typeof merchantRecordSchema>;
     try {
