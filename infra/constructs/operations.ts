@@ -188,6 +188,7 @@ export class Operations extends Construct {
           'MerchantsCreated',
           'MerchantsUpdated',
           'EventsUnchanged',
+          'EventsStale',
           'PromotionsRevoked',
           'RevocationsRefused',
         ].map((name) => promoMetric(name, service, hour)),

@@ -64,11 +64,13 @@ Each line is one merchant:
   JSON Lines: {"merchantId":"m-1","onboardedAt":"2020-05-06","categories":["cosmetics"],"liveCartSources":["shop","taobao"]}
   CSV:        a header "merchantId,onboardedAt,categories,liveCartSources"; lists as "cosmetics;apparel"
 onboardedAt is a date (Asia/Shanghai) or an instant with an offset. Recording the same T again changes
-nothing; a different T corrects the window and the next job run reconciles the state.
+nothing; a different T corrects the window and the next job run reconciles the state. An optional
+occurredAt (an instant; a CSV column too) says when the record was made: a line older than what is
+recorded for its merchant is stale and changes nothing; without it, a line counts as made now.
 
   --format jsonl|csv   default: from the file extension (.jsonl/.ndjson/.json or .csv)
 
-Prints { created, updated, unchanged, rejected: [{ line, error }], rejectedCount }.
+Prints { created, updated, unchanged, stale, rejected: [{ line, error }], rejectedCount }.
 Valid lines are stored even when others are rejected; exits 1 if any line was rejected.`,
   async run({ positionals, values }, ctx) {
     const path = positionals[0] as string;
@@ -100,7 +102,7 @@ const recordCommand: Command = {
     'live-cart-sources': { type: 'string' },
   },
   help: `
-The same as one line of "merchants import". Prints { merchantId, outcome: created|updated|unchanged }.`,
+The same as one line of "merchants import". Prints { merchantId, outcome: created|updated|unchanged|stale }. It counts as made now.`,
   async run({ positionals, values }, ctx) {
     let record: z.output<typeof merchantRecordSchema>;
     try {

@@ -15,6 +15,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Log } from '../deps';
+import { backoff } from '../retry';
 import type { StreamRecord } from './notifier';
 
 type Checkpoint = Record<string, Record<string, string>>; // streamArn → shardId → last sequence number handled
@@ -165,7 +166,7 @@ export function createStreamReader(options: StreamReaderOptions): { drain(): Pro
             from: records[0]?.dynamodb.SequenceNumber,
             attempt,
           });
-          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+          await backoff(attempt, { attempts, baseDelayMs: 400, maxDelayMs: 5000 });
         }
         if (!page.NextShardIterator) {
           shardClosed = true; // read to its end: its children (if any) come with the next shard list

@@ -103,6 +103,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       created: 3,
       updated: 0,
       unchanged: 0,
+      stale: 0,
       rejectedCount: 4,
       rejected: [
         { line: 4, error: expect.stringMatching(/^onboardedAt: must be a calendar date/) },
@@ -132,7 +133,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
     const r = await cli('merchants', 'import', ok);
     expect([r.status, r.json[0]]).toEqual([
       0,
-      { created: 2, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0 },
+      { created: 2, updated: 0, unchanged: 0, stale: 0, rejected: [], rejectedCount: 0 },
     ]);
     expect((await cli('merchant', 'x')).json[0]).toMatchObject({
       categories: ['apparel', 'cosmetics'],
