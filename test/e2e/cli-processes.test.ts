@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
 import { acquireLock } from '../../shared/local/lock-file';
@@ -17,7 +17,17 @@ import { sh } from '../support/promotions';
 
 const db = useLocalDynamo(); // for the DYNAMODB_ENDPOINT cases
 
-const newHome = () => mkdtempSync(join(tmpdir(), 'promo-home-'));
+const homes: string[] = [];
+const newHome = () => {
+  const home = mkdtempSync(join(tmpdir(), 'promo-home-'));
+  homes.push(home);
+  return home;
+};
+// Whatever a failed test left running (an orphan it was checking for) goes with it.
+afterAll(() => {
+  for (const home of homes)
+    for (const pid of dynamoDbLocalsOn(join(home, 'dynamodb'))) process.kill(pid, 'SIGKILL');
+});
 const embedded = (home: string) => ({
   PROMO_JOBS_HOME: home,
   DYNAMODB_ENDPOINT: undefined,
@@ -87,11 +97,11 @@ describe('the embedded DynamoDB Local under kill -9', () => {
       dbPath,
       startCli(['merchants', 'record', 'g', '--onboarded-at', '2020-05-06'], embedded(home)),
     );
+    expect(next.most).toBe(1); // never the orphan and the new JVM at once
     expect(next.result.status).toBe(0);
     expect(next.result.stderr).toContain(
       `stopping DynamoDB Local (process ${jvm}) left running on ${dbPath}`,
     );
-    expect(next.most).toBe(1); // never the orphan and the new JVM at once
     expect(isRunning(jvm)).toBe(false);
     expect(dynamoDbLocalsOn(dbPath)).toEqual([]);
     expect((await runCli(['merchant', 'g'], embedded(home))).status).toBe(0);
