@@ -168,7 +168,7 @@ async function runCommand(
  * are dropped, as Unix tools stop writing, instead of crashing with an unhandled 'error' event. The
  * command itself carries on to its end (a job is not left half-run) and exits with its own status.
  */
-export function quietWhenClosed(stream: NodeJS.WriteStream): Output {
+function quietWhenClosed(stream: NodeJS.WriteStream): Output {
   let closed = false;
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE' || closed) closed = true;
