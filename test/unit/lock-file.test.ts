@@ -53,7 +53,7 @@ describe('acquireLock', () => {
     process.kill(holderPid, 'SIGKILL');
     await killed;
     const { lines, options } = watched();
-    (await acquireLock(path, options)).release();
+    (await acquireLock(path, { ...options, idleTimeoutMs: 2_000 })).release(); // fails fast if it waits
     expect(lines).toEqual([]);
   });
 
@@ -63,7 +63,7 @@ describe('acquireLock', () => {
     expect(processIdentity(living)).toBeDefined();
     writeFileSync(path, JSON.stringify({ pid: living, started: 'not-its-start-time', token: 'x' }));
     const { lines, options } = watched();
-    (await acquireLock(path, options)).release();
+    (await acquireLock(path, { ...options, idleTimeoutMs: 2_000 })).release();
     expect(lines).toEqual([]);
     // The same pid with its real start time is a living holder: that one is waited for.
     writeFileSync(path, JSON.stringify({ pid: living, started: processIdentity(living), token: 'x' }));
