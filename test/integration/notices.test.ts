@@ -209,3 +209,29 @@ describe('notices from the stream', () => {
     sns.restore();
   });
 });
+
+describe('readers that keep their place, over one checkpoint', () => {
+  it('a reader does not deliver again what another process delivered since its last drain', async () => {
+    const handle = (records: StreamRecord[]) => notifyFromStream(records, fileSink(sinkPath), silentLog);
+    const kept = db.streamReader(checkpointPath, handle);
+    const other = db.streamReader(checkpointPath, handle);
+    expect((await kept.drain()).records).toBe(0); // caught up: it keeps its shard iterators for next time
+    await record([
+      { merchantId: 'r1', onboardedAt: '2020-05-06' },
+      { merchantId: 'r2', onboardedAt: '2020-05-06' },
+    ]);
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    expect((await other.drain()).records).toBeGreaterThan(0); // another process delivers, moving the checkpoint on
+    expect((await kept.drain()).records).toBe(0); // its kept iterators are stale: it starts from the checkpoint
+    const notices = delivered();
+    expect(notices.map((n) => [n.type, n.merchantId]).sort()).toEqual([
+      ['PROMOTION_ACTIVATED', 'r1'],
+      ['PROMOTION_ACTIVATED', 'r2'],
+    ]);
+    // And a kept iterator still serves when nobody else moved the checkpoint.
+    await revokePromotion(db.deps(), 'r1', sh('2020-05-20 10:00'), 'fake orders');
+    expect((await kept.drain()).records).toBeGreaterThan(0);
+    expect(delivered().map((n) => n.type)).toContain('PROMOTION_REVOKED');
+    expect(delivered()).toHaveLength(3);
+  });
+});
