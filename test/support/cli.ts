@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,6 +46,34 @@ export function collect(
 /** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this). */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return collect(TSX, ['shared/cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
+}
+
+/**
+ * Starts the CLI as one process (node with tsx's loader, not the tsx wrapper, which runs a second
+ * process that a SIGKILL of the first would leave behind), for tests that kill it mid-command.
+ */
+export function startCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+): { child: ChildProcess; stderr: () => string; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: undefined, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr, json: parseJson(stdout) }));
+  });
+  return { child, stderr: () => stderr, done };
 }
 
 function parseJson(text: string): unknown[] {
