@@ -8,11 +8,12 @@ import type { TableAccess } from './constructs/promo-table';
 
 /**
  * activate / expire (shared/jobs/lease.ts, run.ts, partitions.ts, shared/store/promotions.ts
- * applyPromotionChange): the job's lease is a conditional PutItem and a DeleteItem; the due index is
- * read with Query; each promotion is one conditional UpdateItem, and so is the job-run item.
+ * applyPromotionChange): the job's lease is a conditional PutItem (taken, renewed) and a DeleteItem;
+ * the due index is read with Query; each promotion is one conditional UpdateItem, and so is the job-run
+ * item; a continuation reads its checkpoint from the job-run item with GetItem.
  */
 const PROMOTION_JOB_ACCESS: TableAccess = {
-  table: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  table: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   indexes: { [DUE_INDEX.indexName]: ['dynamodb:Query'] },
 };
 
@@ -21,7 +22,8 @@ const PROMOTION_JOB_ACCESS: TableAccess = {
  * the lease is a conditional PutItem and a DeleteItem; listPolicies and listStoredFlags read the fixed
  * partitions CART_POLICY and FLAG with a table Query; the audience index is read with Query; a
  * merchant's notice state per policy, setFlag, updatePolicy and the job-run item are each one
- * conditional UpdateItem; a dry run reads the merchant × policy item with GetItem instead of writing.
+ * conditional UpdateItem; a dry run reads the merchant × policy item with GetItem instead of writing,
+ * and a continuation its checkpoint from the job-run item.
  */
 const CART_POLICIES_ACCESS: TableAccess = {
   table: [

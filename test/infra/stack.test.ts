@@ -294,7 +294,7 @@ describe('least privilege', () => {
   });
 
   it.each(['activate', 'expire'])(
-    '%s may Query the due index, write items (lease, promotions, run) and invoke itself, nothing more',
+    '%s may Query the due index, write items (lease, promotions, run), GetItem (a continuation’s checkpoint) and invoke itself, nothing more',
     (name) => {
       const job = jobOf(name);
       expect(roleStatements(template, roleOf(job.function))).toEqual(
@@ -302,7 +302,7 @@ describe('least privilege', () => {
           logs(job.function),
           {
             effect: 'Allow',
-            actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
             resources: [`${tableId}.Arn`],
           },
           { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
