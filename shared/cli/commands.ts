@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { InputError, NotFoundError, parseInput, unlessMissing } from '../errors';
 import { JOB_NAMES, type JobName, parseJobInput } from '../jobs/input';
-import { describeHolder } from '../jobs/lease';
+import { describeHolder, LEASE_TTL_MS } from '../jobs/lease';
 import { type RunResult, runJob } from '../jobs/run';
 import { importMerchants } from '../merchants/import';
 import { formatOf, type ImportFormat } from '../merchants/import-file';
@@ -200,7 +200,7 @@ Jobs (Asia/Shanghai):
 A real run may not work as of more than 1 hour past the wall clock (exit 2); a dry run may look ahead.
 A real run holds the job's lease (see: leases list). If another run holds it, the command says so on
 stderr ("waiting for lease of <job> held by <owner>, heartbeat <n>s ago, lapses at <instant>") and
-waits while it lapses (a killed run's lease lapses within 30 s); if the holder's heartbeat moves on,
+waits while it lapses (a killed run's lease lapses within ${LEASE_TTL_MS / 1000} s); if the holder's heartbeat moves on,
 the holder is alive and the command fails (exit 1, LeaseHeldError naming it).
 
 Prints one run report per occurrence (JSON Lines):
