@@ -6,6 +6,7 @@ import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { createLimiter } from '../concurrency';
 import type { Deps } from '../deps';
 import type { Instant } from '../time';
+import { LeaseLostError } from './lease';
 import { type RunProgress, readUnit } from './progress';
 
 export interface SweepCounts {
@@ -57,6 +58,7 @@ export async function forEachItem(
     try {
       if ((await handle(item)) === 'alreadyDone') counts.alreadyDone++;
     } catch (error) {
+      if (error instanceof LeaseLostError) throw error; // not this item's failure: the whole run stops
       counts.failed++;
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       const merchantId = String(item.merchantId);

@@ -1,11 +1,20 @@
 // The activate and expire jobs against a real DynamoDB Local: on time, late, twice, concurrently,
 // as backfills, as dry runs, after corrections and revocations.
+
+import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
 import { InputError } from '../../shared/errors';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
-import { acquireLease, LeaseHeldError } from '../../shared/jobs/lease';
+import {
+  acquireLease,
+  LEASE_TTL_MS,
+  LeaseHeldError,
+  LeaseLostError,
+  readLease,
+} from '../../shared/jobs/lease';
 import { emptyCounts } from '../../shared/jobs/partitions';
 import { createProgress } from '../../shared/jobs/progress';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
@@ -20,8 +29,9 @@ import {
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
-import { addDays, daysBetween, parseInstant } from '../../shared/time';
+import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { leaveLease, recordingDeps, WRITES } from '../support/leases';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
@@ -108,23 +118,6 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     expect((await run('activate', { asOf: sh('2020-05-08 00:00'), dryRun: true }))[0]?.changed).toBe(20); // dry runs need no lease
     await held.release();
     expect((await run('activate', { asOf: sh('2020-05-08 00:00') }))[0]?.changed).toBe(20);
-  });
-
-  it('a lease left by a crashed run expires', async () => {
-    await record(cohort(5, '2020-05-06'));
-    let now = parseInstant(TEST_NOW);
-    const clock = () => now;
-    await acquireLease(db.deps({ clock }), 'activate', { ttlMs: 60_000 }); // its owner "crashes": never released
-    await expect(
-      runJob(db.deps({ clock }), 'activate', parseJobInput({ asOf: sh('2020-05-08 00:00') })),
-    ).rejects.toThrow(/already running/);
-    now = now.plus({ seconds: 61 });
-    const { reports } = await runJob(
-      db.deps({ clock }),
-      'activate',
-      parseJobInput({ asOf: sh('2020-05-08 00:00') }),
-    );
-    expect(reports[0]?.changed).toBe(5);
   });
 
   it('even without the lease (an expired one, a stale index), overlapping sweeps apply each change exactly once', async () => {
@@ -247,6 +240,153 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     expect(Items.map((i) => [i.sk, i.attempts, i.report.changed])).toEqual([
       [`RUN#${sh('2020-05-08 00:00')}`, 2, 0],
     ]);
+  });
+});
+
+describe('the job lease', () => {
+  const cohort = (n: number, t: string) =>
+    Array.from({ length: n }, (_, i) => ({
+      merchantId: `l-${t}-${String(i).padStart(4, '0')}`,
+      onboardedAt: t,
+    }));
+  const activateOn0508 = parseJobInput({ asOf: sh('2020-05-08 00:00') });
+  /** Waits (bounded) until `ready` holds: for what a timer does, without guessing how long it takes. */
+  const eventually = async (ready: () => Promise<boolean> | boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!(await ready())) {
+      if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('a lease left by a dead holder lapses within the short TTL, and the next run takes it', async () => {
+    expect(LEASE_TTL_MS).toBeLessThanOrEqual(60_000);
+    await record(cohort(5, '2020-05-06'));
+    let now = parseInstant(TEST_NOW);
+    const clock = () => now;
+    const killedAt = now.toMillis();
+    await leaveLease(db, 'activate', {
+      owner: 'cli:dead-host:4242',
+      heartbeatAtMs: killedAt,
+      expiresAtMs: killedAt + LEASE_TTL_MS,
+    });
+    now = DateTime.fromMillis(killedAt + LEASE_TTL_MS - 1000);
+    await expect(runJob(db.deps({ clock }), 'activate', activateOn0508)).rejects.toThrow(
+      new RegExp(
+        `already running \\(lease held by cli:dead-host:4242, heartbeat ${LEASE_TTL_MS / 1000 - 1}s ago`,
+      ),
+    );
+    expect(await status('l-2020-05-06-0000')).toBe('SCHEDULED');
+    now = DateTime.fromMillis(killedAt + LEASE_TTL_MS);
+    const { reports } = await runJob(db.deps({ clock }), 'activate', activateOn0508);
+    expect(reports[0]?.changed).toBe(5);
+    expect(await readLease(db.deps(), 'activate')).toBeUndefined(); // released at the end
+  });
+
+  it('a live run keeps its lease with a heartbeat, without any progress, and only while it owns it', async () => {
+    let now = parseInstant(TEST_NOW);
+    const deps = db.deps({ clock: () => now });
+    const lease = await acquireLease(deps, 'activate', { ttlMs: 900, owner: 'live' });
+    const first = await readLease(deps, 'activate');
+    // Time passes with no page read at all; the heartbeat renews the lease at the new time.
+    now = now.plus({ milliseconds: 800 });
+    await eventually(
+      async () => (await readLease(deps, 'activate'))?.heartbeatAt === formatInstant(now),
+      'a heartbeat',
+    );
+    now = now.plus({ milliseconds: 800 }); // past the first expiry, within the renewed one
+    await expect(acquireLease(deps, 'activate')).rejects.toThrow(LeaseHeldError);
+    const renewed = await readLease(deps, 'activate');
+    expect(renewed).toMatchObject({ owner: lease.owner, acquiredAt: first?.acquiredAt });
+    expect(lease.lost).toBe(false);
+    // Another run takes the lease over (as after a lapse): the next renewal finds it is not ours.
+    await leaveLease(db, 'activate', {
+      owner: 'intruder',
+      heartbeatAtMs: now.toMillis(),
+      expiresAtMs: now.toMillis() + 60_000,
+    });
+    await eventually(() => lease.lost, 'the loss noticed by a renewal');
+    expect(() => lease.assertHeld()).toThrow(/lost \(taken over by intruder\)/);
+    await lease.release();
+    expect((await readLease(deps, 'activate'))?.owner).toBe('intruder'); // not ours to delete
+  });
+
+  it('a run whose lease another run took over sends nothing more once a renewal finds it, and fails', async () => {
+    await record(cohort(120, '2020-05-06'));
+    const base = db.deps({ writeConcurrency: 1, pageSize: 10 });
+    // Each promotion write takes a while, so the run is still going when its lease is taken over.
+    const slow = new Proxy(base.db, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: { input: { Key?: { sk?: string } } }) => {
+          if (command.input.Key?.sk?.startsWith('PROMO#')) await new Promise((r) => setTimeout(r, 15));
+          return (target.send as (c: unknown) => Promise<unknown>)(command);
+        };
+      },
+    });
+    // Recorded as the run sends them (the delay comes after), so the order is the run's own.
+    const recorded = recordingDeps({ ...base, db: slow });
+    // The moment the run learns of the loss, in the same order.
+    recorded.deps.log = {
+      ...base.log,
+      warn: (message) =>
+        message.startsWith('job lease lost') && recorded.sent.push({ name: 'lost', key: '' }),
+    };
+    const running = runJob(recorded.deps, 'activate', activateOn0508, { leaseTtlMs: 300 });
+    const outcome = running.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await eventually(() => recorded.sent.some((c) => c.key.startsWith('PROMO#')), 'the first write');
+    await leaveLease(db, 'activate', {
+      owner: 'intruder',
+      heartbeatAtMs: Date.now(),
+      expiresAtMs: parseInstant(TEST_NOW).toMillis() + 60_000,
+    });
+    const error = await outcome;
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect((error as Error).message).toMatch(/lease of job activate lost \(taken over by intruder\)/);
+    const loss = recorded.sent.findIndex((c) => c.name === 'lost');
+    expect(loss).toBeGreaterThan(0);
+    // The renewal that found another owner was the last lease write before the loss was known.
+    expect(recorded.sent.slice(0, loss).findLast((c) => c.key === 'LEASE')).toEqual({
+      name: 'PutCommand',
+      key: 'LEASE',
+      error: 'ConditionalCheckFailedException',
+    });
+    // From then on: no write, no read, only the (refused) release of the lease.
+    expect(recorded.sent.slice(loss + 1).filter((c) => c.key !== 'LEASE')).toEqual([]);
+    const written = recorded.sent.filter((c) => WRITES.includes(c.name) && c.key.startsWith('PROMO#'));
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(120); // it stopped before the end
+    expect((await readLease(db.deps(), 'activate'))?.owner).toBe('intruder');
+    expect((await db.scanAll()).some((i) => String(i.sk).startsWith('RUN#'))).toBe(false); // not recorded
+  });
+
+  it('the heartbeat timer never holds a process open and is cleared on every way out of a run', async () => {
+    await record(cohort(3, '2020-05-06'));
+    const started = vi.spyOn(globalThis, 'setInterval');
+    const cleared = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      await runJob(db.deps(), 'activate', activateOn0508); // finishes
+      const forged = parseJobInput({
+        ...{ asOf: sh('2020-05-09 00:00') },
+        resume: { asOf: sh('2020-05-09 00:00'), token: randomUUID() },
+      });
+      await expect(runJob(db.deps(), 'activate', forged)).rejects.toThrow(InputError); // fails under the lease
+      const held = await acquireLease(db.deps(), 'activate', { owner: 'other' });
+      await expect(runJob(db.deps(), 'activate', activateOn0508)).rejects.toThrow(LeaseHeldError); // never got it
+      await held.release();
+      const timers = started.mock.results.map((r) => r.value as NodeJS.Timeout);
+      expect(timers).toHaveLength(3); // two runs that held the lease, and `held`
+      for (const timer of timers) {
+        expect(timer.hasRef()).toBe(false);
+        expect(cleared.mock.calls.some(([t]) => t === timer)).toBe(true);
+      }
+    } finally {
+      started.mockRestore();
+      cleared.mockRestore();
+    }
   });
 });
 

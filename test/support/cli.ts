@@ -62,14 +62,20 @@ function start(
   return { child, stderr: () => stderr, result };
 }
 
-/** Starts the CLI as a real process (as runCli does) without waiting for it. */
-export function startCli(args: string[], env: Record<string, string | undefined> = {}): Started {
-  return start(TSX, ['shared/cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
-}
-
 /** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this). */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return collect(TSX, ['shared/cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
+}
+
+/**
+ * Starts the CLI as one process without waiting for it: node with tsx's loader, not the tsx wrapper,
+ * which runs a second process that a SIGKILL of the first would leave behind.
+ */
+export function startCli(args: string[], env: Record<string, string | undefined> = {}): Started {
+  return start(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
+    LOG_LEVEL: undefined,
+    ...env,
+  });
 }
 
 function parseJson(text: string): unknown[] {
