@@ -185,7 +185,10 @@ export type RevocationPlan =
 /**
  * Revocation for a violation takes effect at its own instant; orders before it keep the rate.
  * Revoking twice at the same instant changes nothing; a promotion can be revoked only while some
- * part of its window is still at or after the revocation instant.
+ * part of its window is still at or after the revocation instant. A promotion still SCHEDULED
+ * although its start is before the revocation (activate had not reached it yet) was ACTIVE from its
+ * start by the rules: the same write records that ACTIVE entry, effective at the start, before
+ * REVOKED, so the history says what the merchant had.
  */
 export function planRevocation(
   promotion: Promotion,
@@ -202,13 +205,16 @@ export function planRevocation(
   if (at >= promotion.endsBefore) {
     return { kind: 'refused', reason: `the promotion ended at ${promotion.endsBefore}, before ${at}` };
   }
-  return {
-    kind: 'change',
-    change: {
-      status: 'REVOKED',
-      entries: [{ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason }],
-      revoked: { at, reason },
-      due: null,
-    },
-  };
+  const entries: HistoryEntry[] = [];
+  if (promotion.status === 'SCHEDULED' && promotion.startsAt < at) {
+    entries.push({
+      status: 'ACTIVE',
+      effectiveAt: promotion.startsAt,
+      processedAt,
+      by: 'revoke',
+      reason: 'active from its start until the revocation; recorded with it (activate had not run yet)',
+    });
+  }
+  entries.push({ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason });
+  return { kind: 'change', change: { status: 'REVOKED', entries, revoked: { at, reason }, due: null } };
 }

@@ -1,8 +1,12 @@
 // The activate and expire jobs against a real DynamoDB Local: on time, late, twice, concurrently,
 // as backfills, as dry runs, after corrections and revocations.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { silentLog } from '../../shared/deps';
 import { InputError } from '../../shared/errors';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
 import { acquireLease, LeaseHeldError } from '../../shared/jobs/lease';
@@ -17,6 +21,9 @@ import {
   recordMerchants,
   revokePromotion,
 } from '../../shared/merchants/record';
+import type { Notice } from '../../shared/notices/notice';
+import { notifyFromStream } from '../../shared/notices/notifier';
+import { fileSink } from '../../shared/notices/publisher';
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
@@ -327,6 +334,40 @@ describe('corrections and revocations', () => {
     await expect(revokePromotion(db.deps(), 'nobody', sh('2020-05-21 09:00'), 'x')).rejects.toThrow(
       /no merchant nobody/,
     );
+  });
+
+  it('a revocation that reaches a promotion still SCHEDULED after its start records ACTIVE (at the start), then REVOKED, and tells only the revocation', async () => {
+    await record([{ merchantId: 'lagging', onboardedAt: '2020-05-06' }]);
+    const checkpointPath = join(mkdtempSync(join(tmpdir(), 'revoke-lagging-')), 'checkpoint.json');
+    await db.drainStream(checkpointPath, async () => ({ batchItemFailures: [] })); // earlier tests' records
+    // activate never ran for 05-08: the promotion is still SCHEDULED when the violation is recorded.
+    expect(await status('lagging')).toBe('SCHEDULED');
+    await revokePromotion(db.deps(), 'lagging', sh('2020-05-20 09:00'), 'fake orders');
+    const p = (await getPromotion(db.deps(), 'lagging')) as Promotion;
+    expect(p.history.map((h) => [h.status, h.effectiveAt, h.by])).toEqual([
+      ['SCHEDULED', sh('2020-05-06 00:00'), 'record'],
+      ['ACTIVE', sh('2020-05-08 00:00'), 'revoke'],
+      ['REVOKED', sh('2020-05-20 09:00'), 'revoke'],
+    ]);
+    expect(p).toMatchObject({ status: 'REVOKED', version: 2 });
+    expect(p.reminder).toBeUndefined();
+    const item = (await db.scanAll()).find((i) => i.merchantId === 'lagging' && i.type === 'PROMOTION');
+    expect([item?.due_pk, item?.due_sk]).toEqual([undefined, undefined]); // waits for no job any more
+    // The jobs leave it alone; the merchant hears of the revocation once, not of a start already cancelled.
+    await run('activate', { from: '2020-05-08', to: '2020-06-10' });
+    await run('expire', { from: '2020-05-08', to: '2020-06-10' });
+    expect((await getPromotion(db.deps(), 'lagging'))?.version).toBe(2);
+    const sinkPath = join(dirname(checkpointPath), 'notices.jsonl');
+    await db.drainStream(checkpointPath, (records) =>
+      notifyFromStream(records, fileSink(sinkPath), silentLog),
+    );
+    const sent = readFileSync(sinkPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Notice);
+    expect(sent.map((n) => [n.merchantId, n.type, n.effectiveAt])).toEqual([
+      ['lagging', 'PROMOTION_REVOKED', sh('2020-05-20 09:00')],
+    ]);
   });
 
   it('bad job input is refused before anything is read or written', async () => {
