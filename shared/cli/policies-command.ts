@@ -11,9 +11,10 @@ import {
   announcePolicy,
   listPolicies,
   listStoredFlags,
+  type StoredFlag,
   withdrawPolicy,
 } from '../policies/store';
-import { formatInstant, instantSchema } from '../time';
+import { formatInstant, type Instant, instantSchema } from '../time';
 import type { Command } from './framework';
 
 async function announceAll(deps: Deps, inputs: unknown[], where: (i: number) => string) {
@@ -136,10 +137,12 @@ export const flagsCommand: Command = {
 For each scope (ALL categories, and each category a policy names) the value for third-party products
 in live-room carts: ALLOWED → XINGTU_ONLY → BLOCKED, the most restrictive policy in force winning.
 Computed from the calendar, so it is right at any instant even before the cart-policies job has run;
-"applied" is what that job has applied so far, with its history. Short videos are always ALLOWED.
+"applied" is what that job had applied as of the same instant: the last change made by a run as of
+--at or earlier, with the history up to it (null if no run had changed the flag by then).
+Short videos are always ALLOWED.
 
   --at <instant>   the instant to ask about (with offset), e.g. 2020-09-06T00:00:00+08:00
-  --timeline       print every change of every flag instead (JSON Lines)
+  --timeline       print every change of every flag instead (JSON Lines); with --at, those up to it
 
 Prints one line per flag: { channel, products, scope, value, since, policyId, at, applied }.`,
   async run({ values }, ctx) {
@@ -147,27 +150,29 @@ Prints one line per flag: { channel, products, scope, value, since, policyId, at
     const at = args['--at'] ?? formatInstant(DateTime.now()); // a reader's "now"; jobs never use the clock this way
     const { deps } = await ctx.store();
     const policies = await listPolicies(deps);
-    if (values.timeline) return { output: flagTimeline(policies) };
+    if (values.timeline) {
+      const timeline = flagTimeline(policies);
+      return { output: args['--at'] ? timeline.filter((change) => change.since <= at) : timeline };
+    }
     const stored = await listStoredFlags(deps);
     return {
       output: flagsAt(policies, at).map((flag) => {
         const applied = stored.find((s) => s.channel === flag.channel && s.scope === flag.scope);
-        return {
-          ...flag,
-          at,
-          applied: applied
-            ? {
-                value: applied.value,
-                since: applied.since,
-                policyId: applied.policyId,
-                history: applied.history,
-              }
-            : null,
-        };
+        return { ...flag, at, applied: applied ? appliedAsOf(applied, at) : null };
       }),
     };
   },
 };
+
+/**
+ * What the cart-policies job had applied to a stored flag as of an instant: its changes made by runs
+ * as of that instant or earlier (the job's own time, as every job's "now"), the last one current.
+ */
+export function appliedAsOf(flag: StoredFlag, at: Instant) {
+  const history = flag.history.filter((change) => change.asOf <= at);
+  const last = history.at(-1);
+  return last ? { value: last.value, since: last.since, policyId: last.policyId, history } : null;
+}
 
 export const POLICY_COMMANDS = [
   loadDefaultCommand,

@@ -382,6 +382,53 @@ describe('cart policies', () => {
     expect((await cli('notices', '--merchant', 'shop-only')).json).toEqual([]);
   });
 
+  it('flags --at X prints everything as of X: the calendar value and what the job had applied by then', async () => {
+    await cli(
+      'merchants',
+      'record',
+      'live-3p',
+      '--onboarded-at',
+      '2020-06-01',
+      '--live-cart-sources',
+      'taobao',
+    );
+    await cli('policies', 'load-default');
+    for (const asOf of ['2020-08-26', '2020-09-06', '2020-10-20']) {
+      expect((await cli('run', 'cart-policies', '--as-of', sh(`${asOf} 00:00`))).status).toBe(0);
+    } // the run due on 10-09 came late, on 10-20
+    type Flag = {
+      channel: string;
+      value: string;
+      at: string;
+      applied: { value: string; since: string; policyId: string; history: { asOf: string }[] } | null;
+    };
+    const live = async (instant: string) => {
+      const flags = (await cli('flags', '--at', instant)).json as Flag[];
+      const flag = flags.find((f) => f.channel === 'live') as Flag;
+      return [flag.value, flag.at, flag.applied?.value ?? null, flag.applied?.history.length ?? 0];
+    };
+    expect(await live(sh('2020-09-01 00:00'))).toEqual(['ALLOWED', sh('2020-09-01 00:00'), null, 0]);
+    expect(await live(sh('2020-09-10 00:00'))).toEqual([
+      'XINGTU_ONLY',
+      sh('2020-09-10 00:00'),
+      'XINGTU_ONLY',
+      1,
+    ]);
+    // The calendar says BLOCKED from 10-09; the job had not applied it yet (it did on 10-20): the lag shows.
+    expect(await live(sh('2020-10-12 00:00'))).toEqual(['BLOCKED', sh('2020-10-12 00:00'), 'XINGTU_ONLY', 1]);
+    expect(await live(sh('2020-10-20 00:00'))).toEqual(['BLOCKED', sh('2020-10-20 00:00'), 'BLOCKED', 2]);
+    const applied = ((await cli('flags', '--at', sh('2020-10-20 00:00'))).json as Flag[])[0]?.applied;
+    expect(applied).toMatchObject({
+      since: sh('2020-10-09 00:00'),
+      policyId: 'live-third-party-blocked-2020-10-09',
+    });
+    const timeline = await cli('flags', '--timeline', '--at', sh('2020-09-10 00:00'));
+    expect(timeline.json).toMatchObject([
+      { scope: 'ALL', value: 'XINGTU_ONLY', since: sh('2020-09-06 00:00') },
+    ]);
+    expect(timeline.json).toHaveLength(1);
+  });
+
   it('refuses a malformed policy file (exit 2) and a conflicting policy (exit 1), recording nothing', async () => {
     const bad = await cli(
       'policies',
