@@ -10,6 +10,7 @@ import { type JobInput, type JobName, occurrences } from './input';
 import { acquireLease, type Lease } from './lease';
 import { emptyCounts, type RunContext, type SweepCounts } from './partitions';
 import { type Checkpoint, createProgress } from './progress';
+import { createProjection } from './projection';
 import { activateJob, expireJob } from './promotion-jobs';
 import { sweep } from './sweep';
 
@@ -68,6 +69,8 @@ export async function runJob(
     renewedAt = deps.clock().toMillis();
     await lease.renew();
   };
+  // A dry run projects its changes forward, so each occurrence plans from what the earlier ones would have written.
+  const projection = input.dryRun ? createProjection() : undefined;
   const reports: RunReport[] = [];
   try {
     for (const asOf of todo) {
@@ -83,6 +86,7 @@ export async function runJob(
         dryRun: input.dryRun,
         counts: emptyCounts(),
         progress,
+        projection,
         onProgress: (c) => options.onProgress?.(job, asOf, c),
       };
       await RUNNERS[job](ctx);
@@ -102,6 +106,9 @@ export async function runJob(
       deps.log.info('job run', { ...report });
       options.onReport?.(report);
       reports.push(report);
+      // A dry run's projection cannot travel to another invocation: one cut short ends here
+      // (complete: false) rather than continue from a picture that lacks its earlier occurrences.
+      if (checkpoint && input.dryRun) return { reports };
       if (checkpoint) return { reports, continuation: continuationOf(input, asOf, checkpoint) };
       await keepLeaseAlive();
     }

@@ -62,6 +62,22 @@ const threeDaysBefore = memoize((endsBefore: Instant) =>
   formatInstant(parseInstant(endsBefore).minus({ days: REMINDER_DAYS_BEFORE_END })),
 );
 
+/** The promotion after a planned change, as the repository's write leaves it (dry runs project with it). */
+export function afterChange(promotion: Promotion, change: PromotionChange): Promotion {
+  const next: Promotion = {
+    ...promotion,
+    ...change.window,
+    status: change.status,
+    version: promotion.version + 1,
+    history: [...promotion.history, ...change.entries],
+  };
+  if (change.reminder === null) delete next.reminder;
+  else if (change.reminder) next.reminder = change.reminder;
+  if (change.revoked)
+    Object.assign(next, { revokedAt: change.revoked.at, revokeReason: change.revoked.reason });
+  return next;
+}
+
 /** The status SPEC §1 gives a promotion at an instant. Orders are priced by the same facts. */
 export function statusAt(promotion: Promotion, at: Instant): PromotionStatus {
   if (!promotion.eligible) return 'INELIGIBLE';

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { silentLog } from '../../shared/deps';
@@ -13,7 +14,7 @@ import { acquireLease, LeaseHeldError } from '../../shared/jobs/lease';
 import { emptyCounts } from '../../shared/jobs/partitions';
 import { createProgress } from '../../shared/jobs/progress';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
-import { runJob } from '../../shared/jobs/run';
+import { type RunReport, runJob } from '../../shared/jobs/run';
 import { sweep } from '../../shared/jobs/sweep';
 import {
   type MerchantRecord,
@@ -27,7 +28,7 @@ import { fileSink } from '../../shared/notices/publisher';
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
-import { addDays, daysBetween, parseInstant } from '../../shared/time';
+import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';
 
@@ -239,6 +240,42 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     });
   });
 
+  it('a dry run over a range reports, day by day, exactly what the real run over the range then does, and writes nothing (random populations)', async () => {
+    // Found by an outside probe: each day's dry run counted again what earlier days would have changed.
+    const merchant = fc.record({
+      t: fc.integer({ min: 0, max: 30 }), // onboarded 2020-04-28 + t
+      revokedAfterHours: fc.option(fc.integer({ min: 0, max: 40 * 24 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(merchant, { minLength: 4, maxLength: 24 }), async (population) => {
+        await db.reset();
+        const records = population.map(({ t }, i) => ({
+          merchantId: `p-${String(i).padStart(3, '0')}`,
+          onboardedAt: addDays('2020-04-28', t),
+        }));
+        await record(records);
+        for (const [i, { revokedAfterHours }] of population.entries()) {
+          if (revokedAfterHours === undefined) continue;
+          const { merchantId, onboardedAt } = records[i] as MerchantRecord;
+          const at = parseInstant(sh(`${onboardedAt} 00:00`)).plus({ hours: revokedAfterHours });
+          await revokePromotion(db.deps(), merchantId, formatInstant(at), 'fake orders').catch(
+            () => undefined,
+          ); // after its window: refused
+        }
+        for (const job of ['activate', 'expire'] as const) {
+          const range = { from: '2020-05-01', to: '2020-06-15' };
+          const before = await db.scanAll();
+          const dry = await run(job, { ...range, dryRun: true });
+          expect(await db.scanAll()).toEqual(before);
+          const real = await run(job, range);
+          expect(dry.map(outcome)).toEqual(real.map(outcome));
+          expect(dry.every((r) => r.dryRun)).toBe(true);
+        }
+      }),
+      { numRuns: 2, seed: 20201201 },
+    );
+  });
+
   it('records each non-dry run on its job-run item', async () => {
     await record(cohort(2, '2020-05-06'));
     await run('activate', { asOf: sh('2020-05-08 00:00') });
@@ -398,6 +435,17 @@ describe('the due index', () => {
     await run('expire', { asOf: sh(`${addDays('2020-06-06', 0)} 23:59`) });
     expect(await dueOf('d')).toEqual(['', undefined]);
   });
+});
+
+/** What a run report says it changed, without its timings. */
+const outcome = (r: RunReport) => ({
+  asOf: r.asOf,
+  examined: r.examined,
+  changed: r.changed,
+  alreadyDone: r.alreadyDone,
+  failed: r.failed,
+  transitions: r.transitions,
+  complete: r.complete,
 });
 
 /** Job-run items carry wall-clock timings; compare the rest of the table. */
