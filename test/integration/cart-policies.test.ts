@@ -3,12 +3,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { parseJobInput } from '../../shared/jobs/input';
-import { runJob } from '../../shared/jobs/run';
+import { type RunReport, runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import type { Notice } from '../../shared/notices/notice';
 import { notifyFromStream } from '../../shared/notices/notifier';
@@ -167,6 +168,102 @@ describe('the 2020 calendar, replayed day by day', () => {
     const [real] = await run({ asOf: sh('2020-09-06 00:00') });
     expect(dry?.transitions).toEqual(real?.transitions);
     expect([dry?.changed, dry?.examined]).toEqual([real?.changed, real?.examined]);
+  });
+});
+
+describe('a dry run over a range', () => {
+  it('reports, day by day, exactly what the real run over the range then does, and writes nothing (random populations)', async () => {
+    // Found by an outside probe: each day's dry run announced again what earlier days would have announced.
+    const merchant = fc.record({
+      categories: fc.subarray(['apparel', 'cosmetics', 'food']),
+      liveCartSources: fc.subarray(['shop', 'taobao', 'jd']),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(merchant, { minLength: 3, maxLength: 20 }), async (population) => {
+        await db.reset();
+        await recordMerchants(
+          db.deps(),
+          population.map((m, i) =>
+            merchantRecordSchema.parse({ merchantId: `p-${i}`, onboardedAt: '2020-06-01', ...m }),
+          ),
+        );
+        await loadDefault();
+        const cosmetics = {
+          policyId: 'cosmetics-xingtu-2020-08-30',
+          title: '化妆品类目第三方商品需通过星图任务下单',
+          announcedOn: '2020-08-24',
+          effectiveAt: '2020-08-30',
+          scope: { channel: 'live' as const, categories: ['cosmetics'] },
+          thirdPartyProducts: 'XINGTU_ONLY' as const,
+        };
+        const postponed = {
+          ...cosmetics,
+          policyId: 'apparel-blocked',
+          scope: { channel: 'live' as const, categories: ['apparel'] },
+          thirdPartyProducts: 'BLOCKED' as const,
+          effectiveAt: '2020-09-20',
+        };
+        await announce(cosmetics);
+        await announce(postponed);
+        await run({ asOf: sh('2020-08-24 00:00') }); // both announced; then one is withdrawn
+        await withdrawPolicy(db.deps(), postponed.policyId, 'postponed');
+        const range = { from: '2020-08-25', to: '2020-10-12' };
+        const before = await db.scanAll();
+        const dry = await run({ ...range, dryRun: true });
+        expect(await db.scanAll()).toEqual(before);
+        const real = await run(range);
+        const outcome = (r: RunReport) => [
+          r.asOf,
+          r.examined,
+          r.changed,
+          r.alreadyDone,
+          r.failed,
+          r.transitions,
+        ];
+        expect(dry.map(outcome)).toEqual(real.map(outcome));
+      }),
+      { numRuns: 3, seed: 20200826 },
+    );
+  });
+
+  it('goes on from a merchant that failed as the real run does: the next day tells only whom it had not told', async () => {
+    await loadDefault();
+    // The same fault in both: the first read (dry) or write (real) of one merchant's notice state fails.
+    const failingOnce = (commandName: string) => {
+      const flaky = createDynamoClients(db.endpoint);
+      let armed = true;
+      flaky.raw.middlewareStack.add(
+        (next, context) => async (args) => {
+          const key = JSON.stringify((args.input as { Key?: unknown }).Key ?? {});
+          if (armed && context.commandName === commandName && key.includes('taobao-apparel')) {
+            armed = false;
+            throw new Error('injected failure');
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'failOnce' },
+      );
+      return db.deps({ db: flaky.doc });
+    };
+    const range = parseJobInput({ from: '2020-08-26', to: '2020-08-27' });
+    const before = await db.scanAll();
+    const dry = (await runJob(failingOnce('GetItemCommand'), 'cart-policies', { ...range, dryRun: true }))
+      .reports;
+    expect(await db.scanAll()).toEqual(before);
+    const real = (await runJob(failingOnce('UpdateItemCommand'), 'cart-policies', range)).reports;
+    const outcome = (r: RunReport) => [
+      r.asOf.slice(0, 10),
+      r.changed,
+      r.alreadyDone,
+      r.failed,
+      r.transitions,
+    ];
+    expect(real.map(outcome)).toEqual([
+      ['2020-08-26', 1, 0, 1, { CART_POLICY_ANNOUNCED: 1 }],
+      // The step stays open (so the run stops before the second policy): the next day finishes it.
+      ['2020-08-27', 3, 1, 0, { CART_POLICY_ANNOUNCED: 3 }],
+    ]);
+    expect(dry.map(outcome)).toEqual(real.map(outcome));
   });
 });
 
