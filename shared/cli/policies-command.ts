@@ -9,33 +9,53 @@ import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../policies/policy
 import {
   type AnnounceOutcome,
   announcePolicy,
+  countAffected,
   listPolicies,
   listStoredFlags,
   type StoredFlag,
   withdrawPolicy,
 } from '../policies/store';
 import { formatInstant, type Instant, instantSchema } from '../time';
-import type { Command } from './framework';
+import type { Command, CommandContext } from './framework';
 
-async function announceAll(deps: Deps, inputs: unknown[], where: (i: number) => string) {
+async function announceAll(
+  deps: Deps,
+  inputs: unknown[],
+  where: (i: number) => string,
+  progress: CommandContext['progress'],
+) {
   // Validate everything first: a file with one bad policy records none of them.
   const policies = inputs.map((input, i) => {
     const result = cartPolicyInputSchema.safeParse(input);
     if (!result.success) throw new InputError(describeZodError(result.error, where(i)));
     return result.data;
   });
+  const outcomes: { policyId: string; outcome: AnnounceOutcome }[] = [];
+  for (const policy of policies)
+    outcomes.push({ policyId: policy.policyId, outcome: await announcePolicy(deps, policy) });
+  // Counted once all are recorded: a policy's effect depends on the others in the calendar.
+  const affected = await countAffected(
+    deps,
+    policies.map((p) => p.policyId),
+  );
   const summary: Record<AnnounceOutcome, number> & {
-    policies: { policyId: string; outcome: AnnounceOutcome }[];
-  } = {
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    policies: [],
-  };
-  for (const policy of policies) {
-    const outcome = await announcePolicy(deps, policy);
+    affects: number;
+    policies: { policyId: string; outcome: AnnounceOutcome; affects: number }[];
+  } = { created: 0, updated: 0, unchanged: 0, affects: 0, policies: [] };
+  for (const [i, { policyId, outcome }] of outcomes.entries()) {
+    const affects = affected.get(policyId) ?? 0;
     summary[outcome]++;
-    summary.policies.push({ policyId: policy.policyId, outcome });
+    summary.affects += affects;
+    summary.policies.push({ policyId, outcome, affects });
+    const at = policies[i]?.effectiveAt;
+    progress(
+      `${policyId}: ${outcome}; affects ${affects} merchant${affects === 1 ? '' : 's'} (changes their live-room cart at ${at})`,
+    );
+    if (affects === 0) {
+      progress(
+        `warning: ${policyId} changes the live-room cart of no merchant at ${at}, given the calendar (a policy in force there is as strict or stricter, or no merchant in its scope sells third-party products): nobody will be told`,
+      );
+    }
   }
   return summary;
 }
@@ -58,10 +78,11 @@ export const loadDefaultCommand: Command = {
   help: `
 Records 2020-09-06 (third-party products only through a Xingtu order) and 2020-10-09 (third-party
 products blocked), both announced 2020-08-26, for all categories of live rooms. Loading them again
-changes nothing. Prints { created, updated, unchanged, policies: [{ policyId, outcome }] }.`,
+changes nothing. Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] }
+(affects: how many merchants each policy would tell, as in "policies announce").`,
   async run(_args, ctx) {
     const { deps } = await ctx.store();
-    return { output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`) };
+    return { output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`, ctx.progress) };
   },
 };
 
@@ -76,8 +97,14 @@ calendar from the table. A policy with the same scope and instant as another is 
 force can no longer be changed. Correcting the date of an announced policy re-announces it.
 ${POLICY_FORMAT}
 
-Prints { created, updated, unchanged, policies: [{ policyId, outcome }] }; nothing is recorded if
-any policy in the file is invalid (exit 2) or conflicts (exit 1).`,
+A merchant is told of a policy (announced, then in force) only if it changes the value that applies
+to them at its instant, given the calendar: a cosmetics XINGTU_ONLY policy after an all-category
+BLOCKED one is in force tells nobody. "affects" is how many merchants each policy would tell, counted
+now (the cart-policies job decides again at each step); stderr says it, and warns when it is none.
+
+Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] } (the top
+affects sums the policies'); nothing is recorded if any policy in the file is invalid (exit 2) or
+conflicts (exit 1).`,
   async run({ positionals }, ctx) {
     const path = positionals[0] as string;
     if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
@@ -89,7 +116,9 @@ any policy in the file is invalid (exit 2) or conflicts (exit 1).`,
     }
     const inputs = Array.isArray(value) ? value : [value];
     const { deps } = await ctx.store();
-    return { output: await announceAll(deps, inputs, (i) => (Array.isArray(value) ? `[${i}]` : '')) };
+    return {
+      output: await announceAll(deps, inputs, (i) => (Array.isArray(value) ? `[${i}]` : ''), ctx.progress),
+    };
   },
 };
 

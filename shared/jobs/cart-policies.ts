@@ -6,6 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   announcementInstant,
   type CartPolicy,
+  changesCartFor,
   coversCategories,
   flagsAt,
   type MerchantPolicyNotice,
@@ -116,9 +117,20 @@ async function notifyMerchant(
  * Every merchant in the policy's audience (third-party products in live carts, categories in scope),
  * all shards in parallel. True when the step reached every one of them; false when the run stopped
  * for its deadline (a continuation picks up) or some merchant failed (the run reports it, and the step
- * is not marked done, so a re-run writes what is missing).
+ * is not marked done, so a re-run writes what is missing). A merchant hears of a policy (announced, in
+ * force) only if it changes the value that applies to them, given the calendar as the step reads it;
+ * everyone told of an announcement hears of its withdrawal.
  */
-async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): Promise<boolean> {
+async function sweepAudience(
+  ctx: RunContext,
+  step: Step,
+  policy: CartPolicy,
+  policies: CartPolicy[],
+): Promise<boolean> {
+  const concerns =
+    step === 'WITHDRAW'
+      ? (categories: string[]) => coversCategories(policy, categories)
+      : (categories: string[]) => changesCartFor(policies, policy, categories);
   const failedBefore = ctx.counts.failed;
   const reads = Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => ({
     unit: `${policy.policyId}:${step}:${audiencePartition(shard)}`,
@@ -130,7 +142,7 @@ async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): P
     },
   }));
   await forEachItem(ctx, reads, async (item) => {
-    if (!coversCategories(policy, (item.categories as string[]) ?? [])) return 'alreadyDone';
+    if (!concerns((item.categories as string[]) ?? [])) return 'alreadyDone';
     if (!(await notifyMerchant(ctx, step, policy, String(item.merchantId)))) return 'alreadyDone';
     count(ctx.counts, NOTICE_KIND[step]);
     return 'changed';
@@ -203,7 +215,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
     const stamp = { asOf, processedAt: formatInstant(deps.clock()) };
     if (policy.status === 'WITHDRAWN') {
       if (policy.announced && !policy.announced.skipped && !policy.withdrawalNotified) {
-        if (!(await sweepAudience(ctx, 'WITHDRAW', policy))) return;
+        if (!(await sweepAudience(ctx, 'WITHDRAW', policy, policies))) return;
         await markPolicy(ctx, policy, { withdrawalNotified: stamp });
       }
       continue;
@@ -214,7 +226,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
       // Reached only after it took effect (recorded late, or a late run): merchants hear that it is
       // in force, not that it will be.
       const skipped = policy.effectiveAt <= asOf;
-      if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy))) return;
+      if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy, policies))) return;
       const fields: Partial<CartPolicy> = {
         announced: { ...stamp, skipped },
         history: [
@@ -227,7 +239,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
     }
     if (policy.effectiveAt <= asOf) {
       await applyFlags(ctx, policies, policy);
-      if (!(await sweepAudience(ctx, 'ENFORCE', current))) return;
+      if (!(await sweepAudience(ctx, 'ENFORCE', current, policies))) return;
       await markPolicy(
         ctx,
         current,

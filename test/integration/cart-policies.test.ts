@@ -392,6 +392,78 @@ describe('scope, corrections, late and conflicting policies', () => {
     expect(sent).toEqual(AFFECTED);
   });
 
+  it('a policy that changes nothing for a merchant tells them nothing: a cosmetics XINGTU_ONLY policy after the all-category block', async () => {
+    // Found by an outside probe: 224 merchants already blocked were told they "need a Xingtu order".
+    await loadDefault();
+    await run({ from: '2020-08-26', to: '2020-10-10' }); // BLOCKED for all categories since 10-09
+    const before = (await notices()).length;
+    await announce({
+      ...cosmetics,
+      policyId: 'cosmetics-late',
+      announcedOn: '2020-10-12',
+      effectiveAt: '2020-10-20',
+    });
+    const reports = await run({ from: '2020-10-11', to: '2020-10-21' });
+    expect(reports.every((r) => r.failed === 0)).toBe(true);
+    expect((await notices()).slice(before)).toEqual([]);
+    const policy = (await listPolicies(db.deps())).find((p) => p.policyId === 'cosmetics-late');
+    expect(policy?.status).toBe('IN_FORCE'); // in force all the same; the cosmetics flag stays BLOCKED
+    expect(await liveFlag(sh('2020-10-21 00:00'), 'cosmetics')).toBe('BLOCKED');
+    expect((await getMerchant(db.deps(), 'jd-cosmetics'))?.cartPolicies.map((p) => p.policyId)).not.toContain(
+      'cosmetics-late',
+    );
+  });
+
+  it('a policy that does change the value notifies, and the later all-category block is not told to those it no longer changes', async () => {
+    await loadDefault();
+    // Cosmetics blocked from 09-20: stricter than the 09-06 Xingtu rule, earlier than the 10-09 block.
+    await announce({
+      ...cosmetics,
+      policyId: 'cosmetics-blocked',
+      announcedOn: '2020-09-10',
+      effectiveAt: '2020-09-20',
+      thirdPartyProducts: 'BLOCKED',
+    });
+    await run({ from: '2020-08-26', to: '2020-10-10' });
+    const told = (await notices()).map((n) => [n.merchantId, n.type, String(n.data.policyId)]);
+    const of = (policyId: string) =>
+      told
+        .filter(([, , id]) => id === policyId)
+        .map(([merchantId, type]) => `${merchantId} ${type}`)
+        .sort();
+    expect(of('cosmetics-blocked')).toEqual([
+      'jd-cosmetics CART_POLICY_ANNOUNCED',
+      'jd-cosmetics CART_POLICY_IN_FORCE',
+    ]);
+    expect(of('live-third-party-blocked-2020-10-09')).toEqual([
+      'taobao-apparel CART_POLICY_ANNOUNCED',
+      'taobao-apparel CART_POLICY_IN_FORCE',
+    ]);
+    expect(of('live-third-party-xingtu-only-2020-09-06')).toHaveLength(4); // both merchants, as before
+  });
+
+  it('who is told is decided at each step: a merchant spared by a stricter policy that is then withdrawn is told when the policy takes effect', async () => {
+    await loadDefault();
+    const late = {
+      ...cosmetics,
+      policyId: 'cosmetics-late',
+      announcedOn: '2020-08-30',
+      effectiveAt: '2020-10-20',
+    };
+    await announce({ ...late, thirdPartyProducts: 'BLOCKED' });
+    await run({ from: '2020-08-26', to: '2020-09-01' }); // on 08-30 the 10-09 block would already cover it
+    const ofLate = async () =>
+      (await notices())
+        .filter((n) => n.data.policyId === 'cosmetics-late')
+        .map((n) => [n.merchantId, n.type, n.effectiveAt]);
+    expect(await ofLate()).toEqual([]);
+    await withdrawPolicy(db.deps(), 'live-third-party-blocked-2020-10-09', 'postponed');
+    await run({ from: '2020-09-02', to: '2020-10-21' });
+    // Now it changes jd-cosmetics' cart (XINGTU_ONLY → BLOCKED): told when it takes effect, as a merchant
+    // affected after the announcement is.
+    expect(await ofLate()).toEqual([['jd-cosmetics', 'CART_POLICY_IN_FORCE', sh('2020-10-20 00:00')]]);
+  });
+
   it('a merchant who starts selling third-party products after the announcement is told when the policy takes effect', async () => {
     await loadDefault();
     await run({ asOf: sh('2020-08-26 00:00') });
