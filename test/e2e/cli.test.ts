@@ -429,6 +429,93 @@ describe('cart policies', () => {
     expect(timeline.json).toHaveLength(1);
   });
 
+  it('policies announce says how many merchants each policy affects, and warns when none', async () => {
+    await cli(
+      'merchants',
+      'record',
+      'jd-cosmetics',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'cosmetics',
+      '--live-cart-sources',
+      'jd',
+    );
+    await cli(
+      'merchants',
+      'record',
+      'tb-apparel',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'apparel',
+      '--live-cart-sources',
+      'shop,taobao',
+    );
+    await cli(
+      'merchants',
+      'record',
+      'shop-only',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'cosmetics',
+      '--live-cart-sources',
+      'shop',
+    );
+    const defaults = await cli('policies', 'load-default');
+    expect(defaults.json[0]).toMatchObject({
+      created: 2,
+      affects: 4,
+      policies: [
+        { policyId: 'live-third-party-xingtu-only-2020-09-06', affects: 2 },
+        { policyId: 'live-third-party-blocked-2020-10-09', affects: 2 },
+      ],
+    });
+    const cosmetics = (policyId: string, effectiveAt: string, thirdPartyProducts: string) =>
+      JSON.stringify({
+        policyId,
+        title: '化妆品类目第三方商品需通过星图任务下单',
+        announcedOn: '2020-09-01',
+        effectiveAt,
+        scope: { channel: 'live', categories: ['cosmetics'] },
+        thirdPartyProducts,
+      });
+    // After the all-category block, a cosmetics Xingtu rule changes nobody's cart.
+    const none = await cli(
+      'policies',
+      'announce',
+      file('none.json', cosmetics('cosmetics-xingtu', '2020-10-20', 'XINGTU_ONLY')),
+    );
+    expect(none.status).toBe(0);
+    expect(none.json[0]).toMatchObject({
+      created: 1,
+      affects: 0,
+      policies: [{ policyId: 'cosmetics-xingtu', affects: 0 }],
+    });
+    expect(none.stderr).toMatch(/cosmetics-xingtu: created; affects 0 merchants/);
+    expect(none.stderr).toMatch(
+      /warning: cosmetics-xingtu changes the live-room cart of no merchant .*nobody will be told/,
+    );
+    // Blocking cosmetics before 10-09 changes jd-cosmetics' cart (not shop-only's: no third-party products).
+    const one = await cli(
+      'policies',
+      'announce',
+      file('one.json', cosmetics('cosmetics-blocked', '2020-09-20', 'BLOCKED')),
+    );
+    expect(one.json[0]).toMatchObject({
+      affects: 1,
+      policies: [{ policyId: 'cosmetics-blocked', affects: 1 }],
+    });
+    expect(one.stderr).toMatch(/cosmetics-blocked: created; affects 1 merchant \(/);
+    expect(one.stderr).not.toMatch(/warning/);
+    // The calendar as it is now: the 10-09 block no longer changes jd-cosmetics (blocked since 09-20).
+    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({
+      unchanged: 2,
+      policies: [{ affects: 2 }, { affects: 1 }],
+    });
+  });
+
   it('refuses a malformed policy file (exit 2) and a conflicting policy (exit 1), recording nothing', async () => {
     const bad = await cli(
       'policies',
