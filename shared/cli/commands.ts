@@ -192,7 +192,8 @@ Jobs (Asia/Shanghai):
 
   --as-of <instant>        the instant the run works as of (with offset, e.g. 2020-05-08T00:00:00+08:00)
   --from <date> --to <date> one run per day at the job's scheduled time, in order (at most 366 days)
-  --dry-run                report what would change, change nothing
+  --dry-run                report what would change, change nothing (over a range, each day as the real
+                           run would see it after the days before)
 
 Prints one run report per occurrence (JSON Lines):
   { job, asOf, dryRun, examined, changed, alreadyDone, failed, transitions, … }
