@@ -203,7 +203,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       promotion: false,
     });
     const m = (await cli('merchant', 'r')).json[0] as { promotion: { history: { status: string }[] } };
-    expect(m.promotion.history.map((h) => h.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'REVOKED']);
+    expect(m.promotion.history.map((h) => h.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'ACTIVE', 'REVOKED']); // active from its start: activate had not run
     // Refusals: unknown merchant 1, bad arguments 2.
     expect(
       (await cli('merchants', 'revoke', 'nobody', '--at', '2020-05-20T12:00:00+08:00', '--reason', 'x'))
