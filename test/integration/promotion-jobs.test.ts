@@ -13,9 +13,10 @@ import { type JobName, parseJobInput } from '../../shared/jobs/input';
 import { acquireLease, LeaseHeldError } from '../../shared/jobs/lease';
 import { emptyCounts } from '../../shared/jobs/partitions';
 import { createProgress } from '../../shared/jobs/progress';
+import { createProjection } from '../../shared/jobs/projection';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
 import { type RunReport, runJob } from '../../shared/jobs/run';
-import { sweep } from '../../shared/jobs/sweep';
+import { type SweepSpec, sweep } from '../../shared/jobs/sweep';
 import {
   type MerchantRecord,
   merchantRecordSchema,
@@ -27,6 +28,7 @@ import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
+import { dueKey } from '../../shared/store/keys';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
 import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
@@ -274,6 +276,30 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
       }),
       { numRuns: 2, seed: 20201201 },
     );
+  });
+
+  it('a dry run refuses to project a change that would move a due key back where the index would not show it', async () => {
+    await record(cohort(2, '2020-05-06'));
+    // A planner that breaks the rule every real one keeps: it moves the ACTIVATE key earlier.
+    const backwards: SweepSpec = {
+      reads: activateJob.reads,
+      plan: (p) => ({
+        status: 'SCHEDULED',
+        entries: [],
+        due: dueKey('ACTIVATE', p.merchantId, sh('2020-05-01 00:00')),
+      }),
+    };
+    const ctx = {
+      deps: db.deps(),
+      asOf: sh('2020-05-08 00:00'),
+      dryRun: true,
+      counts: emptyCounts(),
+      progress: createProgress({}),
+      projection: createProjection(),
+    };
+    await sweep(ctx, backwards);
+    expect(ctx.counts).toMatchObject({ changed: 0, failed: 2 });
+    expect(ctx.counts.failures[0]?.error).toMatch(/cannot project a due key moved back/);
   });
 
   it('records each non-dry run on its job-run item', async () => {
