@@ -278,6 +278,17 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     );
   });
 
+  it('a dry run cut short by its deadline stops there: its projection cannot continue in another invocation', async () => {
+    await record(cohort(3, '2020-05-06'));
+    const range = parseJobInput({ from: '2020-05-07', to: '2020-05-09', dryRun: true });
+    const dry = await runJob(db.deps(), 'activate', range, { shouldStop: () => true });
+    expect(dry.reports.map((r) => [r.asOf, r.complete])).toEqual([[sh('2020-05-07 00:00'), false]]);
+    expect(dry.continuation).toBeUndefined();
+    // A real run cut short hands over to a continuation, as before.
+    const real = await runJob(db.deps(), 'activate', { ...range, dryRun: false }, { shouldStop: () => true });
+    expect(real.continuation?.resume.asOf).toBe(sh('2020-05-07 00:00'));
+  });
+
   it('a dry run refuses to project a change that would move a due key back where the index would not show it', async () => {
     await record(cohort(2, '2020-05-06'));
     // A planner that breaks the rule every real one keeps: it moves the ACTIVATE key earlier.
