@@ -197,7 +197,8 @@ Jobs (Asia/Shanghai):
 
   --as-of <instant>        the instant the run works as of (with offset, e.g. 2020-05-08T00:00:00+08:00)
   --from <date> --to <date> one run per day at the job's scheduled time, in order (at most 366 days)
-  --dry-run                report what would change, change nothing
+  --dry-run                report what would change, change nothing (over a range, each day as the real
+                           run would see it after the days before)
 
 A real run may not work as of more than 1 hour past the wall clock (exit 2); a dry run may look ahead.
 A real run holds the job's lease (see: leases list). If another run holds it, the command says so on

@@ -8,6 +8,7 @@ import type { Deps } from '../deps';
 import type { Instant } from '../time';
 import { LeaseLostError } from './lease';
 import { type RunProgress, readUnit } from './progress';
+import type { Projection } from './projection';
 
 export interface SweepCounts {
   examined: number;
@@ -35,6 +36,8 @@ export interface RunContext {
   dryRun: boolean;
   counts: SweepCounts;
   progress: RunProgress;
+  /** In a dry run, what its earlier occurrences would have written (one per runJob call). */
+  projection?: Projection;
   onProgress?: (counts: SweepCounts) => void;
 }
 
@@ -44,6 +47,11 @@ export interface PartitionRead {
   /** The checkpoint's name for this read. */
   unit: string;
   query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
+  /**
+   * A dry run's view of an item read: the item as its earlier occurrences would have left it, or
+   * undefined when the real run would no longer find it here. Items not in view are not examined.
+   */
+  view?: (item: Record<string, unknown>) => Record<string, unknown> | undefined;
 }
 
 /** Handles every item the reads return; `handle` says whether the item changed. */
@@ -67,7 +75,7 @@ export async function forEachItem(
     }
   };
   await Promise.all(
-    reads.map(({ unit, query }) =>
+    reads.map(({ unit, query, view }) =>
       readUnit(
         ctx.progress,
         unit,
@@ -82,7 +90,8 @@ export async function forEachItem(
           );
           return { items: page.Items ?? [], next: page.LastEvaluatedKey };
         },
-        async (items) => {
+        async (page) => {
+          const items = view ? page.map(view).filter((item) => item !== undefined) : page;
           counts.examined += items.length;
           await Promise.all(items.map((item) => limit(() => one(item))));
           ctx.onProgress?.(counts);

@@ -13,6 +13,7 @@ import { type JobInput, type JobName, occurrences, type Resume, refuseRunAhead }
 import { acquireLease, type Lease, type LeaseHolder } from './lease';
 import { emptyCounts, type RunContext, type SweepCounts } from './partitions';
 import { type Checkpoint, createProgress } from './progress';
+import { createProjection } from './projection';
 import { activateJob, expireJob } from './promotion-jobs';
 import { sweep } from './sweep';
 
@@ -72,6 +73,8 @@ export async function runJob(
         asOf: todo[0],
         onWait: options.onLeaseWait,
       });
+  // A dry run projects its changes forward, so each occurrence plans from what the earlier ones would have written.
+  const projection = input.dryRun ? createProjection() : undefined;
   const reports: RunReport[] = [];
   try {
     // Everything the run sends checks the lease first: once lost, the run sends nothing more.
@@ -90,6 +93,7 @@ export async function runJob(
         dryRun: input.dryRun,
         counts: emptyCounts(),
         progress,
+        projection,
         onProgress: (c) => options.onProgress?.(job, asOf, c),
       };
       await RUNNERS[job](ctx);
@@ -111,6 +115,8 @@ export async function runJob(
       deps.log.info('job run', { ...report });
       options.onReport?.(report);
       reports.push(report);
+      // A dry run has no token: its projection cannot travel to another invocation, so one cut short
+      // ends here (complete: false) rather than continue from a picture that lacks its earlier occurrences.
       if (progress.stopped) {
         return { reports, continuation: token ? continuationOf(input, { asOf, token }) : undefined };
       }

@@ -210,7 +210,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       promotion: false,
     });
     const m = (await cli('merchant', 'r')).json[0] as { promotion: { history: { status: string }[] } };
-    expect(m.promotion.history.map((h) => h.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'REVOKED']);
+    expect(m.promotion.history.map((h) => h.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'ACTIVE', 'REVOKED']); // active from its start: activate had not run
     // Refusals: unknown merchant 1, bad arguments 2.
     expect(
       (await cli('merchants', 'revoke', 'nobody', '--at', '2020-05-20T12:00:00+08:00', '--reason', 'x'))
@@ -569,6 +569,140 @@ describe('cart policies', () => {
       'CART_POLICY_IN_FORCE',
     ]);
     expect((await cli('notices', '--merchant', 'shop-only')).json).toEqual([]);
+  });
+
+  it('flags --at X prints everything as of X: the calendar value and what the job had applied by then', async () => {
+    await cli(
+      'merchants',
+      'record',
+      'live-3p',
+      '--onboarded-at',
+      '2020-06-01',
+      '--live-cart-sources',
+      'taobao',
+    );
+    await cli('policies', 'load-default');
+    for (const asOf of ['2020-08-26', '2020-09-06', '2020-10-20']) {
+      expect((await cli('run', 'cart-policies', '--as-of', sh(`${asOf} 00:00`))).status).toBe(0);
+    } // the run due on 10-09 came late, on 10-20
+    type Flag = {
+      channel: string;
+      value: string;
+      at: string;
+      applied: { value: string; since: string; policyId: string; history: { asOf: string }[] } | null;
+    };
+    const live = async (instant: string) => {
+      const flags = (await cli('flags', '--at', instant)).json as Flag[];
+      const flag = flags.find((f) => f.channel === 'live') as Flag;
+      return [flag.value, flag.at, flag.applied?.value ?? null, flag.applied?.history.length ?? 0];
+    };
+    expect(await live(sh('2020-09-01 00:00'))).toEqual(['ALLOWED', sh('2020-09-01 00:00'), null, 0]);
+    expect(await live(sh('2020-09-10 00:00'))).toEqual([
+      'XINGTU_ONLY',
+      sh('2020-09-10 00:00'),
+      'XINGTU_ONLY',
+      1,
+    ]);
+    // The calendar says BLOCKED from 10-09; the job had not applied it yet (it did on 10-20): the lag shows.
+    expect(await live(sh('2020-10-12 00:00'))).toEqual(['BLOCKED', sh('2020-10-12 00:00'), 'XINGTU_ONLY', 1]);
+    expect(await live(sh('2020-10-20 00:00'))).toEqual(['BLOCKED', sh('2020-10-20 00:00'), 'BLOCKED', 2]);
+    const applied = ((await cli('flags', '--at', sh('2020-10-20 00:00'))).json as Flag[])[0]?.applied;
+    expect(applied).toMatchObject({
+      since: sh('2020-10-09 00:00'),
+      policyId: 'live-third-party-blocked-2020-10-09',
+    });
+    const timeline = await cli('flags', '--timeline', '--at', sh('2020-09-10 00:00'));
+    expect(timeline.json).toMatchObject([
+      { scope: 'ALL', value: 'XINGTU_ONLY', since: sh('2020-09-06 00:00') },
+    ]);
+    expect(timeline.json).toHaveLength(1);
+  });
+
+  it('policies announce says how many merchants each policy affects, and warns when none', async () => {
+    await cli(
+      'merchants',
+      'record',
+      'jd-cosmetics',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'cosmetics',
+      '--live-cart-sources',
+      'jd',
+    );
+    await cli(
+      'merchants',
+      'record',
+      'tb-apparel',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'apparel',
+      '--live-cart-sources',
+      'shop,taobao',
+    );
+    await cli(
+      'merchants',
+      'record',
+      'shop-only',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'cosmetics',
+      '--live-cart-sources',
+      'shop',
+    );
+    const defaults = await cli('policies', 'load-default');
+    expect(defaults.json[0]).toMatchObject({
+      created: 2,
+      affects: 4,
+      policies: [
+        { policyId: 'live-third-party-xingtu-only-2020-09-06', affects: 2 },
+        { policyId: 'live-third-party-blocked-2020-10-09', affects: 2 },
+      ],
+    });
+    const cosmetics = (policyId: string, effectiveAt: string, thirdPartyProducts: string) =>
+      JSON.stringify({
+        policyId,
+        title: '化妆品类目第三方商品需通过星图任务下单',
+        announcedOn: '2020-09-01',
+        effectiveAt,
+        scope: { channel: 'live', categories: ['cosmetics'] },
+        thirdPartyProducts,
+      });
+    // After the all-category block, a cosmetics Xingtu rule changes nobody's cart.
+    const none = await cli(
+      'policies',
+      'announce',
+      file('none.json', cosmetics('cosmetics-xingtu', '2020-10-20', 'XINGTU_ONLY')),
+    );
+    expect(none.status).toBe(0);
+    expect(none.json[0]).toMatchObject({
+      created: 1,
+      affects: 0,
+      policies: [{ policyId: 'cosmetics-xingtu', affects: 0 }],
+    });
+    expect(none.stderr).toMatch(/cosmetics-xingtu: created; affects 0 merchants/);
+    expect(none.stderr).toMatch(
+      /warning: cosmetics-xingtu changes the live-room cart of no merchant .*nobody will be told/,
+    );
+    // Blocking cosmetics before 10-09 changes jd-cosmetics' cart (not shop-only's: no third-party products).
+    const one = await cli(
+      'policies',
+      'announce',
+      file('one.json', cosmetics('cosmetics-blocked', '2020-09-20', 'BLOCKED')),
+    );
+    expect(one.json[0]).toMatchObject({
+      affects: 1,
+      policies: [{ policyId: 'cosmetics-blocked', affects: 1 }],
+    });
+    expect(one.stderr).toMatch(/cosmetics-blocked: created; affects 1 merchant \(/);
+    expect(one.stderr).not.toMatch(/warning/);
+    // The calendar as it is now: the 10-09 block no longer changes jd-cosmetics (blocked since 09-20).
+    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({
+      unchanged: 2,
+      policies: [{ affects: 2 }, { affects: 1 }],
+    });
   });
 
   it('refuses a malformed policy file (exit 2) and a conflicting policy (exit 1), recording nothing', async () => {

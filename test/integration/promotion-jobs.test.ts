@@ -1,11 +1,15 @@
 // The activate and expire jobs against a real DynamoDB Local: on time, late, twice, concurrently,
 // as backfills, as dry runs, after corrections and revocations.
-
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
+import { silentLog } from '../../shared/deps';
 import { InputError } from '../../shared/errors';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
 import {
@@ -17,17 +21,22 @@ import {
 } from '../../shared/jobs/lease';
 import { emptyCounts } from '../../shared/jobs/partitions';
 import { createProgress } from '../../shared/jobs/progress';
+import { createProjection } from '../../shared/jobs/projection';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
-import { runJob } from '../../shared/jobs/run';
-import { sweep } from '../../shared/jobs/sweep';
+import { type RunReport, runJob } from '../../shared/jobs/run';
+import { type SweepSpec, sweep } from '../../shared/jobs/sweep';
 import {
   type MerchantRecord,
   merchantRecordSchema,
   recordMerchants,
   revokePromotion,
 } from '../../shared/merchants/record';
+import type { Notice } from '../../shared/notices/notice';
+import { notifyFromStream } from '../../shared/notices/notifier';
+import { fileSink } from '../../shared/notices/publisher';
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
+import { dueKey } from '../../shared/store/keys';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
 import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
@@ -223,6 +232,77 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
       finishedAt: 0,
       durationMs: 0,
     });
+  });
+
+  it('a dry run over a range reports, day by day, exactly what the real run over the range then does, and writes nothing (random populations)', async () => {
+    // Found by an outside probe: each day's dry run counted again what earlier days would have changed.
+    const merchant = fc.record({
+      t: fc.integer({ min: 0, max: 30 }), // onboarded 2020-04-28 + t
+      revokedAfterHours: fc.option(fc.integer({ min: 0, max: 40 * 24 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(merchant, { minLength: 4, maxLength: 24 }), async (population) => {
+        await db.reset();
+        const records = population.map(({ t }, i) => ({
+          merchantId: `p-${String(i).padStart(3, '0')}`,
+          onboardedAt: addDays('2020-04-28', t),
+        }));
+        await record(records);
+        for (const [i, { revokedAfterHours }] of population.entries()) {
+          if (revokedAfterHours === undefined) continue;
+          const { merchantId, onboardedAt } = records[i] as MerchantRecord;
+          const at = parseInstant(sh(`${onboardedAt} 00:00`)).plus({ hours: revokedAfterHours });
+          await revokePromotion(db.deps(), merchantId, formatInstant(at), 'fake orders').catch(
+            () => undefined,
+          ); // after its window: refused
+        }
+        for (const job of ['activate', 'expire'] as const) {
+          const range = { from: '2020-05-01', to: '2020-06-15' };
+          const before = await db.scanAll();
+          const dry = await run(job, { ...range, dryRun: true });
+          expect(await db.scanAll()).toEqual(before);
+          const real = await run(job, range);
+          expect(dry.map(outcome)).toEqual(real.map(outcome));
+          expect(dry.every((r) => r.dryRun)).toBe(true);
+        }
+      }),
+      { numRuns: 2, seed: 20201201 },
+    );
+  });
+
+  it('a dry run cut short by its deadline stops there: its projection cannot continue in another invocation', async () => {
+    await record(cohort(3, '2020-05-06'));
+    const range = parseJobInput({ from: '2020-05-07', to: '2020-05-09', dryRun: true });
+    const dry = await runJob(db.deps(), 'activate', range, { shouldStop: () => true });
+    expect(dry.reports.map((r) => [r.asOf, r.complete])).toEqual([[sh('2020-05-07 00:00'), false]]);
+    expect(dry.continuation).toBeUndefined();
+    // A real run cut short hands over to a continuation, as before.
+    const real = await runJob(db.deps(), 'activate', { ...range, dryRun: false }, { shouldStop: () => true });
+    expect(real.continuation?.resume.asOf).toBe(sh('2020-05-07 00:00'));
+  });
+
+  it('a dry run refuses to project a change that would move a due key back where the index would not show it', async () => {
+    await record(cohort(2, '2020-05-06'));
+    // A planner that breaks the rule every real one keeps: it moves the ACTIVATE key earlier.
+    const backwards: SweepSpec = {
+      reads: activateJob.reads,
+      plan: (p) => ({
+        status: 'SCHEDULED',
+        entries: [],
+        due: dueKey('ACTIVATE', p.merchantId, sh('2020-05-01 00:00')),
+      }),
+    };
+    const ctx = {
+      deps: db.deps(),
+      asOf: sh('2020-05-08 00:00'),
+      dryRun: true,
+      counts: emptyCounts(),
+      progress: createProgress({}),
+      projection: createProjection(),
+    };
+    await sweep(ctx, backwards);
+    expect(ctx.counts).toMatchObject({ changed: 0, failed: 2 });
+    expect(ctx.counts.failures[0]?.error).toMatch(/cannot project a due key moved back/);
   });
 
   it('records each non-dry run on its job-run item', async () => {
@@ -469,6 +549,40 @@ describe('corrections and revocations', () => {
     );
   });
 
+  it('a revocation that reaches a promotion still SCHEDULED after its start records ACTIVE (at the start), then REVOKED, and tells only the revocation', async () => {
+    await record([{ merchantId: 'lagging', onboardedAt: '2020-05-06' }]);
+    const checkpointPath = join(mkdtempSync(join(tmpdir(), 'revoke-lagging-')), 'checkpoint.json');
+    await db.drainStream(checkpointPath, async () => ({ batchItemFailures: [] })); // earlier tests' records
+    // activate never ran for 05-08: the promotion is still SCHEDULED when the violation is recorded.
+    expect(await status('lagging')).toBe('SCHEDULED');
+    await revokePromotion(db.deps(), 'lagging', sh('2020-05-20 09:00'), 'fake orders');
+    const p = (await getPromotion(db.deps(), 'lagging')) as Promotion;
+    expect(p.history.map((h) => [h.status, h.effectiveAt, h.by])).toEqual([
+      ['SCHEDULED', sh('2020-05-06 00:00'), 'record'],
+      ['ACTIVE', sh('2020-05-08 00:00'), 'revoke'],
+      ['REVOKED', sh('2020-05-20 09:00'), 'revoke'],
+    ]);
+    expect(p).toMatchObject({ status: 'REVOKED', version: 2 });
+    expect(p.reminder).toBeUndefined();
+    const item = (await db.scanAll()).find((i) => i.merchantId === 'lagging' && i.type === 'PROMOTION');
+    expect([item?.due_pk, item?.due_sk]).toEqual([undefined, undefined]); // waits for no job any more
+    // The jobs leave it alone; the merchant hears of the revocation once, not of a start already cancelled.
+    await run('activate', { from: '2020-05-08', to: '2020-06-10' });
+    await run('expire', { from: '2020-05-08', to: '2020-06-10' });
+    expect((await getPromotion(db.deps(), 'lagging'))?.version).toBe(2);
+    const sinkPath = join(dirname(checkpointPath), 'notices.jsonl');
+    await db.drainStream(checkpointPath, (records) =>
+      notifyFromStream(records, fileSink(sinkPath), silentLog),
+    );
+    const sent = readFileSync(sinkPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Notice);
+    expect(sent.map((n) => [n.merchantId, n.type, n.effectiveAt])).toEqual([
+      ['lagging', 'PROMOTION_REVOKED', sh('2020-05-20 09:00')],
+    ]);
+  });
+
   it('bad job input is refused before anything is read or written', async () => {
     await record([{ merchantId: 'b', onboardedAt: '2020-05-06' }]);
     const before = await db.scanAll();
@@ -497,6 +611,17 @@ describe('the due index', () => {
     await run('expire', { asOf: sh(`${addDays('2020-06-06', 0)} 23:59`) });
     expect(await dueOf('d')).toEqual(['', undefined]);
   });
+});
+
+/** What a run report says it changed, without its timings. */
+const outcome = (r: RunReport) => ({
+  asOf: r.asOf,
+  examined: r.examined,
+  changed: r.changed,
+  alreadyDone: r.alreadyDone,
+  failed: r.failed,
+  transitions: r.transitions,
+  complete: r.complete,
 });
 
 /** Job-run items carry wall-clock timings; compare the rest of the table. */
