@@ -75,6 +75,8 @@ export interface FaultRates {
   snsFailed: number;
   /** Per SNS request: throttled. */
   snsThrottled: number;
+  /** Per stream batch: the notifier dies before publishing anything. */
+  notifierCrashBeforePublish: number;
   /** Per stream batch: the notifier dies after publishing, before the checkpoint is saved. */
   notifierCrash: number;
   /** Per stream batch: saving the checkpoint after it fails (the deliverer dies there). */
@@ -118,6 +120,7 @@ export const CI_FAULTS: FaultRates = {
   unprocessed: 0.5,
   snsFailed: 0.1,
   snsThrottled: 0.15,
+  notifierCrashBeforePublish: 0.1,
   notifierCrash: 0.15,
   checkpointWriteFails: 0.15,
   streamError: 0.1,
@@ -689,6 +692,10 @@ export async function runScenario(
               redeliveredNotices.set(notice.eventId, (redeliveredNotices.get(notice.eventId) ?? 0) + 1);
           }
           handedOver.add(sequenceNumber);
+        }
+        if (injector.roll('notifierCrashBeforePublish')) {
+          injector.happened('notifierCrashBeforePublish');
+          throw new CrashError('notifier died before publishing');
         }
         const result = await notifyFromStream(records, publisher, silentLog);
         if (injector.roll('notifierCrash')) {
