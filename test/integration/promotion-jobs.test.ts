@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
+import { loadConfig } from '../../shared/config';
 import { silentLog } from '../../shared/deps';
 import { InputError } from '../../shared/errors';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
@@ -25,6 +26,8 @@ import { createProjection } from '../../shared/jobs/projection';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { type SweepSpec, sweep } from '../../shared/jobs/sweep';
+import { createJobHandler } from '../../shared/lambda/job-handler';
+import { createObservability } from '../../shared/lambda/runtime';
 import {
   type MerchantRecord,
   merchantRecordSchema,
@@ -40,6 +43,7 @@ import { dueKey } from '../../shared/store/keys';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
 import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { fakeContext } from '../support/lambda';
 import { leaveLease, recordingDeps, WRITES } from '../support/leases';
 import { sh } from '../support/promotions';
 
@@ -583,12 +587,31 @@ describe('corrections and revocations', () => {
     ]);
   });
 
-  it('bad job input is refused before anything is read or written', async () => {
+  it('bad job input is refused by the handler before anything is read or written', async () => {
+    // Something a run would change: b is due for activation at 2020-05-08 00:00.
     await record([{ merchantId: 'b', onboardedAt: '2020-05-06' }]);
     const before = await db.scanAll();
-    expect(() => parseJobInput({ from: '2020-06-01', to: '2020-05-01' })).toThrow(InputError);
-    expect(() => parseJobInput({ asOf: '2020-05-08T00:00:00' })).toThrow(InputError);
+    const handler = createJobHandler('activate', {
+      ...createObservability(),
+      config: loadConfig({ TABLE_NAME: TEST_TABLE }),
+      deps: db.deps(),
+    });
+    // Acted on in any part (a lease taken, a run recorded, b activated), each would change the table.
+    for (const [event, field] of [
+      [{ from: '2020-05-01', to: '2020-06-01', force: true }, /^force: /],
+      [{ asOf: '2020-05-08T00:00:00' }, /^asOf: /],
+      [{ asOf: '2020-05-09T00:00:00+08:00', dryRun: 'no' }, /^dryRun: /],
+      [{ from: '2020-06-01', to: '2020-05-01' }, /^to: /],
+    ] as const) {
+      const refused = handler(event as never, fakeContext('activate'));
+      await expect(refused).rejects.toThrow(InputError);
+      await expect(refused).rejects.toThrow(field);
+    }
     expect(await db.scanAll()).toEqual(before);
+    // The same handler given a good event does change the table: the comparison above could fail.
+    await handler({ asOf: '2020-05-08T00:00:00+08:00' } as never, fakeContext('activate'));
+    expect(await status('b')).toBe('ACTIVE');
+    expect(stripRuns(await db.scanAll())).not.toEqual(stripRuns(before));
   });
 });
 
