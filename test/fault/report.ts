@@ -132,7 +132,7 @@ written from SPEC.md, not from the job code):
   told. Now a step is marked done only when its whole audience was written
   (\`shared/jobs/cart-policies.ts\`; regression test in \`test/integration/cart-policies.test.ts\`).
 - An import aborted on a \`TransactionCanceledException\` with \`TransactionConflict\`, which the SDK does
-  not retry (issue 12, item 8); fixed by the recorder’s bounded retry (`shared/retry.ts`); the fault stays on.
+  not retry (issue 12, item 8); fixed by the recorder’s bounded retry (\`shared/retry.ts\`); the fault stays on.
 ${failure ? `\n## Failure\n\n\`\`\`\n${failure.slice(0, 6000)}\n\`\`\`\n` : ''}`;
 writeFileSync(resolve(import.meta.dirname, '../../docs/reliability.md'), report);
 process.stdout.write(report);
