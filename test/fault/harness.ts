@@ -25,7 +25,7 @@ import { seededRandom } from '../../shared/demo/population';
 import { type Deps, silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { parseJobInput } from '../../shared/jobs/input';
-import { LeaseHeldError } from '../../shared/jobs/lease';
+import { LEASE_TTL_MS, LeaseHeldError } from '../../shared/jobs/lease';
 import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../shared/merchants/record';
 import { type Notice, noticesFor } from '../../shared/notices/notice';
@@ -558,8 +558,10 @@ export async function runScenario(
   /**
    * Retries an operation until it succeeds, as the scheduler's retries and the operators would. A run
    * refused by the lease waits for the other run when one is going (`concurrent`); otherwise the lease
-   * is a crashed run's, and time moves on until it expires.
+   * is a crashed run's, and time moves on until it lapses — only while no other attempt is running,
+   * since a live run whose lease lapsed under it is fenced (and rightly fails).
    */
+  let attemptsInFlight = 0;
   const untilDone = async (what: string, attempt: () => Promise<boolean>, concurrent = false) => {
     let last: unknown;
     let failures = 0;
@@ -567,13 +569,16 @@ export async function runScenario(
     while (Date.now() < deadline) {
       stats.runAttempts++;
       // After 8 failures the outage is over, and recovery must succeed.
-      const outcome = await injector.attempt(failures < 8, async (current) => {
-        try {
-          return { done: await attempt(), faults: current.faults };
-        } catch (error) {
-          return { done: false, error, faults: current.faults };
-        }
-      });
+      attemptsInFlight++;
+      const outcome = await injector
+        .attempt(failures < 8, async (current) => {
+          try {
+            return { done: await attempt(), faults: current.faults };
+          } catch (error) {
+            return { done: false, error, faults: current.faults };
+          }
+        })
+        .finally(() => attemptsInFlight--);
       if (outcome.done) return;
       last = outcome.error;
       if (outcome.error instanceof LeaseHeldError && concurrent) {
@@ -590,7 +595,8 @@ export async function runScenario(
           `${what} failed although only faults its retries must absorb happened (${faults.join(', ')}): ${describeError(outcome.error)}`,
         );
       failures++;
-      offsetMs += 17 * 60_000; // a crashed run's lease expires before its retry
+      while (attemptsInFlight > 0) await new Promise((r) => setTimeout(r, 25));
+      offsetMs += LEASE_TTL_MS + 1000; // a crashed run's lease lapses before its retry
     }
     throw new Error(`${what} never succeeded: ${describeError(last)}`);
   };
@@ -730,7 +736,7 @@ export async function runScenario(
       untilDone(
         `${job} ${JSON.stringify(input)}`,
         async () => {
-          const { reports } = await runJob(deps, job, parseJobInput(input), { leaseTtlMs: 16 * 60_000 });
+          const { reports } = await runJob(deps, job, parseJobInput(input));
           return reports.every((r) => r.failed === 0 && r.complete);
         },
         concurrent,
@@ -766,7 +772,7 @@ export async function runScenario(
           if (after !== before) problems.push(`dry run ${step.job} ${step.asOf} changed the table`);
           stats.invariants++;
         } else if (step.mode === 'concurrent')
-          await Promise.all([run(input, step.job), run(input, step.job)]);
+          await Promise.all([run(input, step.job, true), run(input, step.job, true)]);
         else {
           await run(input, step.job);
           if (step.mode === 'duplicate') await run(input, step.job);
