@@ -5,12 +5,12 @@ import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { JOB_NAMES, type JobName } from '../shared/jobs/input';
-import { MerchantRecorder } from './constructs/merchant-recorder';
+import { type MerchantProducer, MerchantRecorder } from './constructs/merchant-recorder';
 import { Notifier } from './constructs/notifier';
 import { Operations } from './constructs/operations';
 import { PromoTable, type TableAccess } from './constructs/promo-table';
 import { ScheduledJob } from './constructs/scheduled-job';
-import type { StageConfig } from './stage';
+import { merchantProducerRoleName, type StageConfig } from './stage';
 import { JOB_ACCESS, RECORDER_ACCESS } from './table-access';
 
 export interface PromoJobsStackProps extends StackProps {
@@ -54,6 +54,7 @@ export class PromoJobsStack extends Stack {
     });
     this.recorder = new MerchantRecorder(this, 'Recorder', {
       prefix,
+      producers: merchantProducers(this, config),
       table: this.table,
       access: RECORDER_ACCESS,
       environment,
@@ -93,6 +94,22 @@ export class PromoJobsStack extends Stack {
       );
     }
   }
+}
+
+/** The stage's producer roles, or by default this account's `<prefix>-merchant-producer`. */
+function merchantProducers(stack: Stack, config: StageConfig): MerchantProducer[] {
+  if (config.merchantProducers) {
+    // A validated role ARN: arn:<partition>:iam::<account>:role/<name>.
+    return config.merchantProducers.map((roleArn) => ({ roleArn, account: roleArn.split(':')[4] as string }));
+  }
+  const roleArn = stack.formatArn({
+    service: 'iam',
+    region: '',
+    account: stack.account,
+    resource: 'role',
+    resourceName: merchantProducerRoleName(config.prefix),
+  });
+  return [{ roleArn, account: stack.account }];
 }
 
 const pascal = (name: string) =>

@@ -21,7 +21,15 @@ export interface StageConfig {
   programStart: string;
   /** Jobs whose schedule is deployed DISABLED. */
   pausedJobs: JobName[];
+  /**
+   * The IAM roles that may put events on the merchant bus (ARNs, any account). Undefined: only this
+   * account's role `<prefix>-merchant-producer` (merchantProducerRoleName).
+   */
+  merchantProducers: string[] | undefined;
 }
+
+/** The producer role a stage allows by default: `<prefix>-merchant-producer` in the stack's account. */
+export const merchantProducerRoleName = (prefix: string) => `${prefix}-merchant-producer`;
 
 /** context key → environment variable. */
 const STAGE_SETTINGS = {
@@ -33,11 +41,23 @@ const STAGE_SETTINGS = {
   alarmEmail: 'PROMO_JOBS_ALARM_EMAIL',
   programStart: 'PROMO_JOBS_PROGRAM_START',
   paused: 'PROMO_JOBS_PAUSED',
+  merchantProducers: 'PROMO_JOBS_MERCHANT_PRODUCERS',
 } as const;
 type Setting = keyof typeof STAGE_SETTINGS;
 
 const nameSchema = (what: string) =>
   z.string().regex(/^[A-Za-z0-9_.-]{3,200}$/, `must be a ${what} name (letters, digits, _ . -)`);
+
+/** Comma-separated text → its trimmed, non-empty parts. */
+const commaList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/** An IAM role ARN (with its path, if any): what `aws:PrincipalArn` is for a session of that role. */
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 const settingsSchema = z.strictObject({
   stage: z
@@ -56,14 +76,7 @@ const settingsSchema = z.strictObject({
   topicName: nameSchema('SNS topic').optional(),
   alarmEmail: z.email('must be an e-mail address').optional(),
   programStart: calendarDateSchema.default(DEFAULT_PROGRAM_START),
-  paused: z
-    .string()
-    .transform((text) =>
-      text
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
+  paused: commaList
     .pipe(
       z.array(
         z.enum(JOB_NAMES as [JobName, ...JobName[]], {
@@ -72,6 +85,13 @@ const settingsSchema = z.strictObject({
       ),
     )
     .default([]),
+  merchantProducers: commaList
+    .pipe(
+      z
+        .array(z.string().regex(ROLE_ARN, 'must be an IAM role ARN (arn:aws:iam::<account>:role/<name>)'))
+        .min(1, 'must list at least one IAM role ARN'),
+    )
+    .optional(),
 });
 
 /** Reads the stage from a construct tree's context and an environment. Throws naming the setting. */
@@ -95,5 +115,6 @@ export function resolveStage(node: Node, env: Record<string, string | undefined>
     alarmEmail: s.alarmEmail,
     programStart: s.programStart,
     pausedJobs: s.paused,
+    merchantProducers: s.merchantProducers,
   };
 }

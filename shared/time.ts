@@ -87,20 +87,63 @@ export function normaliseInstant(text: string): Instant {
 export const DATE_HINT = 'must be a calendar date yyyy-MM-dd (e.g. 2020-05-06)';
 export const INSTANT_HINT =
   'must be an ISO 8601 instant with an offset, e.g. 2020-05-08T00:00:00+08:00 or 2020-05-07T16:00:00Z';
-
-/** zod: a calendar date, kept as `yyyy-MM-dd`. */
-export const calendarDateSchema = z
-  .string()
-  .refine((text) => tryParseDate(text) !== undefined, { message: DATE_HINT, abort: true });
-
-/** zod: an instant with an offset, normalised to `+08:00`. */
-export const instantSchema = z
-  .string()
-  .refine((text) => tryParseInstant(text) !== undefined, { message: INSTANT_HINT, abort: true })
-  .transform(normaliseInstant);
-
 export const DATE_OR_INSTANT_HINT =
   'must be a calendar date yyyy-MM-dd (Asia/Shanghai) or an ISO 8601 instant with an offset (Z or ±hh:mm)';
+
+/**
+ * What input may name: days and instants of the years 1970–2199 in Asia/Shanghai. Anything this
+ * system computes from them (a window ends T+32, a range is at most 366 days) stays a four-digit year,
+ * so stored strings keep sorting in time order and no arithmetic can fail on one line.
+ */
+export const EARLIEST_YEAR = 1970;
+export const LATEST_YEAR = 2199;
+export const YEARS_HINT = `must be in the years ${EARLIEST_YEAR}–${LATEST_YEAR} (Asia/Shanghai)`;
+/** Real UTC offsets run from -12:00 to +14:00. */
+const MAX_OFFSET_MINUTES = 14 * 60;
+const OFFSET_RE = /([+-])(\d{2}):?(\d{2})$/;
+
+const inYears = (at: DateTime) => {
+  const year = at.setZone(ZONE).year;
+  return year >= EARLIEST_YEAR && year <= LATEST_YEAR;
+};
+
+/** Why `text` is not a date input may name (the schema's message), or undefined when it is one. */
+export function dateProblem(text: string): string | undefined {
+  const day = tryParseDate(text);
+  if (!day) return DATE_HINT;
+  return inYears(day) ? undefined : YEARS_HINT;
+}
+
+/** Why `text` is not an instant input may name (the schema's message), or undefined when it is one. */
+export function instantProblem(text: string): string | undefined {
+  const at = tryParseInstant(text);
+  if (!at) return INSTANT_HINT;
+  const offset = OFFSET_RE.exec(text);
+  if (offset && Number(offset[2]) * 60 + Number(offset[3]) > MAX_OFFSET_MINUTES) {
+    return `must have an offset within ±14:00, not ${offset[1]}${offset[2]}:${offset[3]}`;
+  }
+  return inYears(at) ? undefined : YEARS_HINT;
+}
+
+/** A date (its 00:00 in Asia/Shanghai) or an instant with an offset: why not, or undefined. */
+export function dateOrInstantProblem(text: string): string | undefined {
+  if (tryParseDate(text)) return dateProblem(text);
+  if (tryParseInstant(text)) return instantProblem(text);
+  return DATE_OR_INSTANT_HINT;
+}
+
+/** A zod string refined by one of the problem functions above (the first problem aborts the field). */
+export const boundedText = (problem: (text: string) => string | undefined) =>
+  z.string().superRefine((text, ctx) => {
+    const message = problem(text);
+    if (message) ctx.addIssue({ code: 'custom', message, input: text, continue: false });
+  });
+
+/** zod: a calendar date, kept as `yyyy-MM-dd`. */
+export const calendarDateSchema = boundedText(dateProblem);
+
+/** zod: an instant with an offset, normalised to `+08:00`. */
+export const instantSchema = boundedText(instantProblem).transform(normaliseInstant);
 
 /** A date (its 00:00 in Asia/Shanghai) or an instant with an offset. */
 export function tryParseDateOrInstant(text: string): DateTime | undefined {
@@ -108,7 +151,6 @@ export function tryParseDateOrInstant(text: string): DateTime | undefined {
 }
 
 /** zod: a date (meaning 00:00 Asia/Shanghai of that day) or an instant, as a stored instant. */
-export const dateOrInstantSchema = z
-  .string()
-  .refine((text) => tryParseDateOrInstant(text) !== undefined, { message: DATE_OR_INSTANT_HINT, abort: true })
-  .transform((text) => formatInstant(tryParseDateOrInstant(text) as DateTime));
+export const dateOrInstantSchema = boundedText(dateOrInstantProblem).transform((text) =>
+  formatInstant(tryParseDateOrInstant(text) as DateTime),
+);

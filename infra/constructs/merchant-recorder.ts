@@ -3,6 +3,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { AccountPrincipal, AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -27,8 +28,16 @@ const RECORDER_TIMEOUT = Duration.seconds(30);
 /** Kept for replay (`aws events start-replay`) after a fix. */
 const ARCHIVE_RETENTION = Duration.days(30);
 
+/** An IAM role that may put events on the bus, and the account it lives in. */
+export interface MerchantProducer {
+  roleArn: string;
+  account: string;
+}
+
 export interface MerchantRecorderProps {
   prefix: string;
+  /** Who may put events on the bus; everyone else is refused by the bus policy. */
+  producers: MerchantProducer[];
   table: PromoTable;
   access: TableAccess;
   environment?: Record<string, string>;
@@ -48,6 +57,7 @@ export class MerchantRecorder extends Construct {
       eventBusName: `${prefix}-merchants`,
       description: 'Merchant events from the merchant system (source marketplace.merchants)',
     });
+    this.allowOnly(props.producers);
     const pattern = { source: [MERCHANT_EVENT_SOURCE], detailType: [...MERCHANT_EVENT_TYPES] };
     this.bus.archive('Archive', {
       archiveName: `${prefix}-merchants`,
@@ -90,5 +100,39 @@ export class MerchantRecorder extends Construct {
         }),
       ],
     });
+  }
+
+  /**
+   * The bus policy: the named roles may put events (an Allow is what a role in another account
+   * needs), and every other principal is refused (a Deny is what stops one of this account, whose
+   * identity policy alone would do). AWS services are left out of the Deny: none is allowed to put
+   * events here either, and archive replays are EventBridge's own.
+   */
+  private allowOnly(producers: MerchantProducer[]): void {
+    if (producers.length === 0) throw new Error('the merchant bus needs at least one producer');
+    const roleArns = producers.map((p) => p.roleArn);
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowNamedProducers',
+        effect: Effect.ALLOW,
+        principals: [...new Set(producers.map((p) => p.account))].map((a) => new AccountPrincipal(a)),
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': roleArns } },
+      }),
+    );
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'DenyOtherProducers',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': roleArns },
+          Bool: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
   }
 }

@@ -59,34 +59,38 @@ export class Operations extends Construct {
       keyAlias: `alias/${prefix}-alarms`,
       keyDescription: `${prefix}: encrypts the operators' alarm topic`,
     }));
-    // CloudWatch publishes alarms to the encrypted topic: it needs the key (AWS's documented statement;
-    // CloudWatch does not pass source conditions to KMS) and the topic's permission, which is limited
-    // to this account's alarms.
+    // CloudWatch publishes alarms to the encrypted topic: it needs the topic's permission and the key
+    // (AWS's documented statement). Both are tied to this stage's alarms in this account — CloudWatch
+    // passes the alarm as aws:SourceArn and its account as aws:SourceAccount, to SNS and to KMS — so
+    // no alarm of another account (confused deputy) or of another stage can use them.
+    const stack = Stack.of(this);
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${prefix}-*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
     this.key.addToResourcePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         principals: [cloudwatch],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: fromOurAlarms,
       }),
     );
-    const stack = Stack.of(this);
     this.topic.addToResourcePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
         principals: [cloudwatch],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
+        conditions: fromOurAlarms,
       }),
     );
     if (props.alarmEmail) this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
@@ -153,8 +157,11 @@ export class Operations extends Construct {
         graph(`${job.job}: lag behind schedule (s, max per day)`, [
           promoMetric('LagSeconds', dims, day, 'Maximum'),
         ]),
-        graph(`${job.job}: errors, duration (ms, max)`, [
+        // Throttles are a run waiting for the one before it (reserved concurrency 1), not a failure:
+        // graphed, never alarmed.
+        graph(`${job.job}: errors, throttles, duration (ms, max)`, [
           job.function.fn.metricErrors({ period: day, statistic: 'Sum' }),
+          job.function.fn.metricThrottles({ period: day, statistic: 'Sum' }),
           job.function.fn.metricDuration({ period: day, statistic: 'Maximum' }),
         ]),
       );
@@ -181,6 +188,7 @@ export class Operations extends Construct {
           'MerchantsCreated',
           'MerchantsUpdated',
           'EventsUnchanged',
+          'EventsStale',
           'PromotionsRevoked',
           'RevocationsRefused',
         ].map((name) => promoMetric(name, service, hour)),

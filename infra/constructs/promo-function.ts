@@ -31,6 +31,8 @@ export interface PromoFunctionProps {
   /** Chosen per function; see docs/infrastructure.md ("Sizing"). */
   memorySize: number;
   timeout: Duration;
+  /** At most this many invocations at once (reserved from the account's pool); default: unreserved. */
+  reservedConcurrency?: number;
   environment?: Record<string, string>;
 }
 
@@ -66,6 +68,7 @@ export class PromoFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       environment: {

@@ -9,10 +9,37 @@ import { GLOBAL_INDEXES, TABLE_KEY } from '../../shared/store/table';
 export type IndexName = (typeof GLOBAL_INDEXES)[number]['indexName'];
 export type DynamoAction = `dynamodb:${string}`;
 
-/** What one function's code does to the table: item actions on the table, Query on named indexes. */
+/**
+ * Item actions on the table, allowed only on items whose partition key (`pk`) is one of
+ * `partitions`: exact values (`JOB#activate`, `FLAG`) or patterns with `*` (`MERCHANT#*`). It becomes
+ * a `dynamodb:LeadingKeys` condition.
+ */
+export interface TableGrant {
+  actions: DynamoAction[];
+  partitions: string[];
+}
+
+/** What one function's code does to the table: item actions by partition, Query on named indexes. */
 export interface TableAccess {
-  table?: DynamoAction[];
+  table?: TableGrant[];
   indexes?: Partial<Record<IndexName, DynamoAction[]>>;
+}
+
+/**
+ * The IAM condition limiting a statement to items in these partitions. LeadingKeys is multivalued
+ * (BatchGetItem names many keys; a transaction's items are each authorised as their own action), so
+ * AWS requires ForAllValues; ForAllValues also holds for a request that carries no key at all, so
+ * `Null: false` requires the key to be there.
+ */
+export function leadingKeysCondition(partitions: string[]): Record<string, Record<string, unknown>> {
+  if (partitions.length === 0) throw new Error('a table grant must name its partitions');
+  const operator = partitions.some((p) => /[*?]/.test(p))
+    ? 'ForAllValues:StringLike'
+    : 'ForAllValues:StringEquals';
+  return {
+    [operator]: { 'dynamodb:LeadingKeys': [...partitions] },
+    Null: { 'dynamodb:LeadingKeys': 'false' },
+  };
 }
 
 export class PromoTable extends Construct {
@@ -39,21 +66,27 @@ export class PromoTable extends Construct {
     });
   }
 
-  /** IAM statements for exactly these actions on exactly these resources (no `*`, no `dynamodb:*`). */
+  /**
+   * IAM statements for exactly these actions on exactly these resources (no `*`, no `dynamodb:*`):
+   * one per table grant, with its partitions as a LeadingKeys condition, and one per index.
+   */
   statementsFor(access: TableAccess): PolicyStatement[] {
-    const statements: PolicyStatement[] = [];
-    for (const action of [...(access.table ?? []), ...Object.values(access.indexes ?? {}).flat()]) {
+    const grants = access.table ?? [];
+    for (const action of [
+      ...grants.flatMap((g) => g.actions),
+      ...Object.values(access.indexes ?? {}).flat(),
+    ]) {
       if (action.includes('*')) throw new Error(`table access must name actions, not ${action}`);
     }
-    if (access.table?.length) {
-      statements.push(
+    const statements = grants.map(
+      (grant) =>
         new PolicyStatement({
           effect: Effect.ALLOW,
-          actions: [...access.table].sort(),
+          actions: [...grant.actions].sort(),
           resources: [this.table.tableArn],
+          conditions: leadingKeysCondition(grant.partitions),
         }),
-      );
-    }
+    );
     for (const [indexName, actions] of Object.entries(access.indexes ?? {})) {
       if (!actions?.length) continue;
       statements.push(

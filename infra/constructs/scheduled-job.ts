@@ -39,6 +39,14 @@ const RUN_RETRY_ATTEMPTS = 2;
  */
 const JOB_MEMORY_MB = 1024;
 const JOB_TIMEOUT = Duration.minutes(15);
+/**
+ * One invocation of a job at a time, enforced by Lambda as well as by the job's lease. An
+ * asynchronous invocation that finds it busy (the schedule, a continuation invoked while its parent
+ * is still returning, a manual `--invocation-type Event`) waits in Lambda's queue and is retried
+ * until RUN_MAX_AGE, then parked in the failure queue; a synchronous one is refused at once (429).
+ * Throttles are not `Errors`, so no alarm fires for a wait. See docs/infrastructure.md ("One run at a time").
+ */
+const JOB_CONCURRENCY = 1;
 
 export interface ScheduledJobProps {
   job: JobName;
@@ -76,6 +84,7 @@ export class ScheduledJob extends Construct {
       description: `${job}: daily at ${time} ${ZONE}, or by hand with { asOf } / { from, to } [dryRun]`,
       memorySize: JOB_MEMORY_MB,
       timeout: JOB_TIMEOUT,
+      reservedConcurrency: JOB_CONCURRENCY,
       environment: props.environment,
     })
       .bindTable(props.table, props.access)

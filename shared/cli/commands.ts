@@ -1,9 +1,11 @@
 // The operator's commands. Each validates its arguments, calls the shared domain, and returns JSON.
 import { existsSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { InputError, NotFoundError, parseInput, unlessMissing } from '../errors';
 import { JOB_NAMES, type JobName, parseJobInput } from '../jobs/input';
-import { runJob } from '../jobs/run';
+import { describeHolder, LEASE_TTL_MS } from '../jobs/lease';
+import { type RunResult, runJob } from '../jobs/run';
 import { importMerchants } from '../merchants/import';
 import { formatOf, type ImportFormat } from '../merchants/import-file';
 import { merchantRecordSchema, recordMerchant, revokePromotion } from '../merchants/record';
@@ -14,6 +16,7 @@ import { getMerchant } from '../store/promotions';
 import { calendarDateSchema, instantSchema } from '../time';
 import { demoCommand } from './demo-command';
 import { type Command, EXIT, renameFields } from './framework';
+import { LEASE_COMMANDS } from './leases-command';
 import { noticesCommand } from './notices-command';
 import { POLICY_COMMANDS } from './policies-command';
 import { statusCommand } from './status-command';
@@ -64,11 +67,13 @@ Each line is one merchant:
   JSON Lines: {"merchantId":"m-1","onboardedAt":"2020-05-06","categories":["cosmetics"],"liveCartSources":["shop","taobao"]}
   CSV:        a header "merchantId,onboardedAt,categories,liveCartSources"; lists as "cosmetics;apparel"
 onboardedAt is a date (Asia/Shanghai) or an instant with an offset. Recording the same T again changes
-nothing; a different T corrects the window and the next job run reconciles the state.
+nothing; a different T corrects the window and the next job run reconciles the state. An optional
+occurredAt (an instant; a CSV column too) says when the record was made: a line older than what is
+recorded for its merchant is stale and changes nothing; without it, a line counts as made now.
 
   --format jsonl|csv   default: from the file extension (.jsonl/.ndjson/.json or .csv)
 
-Prints { created, updated, unchanged, rejected: [{ line, error }], rejectedCount }.
+Prints { created, updated, unchanged, stale, rejected: [{ line, error }], rejectedCount }.
 Valid lines are stored even when others are rejected; exits 1 if any line was rejected.`,
   async run({ positionals, values }, ctx) {
     const path = positionals[0] as string;
@@ -100,7 +105,7 @@ const recordCommand: Command = {
     'live-cart-sources': { type: 'string' },
   },
   help: `
-The same as one line of "merchants import". Prints { merchantId, outcome: created|updated|unchanged }.`,
+The same as one line of "merchants import". Prints { merchantId, outcome: created|updated|unchanged|stale }. It counts as made now.`,
   async run({ positionals, values }, ctx) {
     let record: z.output<typeof merchantRecordSchema>;
     try {
@@ -192,7 +197,14 @@ Jobs (Asia/Shanghai):
 
   --as-of <instant>        the instant the run works as of (with offset, e.g. 2020-05-08T00:00:00+08:00)
   --from <date> --to <date> one run per day at the job's scheduled time, in order (at most 366 days)
-  --dry-run                report what would change, change nothing
+  --dry-run                report what would change, change nothing (over a range, each day as the real
+                           run would see it after the days before)
+
+A real run may not work as of more than 1 hour past the wall clock (exit 2); a dry run may look ahead.
+A real run holds the job's lease (see: leases list). If another run holds it, the command says so on
+stderr ("waiting for lease of <job> held by <owner>, heartbeat <n>s ago, lapses at <instant>") and
+waits while it lapses (a killed run's lease lapses within ${LEASE_TTL_MS / 1000} s); if the holder's heartbeat moves on,
+the holder is alive and the command fails (exit 1, LeaseHeldError naming it).
 
 Prints one run report per occurrence (JSON Lines):
   { job, asOf, dryRun, examined, changed, alreadyDone, failed, transitions, … }
@@ -217,22 +229,32 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
     }
     if (raw.from !== undefined && raw.to === undefined) throw new InputError('--to: required with --from');
     if (raw.to !== undefined && raw.from === undefined) throw new InputError('--from: required with --to');
+    const fields = { asOf: '--as-of', from: '--from', to: '--to' };
     let input: ReturnType<typeof parseJobInput>;
     try {
       input = parseJobInput(raw);
     } catch (error) {
-      throw renameFields(error, { asOf: '--as-of', from: '--from', to: '--to' });
+      throw renameFields(error, fields);
     }
     const { deps } = await ctx.store();
     let quiet = 0;
-    const { reports } = await runJob(deps, job, input, {
-      // Every run that changed something, and a heartbeat every 10 quiet ones.
-      onReport: (r) =>
-        (r.changed > 0 || r.failed > 0 || ++quiet % 10 === 0) &&
-        ctx.progress(
-          `${r.job} as of ${r.asOf}${r.dryRun ? ' (dry run)' : ''}: examined ${r.examined}, changed ${r.changed}, already done ${r.alreadyDone}, failed ${r.failed}`,
-        ),
-    });
+    let result: RunResult;
+    try {
+      result = await runJob(deps, job, input, {
+        leaseOwner: `cli:${hostname()}:${process.pid}`,
+        onLeaseWait: (holder) =>
+          ctx.progress(`waiting for lease of ${job} ${describeHolder(holder, deps.clock())}`),
+        // Every run that changed something, and a line every 10 quiet ones.
+        onReport: (r) =>
+          (r.changed > 0 || r.failed > 0 || ++quiet % 10 === 0) &&
+          ctx.progress(
+            `${r.job} as of ${r.asOf}${r.dryRun ? ' (dry run)' : ''}: examined ${r.examined}, changed ${r.changed}, already done ${r.alreadyDone}, failed ${r.failed}`,
+          ),
+      });
+    } catch (error) {
+      throw renameFields(error, fields); // e.g. `to:` of a run too far ahead of the clock
+    }
+    const { reports } = result;
     return { output: reports, exitCode: reports.some((r) => r.failed > 0) ? EXIT.failed : EXIT.ok };
   },
 };
@@ -299,6 +321,7 @@ export const COMMANDS: Command[] = [
   revokeCommand,
   merchantCommand,
   runCommand,
+  ...LEASE_COMMANDS,
   quoteCommand,
   ...POLICY_COMMANDS,
   statusCommand,

@@ -163,10 +163,30 @@ async function runCommand(
   }
 }
 
+/**
+ * The process's stdout or stderr, but once its reader has gone (`… | head -1`: EPIPE) further writes
+ * are dropped, as Unix tools stop writing, instead of crashing with an unhandled 'error' event. The
+ * command itself carries on to its end (a job is not left half-run) and exits with its own status.
+ */
+function quietWhenClosed(stream: NodeJS.WriteStream): Output {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || closed) closed = true;
+    else throw error;
+  });
+  return {
+    write: (text: string) => closed || stream.destroyed || stream.write(text),
+    get isTTY() {
+      return stream.isTTY;
+    },
+  };
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   // These machines run Node.js 20 on purpose (see docs/decisions.md); the SDK's notice about it is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  main(process.argv.slice(2)).then((code) => {
+  const io = { stdout: quietWhenClosed(process.stdout), stderr: quietWhenClosed(process.stderr) };
+  main(process.argv.slice(2), process.env, io).then((code) => {
     process.exitCode = code;
   });
 }

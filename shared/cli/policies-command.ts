@@ -9,32 +9,53 @@ import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../policies/policy
 import {
   type AnnounceOutcome,
   announcePolicy,
+  countAffected,
   listPolicies,
   listStoredFlags,
+  type StoredFlag,
   withdrawPolicy,
 } from '../policies/store';
-import { formatInstant, instantSchema } from '../time';
-import type { Command } from './framework';
+import { formatInstant, type Instant, instantSchema } from '../time';
+import type { Command, CommandContext } from './framework';
 
-async function announceAll(deps: Deps, inputs: unknown[], where: (i: number) => string) {
+async function announceAll(
+  deps: Deps,
+  inputs: unknown[],
+  where: (i: number) => string,
+  progress: CommandContext['progress'],
+) {
   // Validate everything first: a file with one bad policy records none of them.
   const policies = inputs.map((input, i) => {
     const result = cartPolicyInputSchema.safeParse(input);
     if (!result.success) throw new InputError(describeZodError(result.error, where(i)));
     return result.data;
   });
+  const outcomes: { policyId: string; outcome: AnnounceOutcome }[] = [];
+  for (const policy of policies)
+    outcomes.push({ policyId: policy.policyId, outcome: await announcePolicy(deps, policy) });
+  // Counted once all are recorded: a policy's effect depends on the others in the calendar.
+  const affected = await countAffected(
+    deps,
+    policies.map((p) => p.policyId),
+  );
   const summary: Record<AnnounceOutcome, number> & {
-    policies: { policyId: string; outcome: AnnounceOutcome }[];
-  } = {
-    created: 0,
-    updated: 0,
-    unchanged: 0,
-    policies: [],
-  };
-  for (const policy of policies) {
-    const outcome = await announcePolicy(deps, policy);
+    affects: number;
+    policies: { policyId: string; outcome: AnnounceOutcome; affects: number }[];
+  } = { created: 0, updated: 0, unchanged: 0, affects: 0, policies: [] };
+  for (const [i, { policyId, outcome }] of outcomes.entries()) {
+    const affects = affected.get(policyId) ?? 0;
     summary[outcome]++;
-    summary.policies.push({ policyId: policy.policyId, outcome });
+    summary.affects += affects;
+    summary.policies.push({ policyId, outcome, affects });
+    const at = policies[i]?.effectiveAt;
+    progress(
+      `${policyId}: ${outcome}; affects ${affects} merchant${affects === 1 ? '' : 's'} (changes their live-room cart at ${at})`,
+    );
+    if (affects === 0) {
+      progress(
+        `warning: ${policyId} changes the live-room cart of no merchant at ${at}, given the calendar (a policy in force there is as strict or stricter, or no merchant in its scope sells third-party products): nobody will be told`,
+      );
+    }
   }
   return summary;
 }
@@ -57,10 +78,11 @@ export const loadDefaultCommand: Command = {
   help: `
 Records 2020-09-06 (third-party products only through a Xingtu order) and 2020-10-09 (third-party
 products blocked), both announced 2020-08-26, for all categories of live rooms. Loading them again
-changes nothing. Prints { created, updated, unchanged, policies: [{ policyId, outcome }] }.`,
+changes nothing. Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] }
+(affects: how many merchants each policy would tell, as in "policies announce").`,
   async run(_args, ctx) {
     const { deps } = await ctx.store();
-    return { output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`) };
+    return { output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`, ctx.progress) };
   },
 };
 
@@ -75,8 +97,14 @@ calendar from the table. A policy with the same scope and instant as another is 
 force can no longer be changed. Correcting the date of an announced policy re-announces it.
 ${POLICY_FORMAT}
 
-Prints { created, updated, unchanged, policies: [{ policyId, outcome }] }; nothing is recorded if
-any policy in the file is invalid (exit 2) or conflicts (exit 1).`,
+A merchant is told of a policy (announced, then in force) only if it changes the value that applies
+to them at its instant, given the calendar: a cosmetics XINGTU_ONLY policy after an all-category
+BLOCKED one is in force tells nobody. "affects" is how many merchants each policy would tell, counted
+now (the cart-policies job decides again at each step); stderr says it, and warns when it is none.
+
+Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] } (the top
+affects sums the policies'); nothing is recorded if any policy in the file is invalid (exit 2) or
+conflicts (exit 1).`,
   async run({ positionals }, ctx) {
     const path = positionals[0] as string;
     if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
@@ -88,7 +116,9 @@ any policy in the file is invalid (exit 2) or conflicts (exit 1).`,
     }
     const inputs = Array.isArray(value) ? value : [value];
     const { deps } = await ctx.store();
-    return { output: await announceAll(deps, inputs, (i) => (Array.isArray(value) ? `[${i}]` : '')) };
+    return {
+      output: await announceAll(deps, inputs, (i) => (Array.isArray(value) ? `[${i}]` : ''), ctx.progress),
+    };
   },
 };
 
@@ -136,10 +166,12 @@ export const flagsCommand: Command = {
 For each scope (ALL categories, and each category a policy names) the value for third-party products
 in live-room carts: ALLOWED → XINGTU_ONLY → BLOCKED, the most restrictive policy in force winning.
 Computed from the calendar, so it is right at any instant even before the cart-policies job has run;
-"applied" is what that job has applied so far, with its history. Short videos are always ALLOWED.
+"applied" is what that job had applied as of the same instant: the last change made by a run as of
+--at or earlier, with the history up to it (null if no run had changed the flag by then).
+Short videos are always ALLOWED.
 
   --at <instant>   the instant to ask about (with offset), e.g. 2020-09-06T00:00:00+08:00
-  --timeline       print every change of every flag instead (JSON Lines)
+  --timeline       print every change of every flag instead (JSON Lines); with --at, those up to it
 
 Prints one line per flag: { channel, products, scope, value, since, policyId, at, applied }.`,
   async run({ values }, ctx) {
@@ -147,27 +179,29 @@ Prints one line per flag: { channel, products, scope, value, since, policyId, at
     const at = args['--at'] ?? formatInstant(DateTime.now()); // a reader's "now"; jobs never use the clock this way
     const { deps } = await ctx.store();
     const policies = await listPolicies(deps);
-    if (values.timeline) return { output: flagTimeline(policies) };
+    if (values.timeline) {
+      const timeline = flagTimeline(policies);
+      return { output: args['--at'] ? timeline.filter((change) => change.since <= at) : timeline };
+    }
     const stored = await listStoredFlags(deps);
     return {
       output: flagsAt(policies, at).map((flag) => {
         const applied = stored.find((s) => s.channel === flag.channel && s.scope === flag.scope);
-        return {
-          ...flag,
-          at,
-          applied: applied
-            ? {
-                value: applied.value,
-                since: applied.since,
-                policyId: applied.policyId,
-                history: applied.history,
-              }
-            : null,
-        };
+        return { ...flag, at, applied: applied ? appliedAsOf(applied, at) : null };
       }),
     };
   },
 };
+
+/**
+ * What the cart-policies job had applied to a stored flag as of an instant: its changes made by runs
+ * as of that instant or earlier (the job's own time, as every job's "now"), the last one current.
+ */
+export function appliedAsOf(flag: StoredFlag, at: Instant) {
+  const history = flag.history.filter((change) => change.asOf <= at);
+  const last = history.at(-1);
+  return last ? { value: last.value, since: last.since, policyId: last.policyId, history } : null;
+}
 
 export const POLICY_COMMANDS = [
   loadDefaultCommand,

@@ -1,13 +1,14 @@
 // Where the CLI keeps its state: the DynamoDB named by DYNAMODB_ENDPOINT, or an embedded DynamoDB
 // Local started for the command, with its data under PROMO_JOBS_HOME so state persists between commands;
 // or, with PROMO_JOBS_TARGET=aws (`--aws`), the deployed table through the standard AWS credential chain.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AppConfig } from '../config';
 import { createDeps, type Deps, type Log } from '../deps';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
+import { acquireLock, type HeldLock } from '../local/lock-file';
 import { notifyFromStream } from '../notices/notifier';
 import { fileSink, type NoticePublisher, snsPublisher } from '../notices/publisher';
 import { createStreamReader, type DrainResult } from '../notices/stream-reader';
@@ -74,9 +75,10 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
   let releaseLock = () => {};
   if (!endpoint) {
     // One embedded DynamoDB Local per home at a time: its files are not meant for two processes.
-    releaseLock = await lockHome(home, log);
+    const homeLock = await acquireLock(join(home, 'lock'), { doing: `using ${home}`, log });
+    releaseLock = homeLock.release;
     try {
-      const local = await startDynamoDbLocal({ dbPath: join(home, 'dynamodb') });
+      const local = await startDynamoDbLocal({ dbPath: join(home, 'dynamodb'), log });
       endpoint = local.endpoint;
       stopLocal = local.stop;
     } catch (error) {
@@ -96,12 +98,15 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
   const publisher =
     sns && config.snsTopicArn ? snsPublisher(sns, config.snsTopicArn, log) : fileSink(noticeSinkPath(home));
   let notices: Record<string, number> = {};
+  let delivering: HeldLock | undefined;
+  let toldWaiting = false; // one waiting line per command, however many deliveries it makes
   const reader = createStreamReader({
     dynamodb: clients.raw,
     streams,
     tableName: config.tableName,
     checkpointPath: join(home, `stream-checkpoint.${config.tableName}.json`),
     handle: async (records) => {
+      delivering?.touch(); // still ours (or stop before publishing), and a sign of progress to waiters
       const notified = await notifyFromStream(records, publisher, log);
       for (const [type, n] of Object.entries(notified.byType)) notices[type] = (notices[type] ?? 0) + n;
       return notified;
@@ -117,14 +122,28 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
     home,
     publisher,
     deliverNotices: async () => {
-      notices = {};
-      const total: DrainResult = { records: 0, batches: 0 };
-      // Until a drain finds nothing: a reader stops at a short page to batch what comes next.
-      for (;;) {
-        const { records, batches } = await reader.drain();
-        total.records += records;
-        total.batches += batches;
-        if (records === 0) return { ...total, notices };
+      // One deliverer per home at a time: two readers from one checkpoint would publish the same records.
+      delivering = await acquireLock(join(home, 'delivery.lock'), {
+        doing: `delivering the notices of ${home}`,
+        log,
+        onWait: (line) => {
+          if (!toldWaiting) log.warn(line);
+          toldWaiting = true;
+        },
+      });
+      try {
+        notices = {};
+        const total: DrainResult = { records: 0, batches: 0 };
+        // Until a drain finds nothing: a reader stops at a short page to batch what comes next.
+        for (;;) {
+          const { records, batches } = await reader.drain();
+          total.records += records;
+          total.batches += batches;
+          if (records === 0) return { ...total, notices };
+        }
+      } finally {
+        delivering.release();
+        delivering = undefined;
       }
     },
     close: async () => {
@@ -135,38 +154,4 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
       releaseLock();
     },
   };
-}
-
-async function lockHome(home: string, log: Log): Promise<() => void> {
-  const path = join(home, 'lock');
-  const deadline = Date.now() + 120_000;
-  let told = false;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(path, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number(readFileSync(path, 'utf8').trim());
-    if (!Number.isInteger(holder) || !isAlive(holder)) {
-      rmSync(path, { force: true }); // left by a process that died
-      continue;
-    }
-    if (Date.now() > deadline) throw new Error(`${home} is in use by process ${holder}`);
-    if (!told) log.warn(`waiting for process ${holder}, which is using ${home}`);
-    told = true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -3,7 +3,6 @@
 // violations as they happen, 23:59 expire — delivering each day's notices through the stream.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { ConflictError } from '../errors';
 import { type JobName, occurrenceOn } from '../jobs/input';
@@ -14,6 +13,7 @@ import { DEFAULT_CART_POLICIES } from '../policies/calendar';
 import { type CartFlag, cartPolicyInputSchema, flagTimeline } from '../policies/policy';
 import { announcePolicy, listPolicies } from '../policies/store';
 import type { Promotion } from '../promotion/lifecycle';
+import { batchGet, MAX_BATCH_GET_KEYS } from '../store/batch-get';
 import { merchantPk, PROMOTION_SK } from '../store/keys';
 import { type CalendarDate, daysBetween, formatInstant, startOfDay } from '../time';
 import { generatePopulation } from './population';
@@ -156,27 +156,17 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
 /** Counts the promotions of the given merchants by status (BatchGetItem, 100 keys a request). */
 async function statusCounts(deps: Deps, merchantIds: string[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (let i = 0; i < merchantIds.length; i += 100) {
-    let keys: Record<string, unknown>[] = merchantIds
-      .slice(i, i + 100)
+  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
+    const keys = merchantIds
+      .slice(i, i + MAX_BATCH_GET_KEYS)
       .map((id) => ({ pk: merchantPk(id), sk: PROMOTION_SK }));
-    while (keys.length > 0) {
-      const result = await deps.db.send(
-        new BatchGetCommand({
-          RequestItems: {
-            [deps.tableName]: {
-              Keys: keys,
-              ProjectionExpression: '#s',
-              ExpressionAttributeNames: { '#s': 'status' },
-            },
-          },
-        }),
-      );
-      for (const item of result.Responses?.[deps.tableName] ?? []) {
-        const status = (item as Pick<Promotion, 'status'>).status;
-        counts[status] = (counts[status] ?? 0) + 1;
-      }
-      keys = result.UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
+    const items = await batchGet(deps, keys, {
+      ProjectionExpression: '#s',
+      ExpressionAttributeNames: { '#s': 'status' },
+    });
+    for (const item of items) {
+      const status = (item as Pick<Promotion, 'status'>).status;
+      counts[status] = (counts[status] ?? 0) + 1;
     }
   }
   return counts;

@@ -6,14 +6,24 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   announcementInstant,
   type CartPolicy,
+  changesCartFor,
   coversCategories,
   flagsAt,
   type MerchantPolicyNotice,
   type MerchantPolicyStatus,
 } from '../policies/policy';
-import { listPolicies, listStoredFlags, setFlag, updatePolicy } from '../policies/store';
+import { listPolicies, listStoredFlags, type StoredFlag, setFlag, updatePolicy } from '../policies/store';
 import { type Condition, setIf } from '../store/conditional-set';
-import { AUDIENCE_SHARDS, audiencePartition, merchantCartPolicySk, merchantPk } from '../store/keys';
+import {
+  AUDIENCE_SHARDS,
+  audiencePartition,
+  CART_POLICY_PK,
+  cartPolicySk,
+  FLAG_PK,
+  flagSk,
+  merchantCartPolicySk,
+  merchantPk,
+} from '../store/keys';
 import { AUDIENCE_INDEX } from '../store/table';
 import { formatInstant } from '../time';
 import { countChange, forEachItem, type RunContext, type SweepCounts } from './partitions';
@@ -64,6 +74,7 @@ function wouldWrite(step: Step, existing: MerchantPolicyNotice | undefined, poli
 }
 
 const count = (counts: SweepCounts, kind: string) => countChange(counts, [kind]);
+const policyKey = (policy: CartPolicy) => ({ pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) });
 
 /** Moves one merchant's notice state for a policy; returns whether it changed. */
 async function notifyMerchant(
@@ -73,12 +84,6 @@ async function notifyMerchant(
   merchantId: string,
 ): Promise<boolean> {
   const key = { pk: merchantPk(merchantId), sk: merchantCartPolicySk(policy.policyId) };
-  if (ctx.dryRun) {
-    const { Item } = await ctx.deps.db.send(
-      new GetCommand({ TableName: ctx.deps.tableName, Key: key, ConsistentRead: true }),
-    );
-    return wouldWrite(step, Item as MerchantPolicyNotice | undefined, policy);
-  }
   const state: MerchantPolicyNotice & { type: string } = {
     type: 'MERCHANT_CART_POLICY',
     merchantId,
@@ -92,6 +97,19 @@ async function notifyMerchant(
     processedAt: formatInstant(ctx.deps.clock()),
     asOf: ctx.asOf,
   };
+  if (ctx.dryRun) {
+    // The state an earlier occurrence of this dry run would have written, else the stored one.
+    const existing =
+      ctx.projection?.get<MerchantPolicyNotice>(key) ??
+      ((
+        await ctx.deps.db.send(
+          new GetCommand({ TableName: ctx.deps.tableName, Key: key, ConsistentRead: true }),
+        )
+      ).Item as MerchantPolicyNotice | undefined);
+    if (!wouldWrite(step, existing, policy)) return false;
+    ctx.projection?.set(key, state);
+    return true;
+  }
   return setIf(ctx.deps, key, state, CONDITIONS[step](policy));
 }
 
@@ -99,9 +117,20 @@ async function notifyMerchant(
  * Every merchant in the policy's audience (third-party products in live carts, categories in scope),
  * all shards in parallel. True when the step reached every one of them; false when the run stopped
  * for its deadline (a continuation picks up) or some merchant failed (the run reports it, and the step
- * is not marked done, so a re-run writes what is missing).
+ * is not marked done, so a re-run writes what is missing). A merchant hears of a policy (announced, in
+ * force) only if it changes the value that applies to them, given the calendar as the step reads it;
+ * everyone told of an announcement hears of its withdrawal.
  */
-async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): Promise<boolean> {
+async function sweepAudience(
+  ctx: RunContext,
+  step: Step,
+  policy: CartPolicy,
+  policies: CartPolicy[],
+): Promise<boolean> {
+  const concerns =
+    step === 'WITHDRAW'
+      ? (categories: string[]) => coversCategories(policy, categories)
+      : (categories: string[]) => changesCartFor(policies, policy, categories);
   const failedBefore = ctx.counts.failed;
   const reads = Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => ({
     unit: `${policy.policyId}:${step}:${audiencePartition(shard)}`,
@@ -113,7 +142,7 @@ async function sweepAudience(ctx: RunContext, step: Step, policy: CartPolicy): P
     },
   }));
   await forEachItem(ctx, reads, async (item) => {
-    if (!coversCategories(policy, (item.categories as string[]) ?? [])) return 'alreadyDone';
+    if (!concerns((item.categories as string[]) ?? [])) return 'alreadyDone';
     if (!(await notifyMerchant(ctx, step, policy, String(item.merchantId)))) return 'alreadyDone';
     count(ctx.counts, NOTICE_KIND[step]);
     return 'changed';
@@ -127,20 +156,29 @@ async function applyFlags(ctx: RunContext, policies: CartPolicy[], policy: CartP
   for (const flag of flagsAt(policies, policy.effectiveAt)) {
     if (flag.channel !== 'live') continue; // short videos are never restricted
     ctx.counts.examined++;
-    const current = stored.get(`${flag.channel}#${flag.scope}`);
+    const key = { pk: FLAG_PK, sk: flagSk(flag.channel, flag.products, flag.scope) };
+    const current = ctx.projection?.get<StoredFlag>(key) ?? stored.get(`${flag.channel}#${flag.scope}`);
     if ((current?.value ?? 'ALLOWED') === flag.value || !flag.since || !flag.policyId) {
       ctx.counts.alreadyDone++;
       continue;
     }
-    const changed =
-      ctx.dryRun ||
-      (await setFlag(ctx.deps, current, flag, {
-        value: flag.value,
-        since: flag.since,
-        policyId: flag.policyId,
-        processedAt: formatInstant(ctx.deps.clock()),
-        asOf: ctx.asOf,
-      }));
+    const change = {
+      value: flag.value,
+      since: flag.since,
+      policyId: flag.policyId,
+      processedAt: formatInstant(ctx.deps.clock()),
+      asOf: ctx.asOf,
+    };
+    if (ctx.dryRun) {
+      const history = [...(current?.history ?? []), change];
+      ctx.projection?.set<StoredFlag>(key, {
+        ...flag,
+        ...change,
+        version: (current?.version ?? 0) + 1,
+        history,
+      });
+    }
+    const changed = ctx.dryRun || (await setFlag(ctx.deps, current, flag, change));
     if (changed) count(ctx.counts, 'FLAG_CHANGED');
     else ctx.counts.alreadyDone++;
   }
@@ -154,6 +192,7 @@ async function markPolicy(
   kind?: string,
 ): Promise<void> {
   if (ctx.dryRun) {
+    ctx.projection?.set<CartPolicy>(policyKey(policy), { ...policy, ...fields, version: policy.version + 1 });
     if (kind) count(ctx.counts, kind);
     return;
   }
@@ -168,13 +207,15 @@ async function markPolicy(
 
 export async function runCartPolicies(ctx: RunContext): Promise<void> {
   const { deps, asOf } = ctx;
-  const policies = await listPolicies(deps); // in order of their instants: missed days are caught up in order
+  // In order of their instants: missed days are caught up in order. A dry run reads them as its
+  // earlier occurrences would have left them.
+  const policies = (await listPolicies(deps)).map((p) => ctx.projection?.get<CartPolicy>(policyKey(p)) ?? p);
   for (const policy of policies) {
     ctx.counts.examined++;
     const stamp = { asOf, processedAt: formatInstant(deps.clock()) };
     if (policy.status === 'WITHDRAWN') {
       if (policy.announced && !policy.announced.skipped && !policy.withdrawalNotified) {
-        if (!(await sweepAudience(ctx, 'WITHDRAW', policy))) return;
+        if (!(await sweepAudience(ctx, 'WITHDRAW', policy, policies))) return;
         await markPolicy(ctx, policy, { withdrawalNotified: stamp });
       }
       continue;
@@ -185,7 +226,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
       // Reached only after it took effect (recorded late, or a late run): merchants hear that it is
       // in force, not that it will be.
       const skipped = policy.effectiveAt <= asOf;
-      if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy))) return;
+      if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy, policies))) return;
       const fields: Partial<CartPolicy> = {
         announced: { ...stamp, skipped },
         history: [
@@ -198,7 +239,7 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
     }
     if (policy.effectiveAt <= asOf) {
       await applyFlags(ctx, policies, policy);
-      if (!(await sweepAudience(ctx, 'ENFORCE', current))) return;
+      if (!(await sweepAudience(ctx, 'ENFORCE', current, policies))) return;
       await markPolicy(
         ctx,
         current,

@@ -1,5 +1,6 @@
 // What a job run may be asked to do, from any entry point (schedule, operator, CLI), and the
 // occurrences ("as of" instants) that follow from it.
+import type { DateTime } from 'luxon';
 import { z } from 'zod';
 import { InputError, parseInput, unlessMissing } from '../errors';
 import {
@@ -10,6 +11,7 @@ import {
   formatInstant,
   type Instant,
   instantSchema,
+  parseInstant,
   startOfDay,
 } from '../time';
 
@@ -30,18 +32,21 @@ const dryRun = z
   .optional()
   .default(false);
 
-/** Where a run that stopped before its deadline resumes (see RunResult.continuation). */
+/**
+ * Where a run that stopped before its deadline resumes (see RunResult.continuation): the occurrence,
+ * and the token its job-run item holds beside the checkpoint. The checkpoint itself stays in the
+ * table; with every field bounded, so is the event.
+ */
 const resume = z
   .strictObject({
     asOf: instantSchema,
-    checkpoint: z.record(
-      z.string().max(300),
-      z.union([z.literal('done'), z.record(z.string(), z.unknown())], {
-        message: 'must be "done" or a page key',
-      }),
-    ),
+    token: z.uuid({ error: unlessMissing('must be the token of the run it continues') }),
   })
   .optional();
+
+/** Only real runs continue: a dry run keeps no checkpoint in the table. */
+const notDry = (r: { dryRun: boolean; resume?: unknown }) => !(r.dryRun && r.resume);
+const NOT_DRY = { message: 'a dry run is not continued', path: ['resume'] };
 
 const scheduledSchema = z.strictObject({ scheduledTime: instantSchema, dryRun });
 const asOfSchema = z
@@ -49,21 +54,26 @@ const asOfSchema = z
   .refine((r) => !r.resume || r.resume.asOf === r.asOf, {
     message: 'must be the run’s asOf',
     path: ['resume', 'asOf'],
-  });
+  })
+  .refine(notDry, NOT_DRY);
 const rangeSchema = z
   .strictObject({ from: calendarDateSchema, to: calendarDateSchema, dryRun, resume })
+  .refine(notDry, NOT_DRY)
   .refine((r) => r.to >= r.from, { message: 'must be on or after from', path: ['to'] })
   .refine((r) => r.to < addDays(r.from, MAX_RANGE_DAYS), {
     message: `must be at most ${MAX_RANGE_DAYS} days after from (split longer backfills)`,
     path: ['to'],
   });
 
-type Resume = { resume?: { asOf: Instant; checkpoint: Record<string, 'done' | Record<string, unknown>> } };
+export interface Resume {
+  asOf: Instant;
+  token: string;
+}
 
 export type JobInput =
-  | ({ kind: 'scheduled'; scheduledTime: Instant; dryRun: boolean } & Resume)
-  | ({ kind: 'asOf'; asOf: Instant; dryRun: boolean } & Resume)
-  | ({ kind: 'range'; from: CalendarDate; to: CalendarDate; dryRun: boolean } & Resume);
+  | { kind: 'scheduled'; scheduledTime: Instant; dryRun: boolean; resume?: Resume }
+  | { kind: 'asOf'; asOf: Instant; dryRun: boolean; resume?: Resume }
+  | { kind: 'range'; from: CalendarDate; to: CalendarDate; dryRun: boolean; resume?: Resume };
 
 /**
  * A scheduled event `{ scheduledTime }` (EventBridge Scheduler's <aws.scheduler.scheduled-time>),
@@ -94,4 +104,22 @@ export function occurrences(job: JobName, input: JobInput): Instant[] {
     case 'range':
       return daysBetween(input.from, input.to).map((day) => occurrenceOn(job, day));
   }
+}
+
+/** How far past the wall clock a real run may work as of (clock skew, a schedule firing early). */
+export const MAX_RUN_AHEAD_MS = 60 * 60 * 1000;
+
+/**
+ * Refuses a real run as of more than MAX_RUN_AHEAD_MS past the wall clock `now`: it would expire and
+ * activate promotions early, irreversibly. The field named is the one that says when: `scheduledTime`,
+ * `asOf`, or a range's `to`. Dry runs may look ahead.
+ */
+export function refuseRunAhead(input: JobInput, occurrencesOfInput: Instant[], now: DateTime): void {
+  if (input.dryRun) return;
+  const last = occurrencesOfInput.at(-1);
+  if (last === undefined || parseInstant(last).toMillis() <= now.toMillis() + MAX_RUN_AHEAD_MS) return;
+  const field = input.kind === 'scheduled' ? 'scheduledTime' : input.kind === 'asOf' ? 'asOf' : 'to';
+  throw new InputError(
+    `${field}: a real run as of ${last} is more than 1 hour past the wall clock (${formatInstant(now)}); it would change promotions early (a dry run may look ahead)`,
+  );
 }

@@ -6,7 +6,9 @@ import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { createLimiter } from '../concurrency';
 import type { Deps } from '../deps';
 import type { Instant } from '../time';
+import { LeaseLostError } from './lease';
 import { type RunProgress, readUnit } from './progress';
+import type { Projection } from './projection';
 
 export interface SweepCounts {
   examined: number;
@@ -34,6 +36,8 @@ export interface RunContext {
   dryRun: boolean;
   counts: SweepCounts;
   progress: RunProgress;
+  /** In a dry run, what its earlier occurrences would have written (one per runJob call). */
+  projection?: Projection;
   onProgress?: (counts: SweepCounts) => void;
 }
 
@@ -43,6 +47,11 @@ export interface PartitionRead {
   /** The checkpoint's name for this read. */
   unit: string;
   query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
+  /**
+   * A dry run's view of an item read: the item as its earlier occurrences would have left it, or
+   * undefined when the real run would no longer find it here. Items not in view are not examined.
+   */
+  view?: (item: Record<string, unknown>) => Record<string, unknown> | undefined;
 }
 
 /** Handles every item the reads return; `handle` says whether the item changed. */
@@ -57,6 +66,7 @@ export async function forEachItem(
     try {
       if ((await handle(item)) === 'alreadyDone') counts.alreadyDone++;
     } catch (error) {
+      if (error instanceof LeaseLostError) throw error; // not this item's failure: the whole run stops
       counts.failed++;
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       const merchantId = String(item.merchantId);
@@ -65,7 +75,7 @@ export async function forEachItem(
     }
   };
   await Promise.all(
-    reads.map(({ unit, query }) =>
+    reads.map(({ unit, query, view }) =>
       readUnit(
         ctx.progress,
         unit,
@@ -80,7 +90,8 @@ export async function forEachItem(
           );
           return { items: page.Items ?? [], next: page.LastEvaluatedKey };
         },
-        async (items) => {
+        async (page) => {
+          const items = view ? page.map(view).filter((item) => item !== undefined) : page;
           counts.examined += items.length;
           await Promise.all(items.map((item) => limit(() => one(item))));
           ctx.onProgress?.(counts);

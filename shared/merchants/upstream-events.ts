@@ -10,7 +10,10 @@ import { type MerchantRecord, merchantRecordSchema } from './record';
 export const MERCHANT_EVENT_SOURCE = 'marketplace.merchants';
 export const MERCHANT_EVENT_TYPES = ['MerchantOnboarded', 'MerchantViolation'] as const;
 
-/** `MerchantOnboarded` detail: the same record as a line of `merchants import` (a correction of T is just another one). */
+/**
+ * `MerchantOnboarded` detail: the same record as a line of `merchants import` (a correction of T is just
+ * another one). Its `occurredAt`, when present, orders it; otherwise the event's `time` does.
+ */
 export const merchantOnboardedSchema = merchantRecordSchema;
 
 /** `MerchantViolation` detail: revoke the promotion at `at`, for `reason`. */
@@ -24,6 +27,8 @@ export type MerchantViolation = z.output<typeof merchantViolationSchema>;
 // EventBridge adds version, account, region, time, resources: only what we read is checked.
 const envelopeSchema = z.object({
   id: z.string().min(1),
+  /** When the event happened (EventBridge's `time`, the producer's or the put time): the order of onboardings. */
+  time: instantSchema.optional(),
   source: z.literal(MERCHANT_EVENT_SOURCE, { error: unlessMissing(`must be ${MERCHANT_EVENT_SOURCE}`) }),
   'detail-type': z.enum(MERCHANT_EVENT_TYPES, {
     error: unlessMissing(`must be one of ${MERCHANT_EVENT_TYPES.join(', ')}`),
@@ -35,6 +40,10 @@ export type MerchantEvent =
   | { id: string; type: 'MerchantOnboarded'; record: MerchantRecord }
   | { id: string; type: 'MerchantViolation'; violation: MerchantViolation };
 
+/** The detail's own `occurredAt` wins over the envelope's `time`. */
+const withOccurredAt = (record: MerchantRecord, time: string | undefined): MerchantRecord =>
+  record.occurredAt || !time ? record : { ...record, occurredAt: time };
+
 /** Parses an EventBridge event; an InputError names the field (`detail.onboardedAt: …`). */
 export function parseMerchantEvent(value: unknown): MerchantEvent {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -45,7 +54,7 @@ export function parseMerchantEvent(value: unknown): MerchantEvent {
     return {
       id: envelope.id,
       type: 'MerchantOnboarded',
-      record: parseInput(merchantOnboardedSchema, envelope.detail, 'detail'),
+      record: withOccurredAt(parseInput(merchantOnboardedSchema, envelope.detail, 'detail'), envelope.time),
     };
   }
   return {

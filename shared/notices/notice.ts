@@ -72,8 +72,9 @@ const percent = `${PROMOTION_RATE * 100}%`;
 /**
  * The notices one write of a promotion causes. New history entries and a newly recorded reminder
  * are what changed. A merchant is not told of a promotion that started and ended in the same write
- * (its window was over before it was processed), nor of its expiry then; recording, corrections
- * and other bookkeeping cause no notice.
+ * (its window was over before it was processed), nor of its expiry then; nor that it started when
+ * the same write revokes it (a revocation that reached it still SCHEDULED): the revocation notice
+ * alone says what changed. Recording, corrections and other bookkeeping cause no notice.
  */
 export function promotionNotices(change: ItemChange): Notice[] {
   const next = change.newImage as Promotion | undefined;
@@ -89,7 +90,7 @@ export function promotionNotices(change: ItemChange): Notice[] {
   };
   const notices: Notice[] = [];
   for (const entry of added) {
-    if (entry.status === 'ACTIVE' && !statuses.has('EXPIRED')) {
+    if (entry.status === 'ACTIVE' && !statuses.has('EXPIRED') && !statuses.has('REVOKED')) {
       notices.push(
         notice(
           'PROMOTION_ACTIVATED',

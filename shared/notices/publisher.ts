@@ -1,5 +1,5 @@
 // Where notices go: an SNS topic (PublishBatch, ≤ 10 entries and ≤ 256 KiB a request, failed
-// entries retried), or a local sink file that stands in for the topic on a workstation.
+// entries retried with the shared backoff), or a local sink file that stands in for the topic on a workstation.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { createLimiter } from '../concurrency';
 import type { Log } from '../deps';
+import { attempts, type RetryPolicy } from '../retry';
 import type { Notice } from './notice';
 
 export interface PublishOutcome {
@@ -72,6 +73,8 @@ export interface SnsPublisherOptions {
   attempts?: number;
   baseDelayMs?: number;
   concurrency?: number;
+  /** Injected by tests. */
+  sleep?: RetryPolicy['sleep'];
 }
 
 /** Errors after which trying the same request again cannot help. */
@@ -90,24 +93,34 @@ const PERMANENT_ERRORS = new Set([
   'KMSNotFoundException',
 ]);
 
+const UNACCOUNTED =
+  'Unaccounted: the PublishBatch response listed this entry neither as Successful nor as Failed';
+
 export function snsPublisher(
   sns: SNSClient,
   topicArn: string,
   log: Log,
   options: SnsPublisherOptions = {},
 ): NoticePublisher {
-  const attempts = options.attempts ?? 4;
-  const baseDelayMs = options.baseDelayMs ?? 100;
+  const policy: RetryPolicy = {
+    attempts: options.attempts ?? 4,
+    baseDelayMs: options.baseDelayMs ?? 100,
+    maxDelayMs: 5000,
+    sleep: options.sleep,
+  };
   const limit = createLimiter(options.concurrency ?? 8);
 
   return {
     async publish(notices) {
       const byId = new Map(notices.map((n) => [n.eventId, n]));
       const outcome: PublishOutcome = { published: 0, failed: [], requests: 0 };
+      const fail = (entry: PublishBatchRequestEntry, error: string) =>
+        outcome.failed.push({ notice: byId.get(entry.Id as string) as Notice, error });
       // A notice listed twice in one call (a redelivered record) is published once.
       let pending = [...byId.values()].map(snsEntry);
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const retry: { entry: PublishBatchRequestEntry; error: string }[] = [];
+      let retry: { entry: PublishBatchRequestEntry; error: string }[] = [];
+      for await (const attempt of attempts(policy)) {
+        retry = [];
         await Promise.all(
           batchesOf(pending).map((batch) =>
             limit(async () => {
@@ -116,14 +129,18 @@ export function snsPublisher(
                 const result = await sns.send(
                   new PublishBatchCommand({ TopicArn: topicArn, PublishBatchRequestEntries: batch }),
                 );
-                outcome.published += result.Successful?.length ?? 0;
-                for (const failed of result.Failed ?? []) {
-                  const entry = batch.find((e) => e.Id === failed.Id);
-                  if (!entry) continue;
-                  const error = `${failed.Code}: ${failed.Message ?? ''}`.trim();
-                  if (failed.SenderFault)
-                    outcome.failed.push({ notice: byId.get(entry.Id as string) as Notice, error });
-                  else retry.push({ entry, error });
+                // Only what the response accounts for is settled; an entry it leaves out is retried.
+                const successful = new Set((result.Successful ?? []).map((s) => s.Id));
+                const failed = new Map((result.Failed ?? []).map((f) => [f.Id, f]));
+                for (const entry of batch) {
+                  const failure = failed.get(entry.Id);
+                  if (successful.has(entry.Id) && !failure) outcome.published++;
+                  else if (!failure) retry.push({ entry, error: UNACCOUNTED });
+                  else {
+                    const error = `${failure.Code}: ${failure.Message ?? ''}`.trim();
+                    if (failure.SenderFault) fail(entry, error);
+                    else retry.push({ entry, error });
+                  }
                 }
               } catch (error) {
                 const name =
@@ -134,30 +151,24 @@ export function snsPublisher(
                       : 'Error';
                 const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
                 for (const entry of batch) {
-                  if (PERMANENT_ERRORS.has(name))
-                    outcome.failed.push({ notice: byId.get(entry.Id as string) as Notice, error: message });
+                  if (PERMANENT_ERRORS.has(name)) fail(entry, message);
                   else retry.push({ entry, error: message });
                 }
               }
             }),
           ),
         );
-        if (retry.length > 0 && attempt >= attempts) {
-          for (const { entry, error } of retry)
-            outcome.failed.push({ notice: byId.get(entry.Id as string) as Notice, error });
-          break;
-        }
-        if (retry.length > 0) {
+        if (retry.length === 0) break;
+        if (attempt < policy.attempts) {
           log.warn('retrying notices SNS did not take', {
             count: retry.length,
             attempt,
             error: retry[0]?.error,
           });
-          // Full jitter backoff: throttling clears faster when retries do not arrive together.
-          await new Promise((r) => setTimeout(r, Math.random() * baseDelayMs * 2 ** attempt));
         }
         pending = retry.map((r) => r.entry);
       }
+      for (const { entry, error } of retry) fail(entry, error); // still failing after the last attempt
       return outcome;
     },
   };

@@ -15,6 +15,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Log } from '../deps';
+import { backoff } from '../retry';
 import type { StreamRecord } from './notifier';
 
 type Checkpoint = Record<string, Record<string, string>>; // streamArn → shardId → last sequence number handled
@@ -95,18 +96,25 @@ async function allShards(streams: DynamoDBStreamsClient, streamArn: string): Pro
   );
 }
 
+export interface StreamReader {
+  drain(): Promise<DrainResult>;
+}
+
 /**
  * A reader that keeps its place between drains: the stream ARN, the shard list and each open shard's
  * next iterator are kept in memory (the checkpoint file remains the truth across processes), so a
- * drain that finds nothing new costs one GetRecords per open shard.
+ * drain that finds nothing new costs one GetRecords per open shard. A kept iterator is used only if
+ * the checkpoint still says what it said when the iterator was taken: another process may have
+ * delivered further meanwhile. Callers make drains of one checkpoint exclusive (the CLI's delivery lock).
  */
-export function createStreamReader(options: StreamReaderOptions): { drain(): Promise<DrainResult> } {
+export function createStreamReader(options: StreamReaderOptions): StreamReader {
   const { streams, checkpointPath, log } = options;
   const attempts = options.attempts ?? 3;
   const limit = options.batchSize ?? 1000;
   let streamArn: string | undefined;
   let shards: Shard[] | undefined;
-  const openIterators = new Map<string, string>();
+  /** shardId → the next iterator, and the checkpoint's position for the shard when it was taken. */
+  const openIterators = new Map<string, { iterator: string; after: string | undefined }>();
 
   const drain = async (): Promise<DrainResult> => {
     if (!streamArn) {
@@ -126,9 +134,12 @@ export function createStreamReader(options: StreamReaderOptions): { drain(): Pro
 
     for (const shard of shards) {
       const shardId = shard.ShardId as string;
-      let iterator =
-        openIterators.get(shardId) ?? (await shardIterator(streams, arn, shardId, positions[shardId]));
+      const kept = openIterators.get(shardId);
       openIterators.delete(shardId);
+      let iterator =
+        kept && kept.after === positions[shardId]
+          ? kept.iterator
+          : await shardIterator(streams, arn, shardId, positions[shardId]);
       while (iterator) {
         let page: GetRecordsCommandOutput;
         try {
@@ -165,7 +176,7 @@ export function createStreamReader(options: StreamReaderOptions): { drain(): Pro
             from: records[0]?.dynamodb.SequenceNumber,
             attempt,
           });
-          await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+          await backoff(attempt, { attempts, baseDelayMs: 400, maxDelayMs: 5000 });
         }
         if (!page.NextShardIterator) {
           shardClosed = true; // read to its end: its children (if any) come with the next shard list
@@ -174,7 +185,7 @@ export function createStreamReader(options: StreamReaderOptions): { drain(): Pro
         // A page short of the batch size means we have caught up: continue from here next time, so
         // that records written meanwhile are handled together, in full batches (as a batching window would).
         if ((page.Records ?? []).length < limit) {
-          openIterators.set(shardId, page.NextShardIterator);
+          openIterators.set(shardId, { iterator: page.NextShardIterator, after: positions[shardId] });
           break;
         }
         iterator = page.NextShardIterator;

@@ -140,25 +140,53 @@ export function flagsAt(policies: CartPolicy[], at: Instant): CartFlag[] {
     ALL_CATEGORIES,
     ...new Set(live.flatMap((p) => (p.scope.categories === ALL_CATEGORIES ? [] : p.scope.categories))),
   ];
-  const flags: CartFlag[] = scopes.sort().map((scope) => {
-    let flag: CartFlag = { channel: 'live', products: 'third-party', scope, value: 'ALLOWED' };
-    const inForce = live
-      .filter(
-        (p) =>
-          p.effectiveAt <= at &&
-          (p.scope.categories === ALL_CATEGORIES ||
-            (scope !== ALL_CATEGORIES && p.scope.categories.includes(scope))),
-      )
-      .sort((a, b) => a.effectiveAt.localeCompare(b.effectiveAt) || a.policyId.localeCompare(b.policyId));
-    for (const p of inForce) {
-      if (severity(p.thirdPartyProducts) > severity(flag.value)) {
-        flag = { ...flag, value: p.thirdPartyProducts, since: p.effectiveAt, policyId: p.policyId };
-      }
-    }
-    return flag;
-  });
+  const flags: CartFlag[] = scopes.sort().map((scope) => ({
+    channel: 'live',
+    products: 'third-party',
+    scope,
+    // The ALL scope is what a merchant of no named category gets; a category scope adds its own policies.
+    ...cartValueAt(live, scope === ALL_CATEGORIES ? [] : [scope], at),
+  }));
   flags.push({ channel: 'short-video', products: 'third-party', scope: ALL_CATEGORIES, value: 'ALLOWED' });
   return flags;
+}
+
+export interface CartValue {
+  value: CartFlagValue;
+  /** When the value took effect, and the policy that set it (absent while ALLOWED). */
+  since?: Instant;
+  policyId?: string;
+}
+
+/**
+ * The live-room cart value for third-party products of a merchant selling in these categories at an
+ * instant: the most restrictive policy in force that covers them; of equals, the first to take effect
+ * (then the lower id). Withdrawn policies set nothing.
+ */
+export function cartValueAt(policies: CartPolicy[], categories: string[], at: Instant): CartValue {
+  const inForce = policies
+    .filter((p) => p.status !== 'WITHDRAWN' && p.effectiveAt <= at && coversCategories(p, categories))
+    .sort((a, b) => a.effectiveAt.localeCompare(b.effectiveAt) || a.policyId.localeCompare(b.policyId));
+  let current: CartValue = { value: 'ALLOWED' };
+  for (const p of inForce) {
+    if (severity(p.thirdPartyProducts) > severity(current.value)) {
+      current = { value: p.thirdPartyProducts, since: p.effectiveAt, policyId: p.policyId };
+    }
+  }
+  return current;
+}
+
+/**
+ * Whether a policy changes the value that applies to a merchant selling in these categories: at the
+ * policy's instant, given the calendar `policies` (which holds it), it is the policy that sets the
+ * merchant's value. A policy that a stricter (or equal, earlier) one already covers changes nothing.
+ */
+export function changesCartFor(policies: CartPolicy[], policy: CartPolicy, categories: string[]): boolean {
+  return (
+    policy.status !== 'WITHDRAWN' &&
+    coversCategories(policy, categories) &&
+    cartValueAt(policies, categories, policy.effectiveAt).policyId === policy.policyId
+  );
 }
 
 /** Every change of every flag, in time order: the flag timeline of the calendar. */

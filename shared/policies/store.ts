@@ -5,10 +5,25 @@ import { PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb'
 import type { Deps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
 import { setIf } from '../store/conditional-set';
-import { CART_POLICY_PK, cartPolicySk, FLAG_PK, flagSk } from '../store/keys';
+import {
+  AUDIENCE_SHARDS,
+  audiencePartition,
+  CART_POLICY_PK,
+  cartPolicySk,
+  FLAG_PK,
+  flagSk,
+} from '../store/keys';
 import { fromItem } from '../store/promotions';
+import { AUDIENCE_INDEX } from '../store/table';
 import { formatInstant, type Instant } from '../time';
-import { type CartFlag, type CartPolicy, type CartPolicyInput, conflictOf, sameContent } from './policy';
+import {
+  type CartFlag,
+  type CartPolicy,
+  type CartPolicyInput,
+  changesCartFor,
+  conflictOf,
+  sameContent,
+} from './policy';
 
 /** Every item of a partition, page by page (consistent: a job acts on what it reads). */
 async function queryAll(deps: Deps, pk: string): Promise<Record<string, unknown>[]> {
@@ -91,6 +106,43 @@ export async function announcePolicy(deps: Deps, input: CartPolicyInput): Promis
     throw error;
   }
   return existing ? 'updated' : 'created';
+}
+
+/**
+ * How many merchants each of these policies would tell, given the calendar as stored now: those in
+ * the audience (third-party products in live carts) whose cart value the policy changes at its
+ * instant. One read of the audience index for all of them; the job decides again at each step.
+ */
+export async function countAffected(deps: Deps, policyIds: string[]): Promise<Map<string, number>> {
+  const policies = await listPolicies(deps);
+  const counted = policies.filter((p) => policyIds.includes(p.policyId));
+  const counts = new Map(policyIds.map((id) => [id, 0]));
+  await Promise.all(
+    Array.from({ length: AUDIENCE_SHARDS }, async (_, shard) => {
+      const pages = paginateQuery(
+        { client: deps.db, pageSize: deps.pageSize },
+        {
+          TableName: deps.tableName,
+          IndexName: AUDIENCE_INDEX.indexName,
+          KeyConditionExpression: '#pk = :pk',
+          ProjectionExpression: '#categories',
+          ExpressionAttributeNames: { '#pk': AUDIENCE_INDEX.partitionKey, '#categories': 'categories' },
+          ExpressionAttributeValues: { ':pk': audiencePartition(shard) },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          const categories = (item.categories as string[] | undefined) ?? [];
+          for (const policy of counted) {
+            if (changesCartFor(policies, policy, categories)) {
+              counts.set(policy.policyId, (counts.get(policy.policyId) ?? 0) + 1);
+            }
+          }
+        }
+      }
+    }),
+  );
+  return counts;
 }
 
 /** Withdraws a policy not yet in force; merchants told of its announcement are told it is withdrawn. */

@@ -62,6 +62,22 @@ const threeDaysBefore = memoize((endsBefore: Instant) =>
   formatInstant(parseInstant(endsBefore).minus({ days: REMINDER_DAYS_BEFORE_END })),
 );
 
+/** The promotion after a planned change, as the repository's write leaves it (dry runs project with it). */
+export function afterChange(promotion: Promotion, change: PromotionChange): Promotion {
+  const next: Promotion = {
+    ...promotion,
+    ...change.window,
+    status: change.status,
+    version: promotion.version + 1,
+    history: [...promotion.history, ...change.entries],
+  };
+  if (change.reminder === null) delete next.reminder;
+  else if (change.reminder) next.reminder = change.reminder;
+  if (change.revoked)
+    Object.assign(next, { revokedAt: change.revoked.at, revokeReason: change.revoked.reason });
+  return next;
+}
+
 /** The status SPEC §1 gives a promotion at an instant. Orders are priced by the same facts. */
 export function statusAt(promotion: Promotion, at: Instant): PromotionStatus {
   if (!promotion.eligible) return 'INELIGIBLE';
@@ -185,7 +201,10 @@ export type RevocationPlan =
 /**
  * Revocation for a violation takes effect at its own instant; orders before it keep the rate.
  * Revoking twice at the same instant changes nothing; a promotion can be revoked only while some
- * part of its window is still at or after the revocation instant.
+ * part of its window is still at or after the revocation instant. A promotion still SCHEDULED
+ * although its start is before the revocation (activate had not reached it yet) was ACTIVE from its
+ * start by the rules: the same write records that ACTIVE entry, effective at the start, before
+ * REVOKED, so the history says what the merchant had.
  */
 export function planRevocation(
   promotion: Promotion,
@@ -202,13 +221,16 @@ export function planRevocation(
   if (at >= promotion.endsBefore) {
     return { kind: 'refused', reason: `the promotion ended at ${promotion.endsBefore}, before ${at}` };
   }
-  return {
-    kind: 'change',
-    change: {
-      status: 'REVOKED',
-      entries: [{ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason }],
-      revoked: { at, reason },
-      due: null,
-    },
-  };
+  const entries: HistoryEntry[] = [];
+  if (promotion.status === 'SCHEDULED' && promotion.startsAt < at) {
+    entries.push({
+      status: 'ACTIVE',
+      effectiveAt: promotion.startsAt,
+      processedAt,
+      by: 'revoke',
+      reason: 'active from its start until the revocation; recorded with it (activate had not run yet)',
+    });
+  }
+  entries.push({ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason });
+  return { kind: 'change', change: { status: 'REVOKED', entries, revoked: { at, reason }, due: null } };
 }

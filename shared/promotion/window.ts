@@ -1,17 +1,17 @@
 // The new-merchant fee promotion window (SPEC §1): [T+2 00:00, T+32 00:00) in Asia/Shanghai,
 // i.e. the whole of days T+2 … T+31, always 30 calendar days.
-import { z } from 'zod';
 import {
   addDays,
+  boundedText,
   type CalendarDate,
   DATE_OR_INSTANT_HINT,
+  dateOrInstantProblem,
   formatDate,
   formatInstant,
   type Instant,
   normaliseInstant,
   startOfDay,
   tryParseDate,
-  tryParseDateOrInstant,
   tryParseInstant,
 } from '../time';
 
@@ -40,10 +40,9 @@ export function onboardingDate(onboardedAt: string): CalendarDate {
 }
 
 /** zod: a date or an instant with an offset, as accepted for `onboardedAt`. */
-export const onboardedAtSchema = z
-  .string()
-  .refine((text) => tryParseDateOrInstant(text) !== undefined, { message: DATE_OR_INSTANT_HINT })
-  .transform((text) => (tryParseDate(text) ? text : normaliseInstant(text)));
+export const onboardedAtSchema = boundedText(dateOrInstantProblem).transform((text) =>
+  tryParseDate(text) ? text : normaliseInstant(text),
+);
 
 /** The instant a recorded onboarding took place: the given instant, or 00:00 of the given date. */
 export function onboardingInstant(onboardedAt: string): Instant {

@@ -18,6 +18,11 @@ export interface MerchantProfile {
   version: number;
   recordedAt: Instant;
   updatedAt: Instant;
+  /**
+   * When the record that set this profile was made (an upstream event's own time, or when an operator
+   * recorded it): older records are ignored as stale. Absent on profiles recorded before it existed.
+   */
+  occurredAt?: Instant;
 }
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'type', 'due_pk', 'due_sk', 'aud_pk', 'aud_sk'] as const;

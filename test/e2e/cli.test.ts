@@ -2,13 +2,17 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { cliOn, runCli, runNpmScript } from '../support/cli';
+import { LEASE_TTL_MS } from '../../shared/jobs/lease';
+import { dateOf } from '../../shared/time';
+import { cliOn, runCli, runNpmScript, startCli } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { leaveLease } from '../support/leases';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
-const { cli, file, missing } = cliOn(db, TEST_TABLE);
+const { cli, file, missing, home } = cliOn(db, TEST_TABLE);
 beforeEach(() => db.reset());
 
 describe('help', () => {
@@ -17,7 +21,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}([a-z]\S*(?: (?:import|record|revoke|load-default|announce|withdraw|list))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|load-default|announce|withdraw|list|release))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -27,6 +31,8 @@ describe('help', () => {
       'merchants revoke',
       'merchant',
       'run',
+      'leases list',
+      'leases release',
       'quote',
       'policies load-default',
       'policies announce',
@@ -103,6 +109,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       created: 3,
       updated: 0,
       unchanged: 0,
+      stale: 0,
       rejectedCount: 4,
       rejected: [
         { line: 4, error: expect.stringMatching(/^onboardedAt: must be a calendar date/) },
@@ -132,7 +139,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
     const r = await cli('merchants', 'import', ok);
     expect([r.status, r.json[0]]).toEqual([
       0,
-      { created: 2, updated: 0, unchanged: 0, rejected: [], rejectedCount: 0 },
+      { created: 2, updated: 0, unchanged: 0, stale: 0, rejected: [], rejectedCount: 0 },
     ]);
     expect((await cli('merchant', 'x')).json[0]).toMatchObject({
       categories: ['apparel', 'cosmetics'],
@@ -203,7 +210,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       promotion: false,
     });
     const m = (await cli('merchant', 'r')).json[0] as { promotion: { history: { status: string }[] } };
-    expect(m.promotion.history.map((h) => h.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'REVOKED']);
+    expect(m.promotion.history.map((h) => h.status)).toEqual(['SCHEDULED', 'SCHEDULED', 'ACTIVE', 'REVOKED']); // active from its start: activate had not run
     // Refusals: unknown merchant 1, bad arguments 2.
     expect(
       (await cli('merchants', 'revoke', 'nobody', '--at', '2020-05-20T12:00:00+08:00', '--reason', 'x'))
@@ -274,6 +281,188 @@ describe('run', () => {
     expect([r.status, r.stdout]).toEqual([2, '']);
     expect(r.stderr).toMatch(message);
   });
+});
+
+describe('runs ahead of the wall clock', () => {
+  it('a real run more than 1 hour past the wall clock exits 2 naming the option, writing nothing; a dry run may look ahead', async () => {
+    await cli('merchants', 'record', 'merchant-a', '--onboarded-at', '2020-05-06');
+    const before = await db.scanAll();
+    const asOf = await cli('run', 'activate', '--as-of', '2199-01-01T00:00:00+08:00');
+    expect([asOf.status, asOf.stdout]).toEqual([2, '']);
+    expect(asOf.stderr).toMatch(
+      /^error: --as-of: a real run as of 2199-01-01T00:00:00.000\+08:00 is more than 1 hour past the wall clock/,
+    );
+    const range = await cli(
+      'run',
+      'expire',
+      '--from',
+      dateOf(DateTime.now().minus({ days: 1 })),
+      '--to',
+      dateOf(DateTime.now().plus({ days: 2 })),
+    );
+    expect([range.status, range.stdout]).toEqual([2, '']);
+    expect(range.stderr).toMatch(/^error: --to: a real run as of .* is more than 1 hour past the wall clock/);
+    expect(await db.scanAll()).toEqual(before);
+    const dry = await cli('run', 'activate', '--as-of', '2199-01-01T00:00:00+08:00', '--dry-run');
+    expect([dry.status, dry.json]).toEqual([0, [expect.objectContaining({ dryRun: true, changed: 1 })]]);
+  });
+});
+
+describe('leases', () => {
+  const now = () => DateTime.now().toMillis();
+
+  it('list shows each lease held or lapsed; release deletes a lapsed one, refuses a fresh one without --force', async () => {
+    await leaveLease(db, 'activate', {
+      owner: 'cli:live-host:1',
+      heartbeatAtMs: now(),
+      expiresAtMs: now() + LEASE_TTL_MS,
+      tableName: TEST_TABLE,
+    });
+    await leaveLease(db, 'expire', {
+      owner: 'cli:dead-host:2',
+      heartbeatAtMs: now() - 120_000,
+      expiresAtMs: now() - 90_000,
+      tableName: TEST_TABLE,
+    });
+    const list = await cli('leases', 'list');
+    expect(list.status).toBe(0);
+    expect(list.json).toEqual([
+      {
+        job: 'activate',
+        owner: 'cli:live-host:1',
+        acquiredAt: expect.any(String),
+        heartbeatAt: expect.any(String),
+        expiresAt: expect.any(String),
+        state: 'held',
+        heartbeatAgeMs: expect.any(Number),
+      },
+      expect.objectContaining({ job: 'expire', owner: 'cli:dead-host:2', state: 'lapsed' }),
+    ]);
+    const refused = await cli('leases', 'release', 'activate');
+    expect([refused.status, refused.stdout]).toEqual([1, '']);
+    expect(refused.stderr).toMatch(
+      /^error: lease of activate is held by cli:live-host:1, heartbeat \d+s ago, lapses at \S+: its run is alive; wait for it, or use --force/,
+    );
+    expect((await cli('leases', 'release', 'expire')).json).toEqual([
+      { job: 'expire', released: true, owner: 'cli:dead-host:2', state: 'lapsed', forced: false },
+    ]);
+    const forced = await cli('leases', 'release', 'activate', '--force');
+    expect([forced.status, forced.json]).toEqual([
+      0,
+      [{ job: 'activate', released: true, owner: 'cli:live-host:1', state: 'held', forced: true }],
+    ]);
+    expect(forced.stderr).toMatch(/released the lease of activate held by cli:live-host:1/);
+    const absent = await cli('leases', 'release', 'activate');
+    expect([absent.status, absent.json]).toEqual([
+      0,
+      [{ job: 'activate', released: false, reason: 'no lease' }],
+    ]);
+    expect(await cli('leases', 'list')).toMatchObject({ status: 0, stdout: '' });
+    expect((await cli('leases', 'release', 'publish')).status).toBe(2);
+    expect(await db.scanAll()).toEqual([]);
+  });
+
+  it('run waits for a lapsing lease, saying so on stderr, then runs', async () => {
+    await cli('merchants', 'record', 'merchant-a', '--onboarded-at', '2020-05-06');
+    await leaveLease(db, 'activate', {
+      owner: 'cli:killed-host:99',
+      heartbeatAtMs: now() - 25_000,
+      expiresAtMs: now() + 3000,
+      tableName: TEST_TABLE,
+    });
+    const r = await cli('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00');
+    expect(r.stderr).toMatch(
+      /^waiting for lease of activate held by cli:killed-host:99, heartbeat 2\ds ago, lapses at \d{4}-\d\d-\d\dT[\d:.]+\+08:00$/m,
+    );
+    expect([r.status, r.json]).toEqual([0, [expect.objectContaining({ changed: 1 })]]);
+    expect((await cli('leases', 'list')).stdout).toBe('');
+  });
+
+  it('run fails naming the holder when the holder’s heartbeat moves on while it waits (a live run)', async () => {
+    await cli('merchants', 'record', 'merchant-a', '--onboarded-at', '2020-05-06');
+    const beat = () =>
+      leaveLease(db, 'activate', {
+        owner: 'cli:live-host:7',
+        heartbeatAtMs: now(),
+        expiresAtMs: now() + 5000,
+        tableName: TEST_TABLE,
+      });
+    await beat();
+    let done = false;
+    const holder = (async () => {
+      while (!done) {
+        await new Promise((r) => setTimeout(r, 300));
+        if (!done) await beat();
+      }
+    })();
+    const r = await cli('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00');
+    done = true;
+    await holder;
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/^waiting for lease of activate held by cli:live-host:7/m);
+    expect(r.stderr).toMatch(
+      /^error: LeaseHeldError: job activate is already running \(lease held by cli:live-host:7, heartbeat \d+s ago/m,
+    );
+    expect((await cli('merchant', 'merchant-a')).json[0]).toMatchObject({
+      promotion: { status: 'SCHEDULED' },
+    });
+  });
+
+  it('after a kill -9 mid-run, the same command waits for the lease to lapse and then finishes the run', async () => {
+    // Merchants onboarded every day, so that each day of the range has work and the run takes a while.
+    const days = Array.from(
+      { length: 200 },
+      (_, i) => DateTime.fromISO('2020-05-01').plus({ days: i }).toISODate() as string,
+    );
+    await cli(
+      'merchants',
+      'import',
+      file(
+        'daily.jsonl',
+        days
+          .flatMap((d) => [0, 1].map((k) => JSON.stringify({ merchantId: `k-${d}-${k}`, onboardedAt: d })))
+          .join('\n'),
+      ),
+    );
+    const args = ['run', 'activate', '--from', '2020-05-01', '--to', '2020-11-30'];
+    const env = { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home };
+    const first = startCli(args, env);
+    const runs = async () => (await db.scanAll()).filter((i) => String(i.sk).startsWith('RUN#')).length;
+    const deadline = Date.now() + 60_000;
+    while ((await runs()) < 5) {
+      if (Date.now() > deadline) throw new Error(`the run never got going: ${first.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    first.child.kill('SIGKILL');
+    expect((await first.result).status).toBe(null); // killed, not finished
+    const left = (await db.scanAll()).find((i) => i.sk === 'LEASE');
+    expect(left?.owner).toMatch(/^cli:/); // the dead run's lease is still there
+    expect(await runs()).toBeLessThan(214);
+    const killedAt = Date.now();
+    const again = await runCli(args, env);
+    const tookMs = Date.now() - killedAt;
+    expect(again.stderr).toMatch(
+      /^waiting for lease of activate held by cli:\S+, heartbeat \d+s ago, lapses at /m,
+    );
+    expect(again.status).toBe(0);
+    expect(again.json).toHaveLength(214);
+    expect(tookMs).toBeLessThan(LEASE_TTL_MS + 60_000); // the lapse time, not 16 minutes
+    // Day by day, each promotion was activated on its start day (expiring is the expire job's): ACTIVE
+    // once, effective at its start, whether the dead run or the second one did it.
+    const promotions = (await db.scanAll()).filter((i) => i.type === 'PROMOTION');
+    expect(promotions).toHaveLength(400);
+    for (const p of promotions) {
+      const active = (p.history as { status: string; effectiveAt: string }[]).filter(
+        (h) => h.status === 'ACTIVE',
+      );
+      expect([p.merchantId, p.status, active.map((h) => h.effectiveAt)]).toEqual([
+        p.merchantId,
+        'ACTIVE',
+        [p.startsAt],
+      ]);
+    }
+    expect((await cli('leases', 'list')).stdout).toBe('');
+  }, 180_000);
 });
 
 describe('notices', () => {
@@ -380,6 +569,140 @@ describe('cart policies', () => {
       'CART_POLICY_IN_FORCE',
     ]);
     expect((await cli('notices', '--merchant', 'shop-only')).json).toEqual([]);
+  });
+
+  it('flags --at X prints everything as of X: the calendar value and what the job had applied by then', async () => {
+    await cli(
+      'merchants',
+      'record',
+      'live-3p',
+      '--onboarded-at',
+      '2020-06-01',
+      '--live-cart-sources',
+      'taobao',
+    );
+    await cli('policies', 'load-default');
+    for (const asOf of ['2020-08-26', '2020-09-06', '2020-10-20']) {
+      expect((await cli('run', 'cart-policies', '--as-of', sh(`${asOf} 00:00`))).status).toBe(0);
+    } // the run due on 10-09 came late, on 10-20
+    type Flag = {
+      channel: string;
+      value: string;
+      at: string;
+      applied: { value: string; since: string; policyId: string; history: { asOf: string }[] } | null;
+    };
+    const live = async (instant: string) => {
+      const flags = (await cli('flags', '--at', instant)).json as Flag[];
+      const flag = flags.find((f) => f.channel === 'live') as Flag;
+      return [flag.value, flag.at, flag.applied?.value ?? null, flag.applied?.history.length ?? 0];
+    };
+    expect(await live(sh('2020-09-01 00:00'))).toEqual(['ALLOWED', sh('2020-09-01 00:00'), null, 0]);
+    expect(await live(sh('2020-09-10 00:00'))).toEqual([
+      'XINGTU_ONLY',
+      sh('2020-09-10 00:00'),
+      'XINGTU_ONLY',
+      1,
+    ]);
+    // The calendar says BLOCKED from 10-09; the job had not applied it yet (it did on 10-20): the lag shows.
+    expect(await live(sh('2020-10-12 00:00'))).toEqual(['BLOCKED', sh('2020-10-12 00:00'), 'XINGTU_ONLY', 1]);
+    expect(await live(sh('2020-10-20 00:00'))).toEqual(['BLOCKED', sh('2020-10-20 00:00'), 'BLOCKED', 2]);
+    const applied = ((await cli('flags', '--at', sh('2020-10-20 00:00'))).json as Flag[])[0]?.applied;
+    expect(applied).toMatchObject({
+      since: sh('2020-10-09 00:00'),
+      policyId: 'live-third-party-blocked-2020-10-09',
+    });
+    const timeline = await cli('flags', '--timeline', '--at', sh('2020-09-10 00:00'));
+    expect(timeline.json).toMatchObject([
+      { scope: 'ALL', value: 'XINGTU_ONLY', since: sh('2020-09-06 00:00') },
+    ]);
+    expect(timeline.json).toHaveLength(1);
+  });
+
+  it('policies announce says how many merchants each policy affects, and warns when none', async () => {
+    await cli(
+      'merchants',
+      'record',
+      'jd-cosmetics',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'cosmetics',
+      '--live-cart-sources',
+      'jd',
+    );
+    await cli(
+      'merchants',
+      'record',
+      'tb-apparel',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'apparel',
+      '--live-cart-sources',
+      'shop,taobao',
+    );
+    await cli(
+      'merchants',
+      'record',
+      'shop-only',
+      '--onboarded-at',
+      '2020-06-01',
+      '--categories',
+      'cosmetics',
+      '--live-cart-sources',
+      'shop',
+    );
+    const defaults = await cli('policies', 'load-default');
+    expect(defaults.json[0]).toMatchObject({
+      created: 2,
+      affects: 4,
+      policies: [
+        { policyId: 'live-third-party-xingtu-only-2020-09-06', affects: 2 },
+        { policyId: 'live-third-party-blocked-2020-10-09', affects: 2 },
+      ],
+    });
+    const cosmetics = (policyId: string, effectiveAt: string, thirdPartyProducts: string) =>
+      JSON.stringify({
+        policyId,
+        title: '化妆品类目第三方商品需通过星图任务下单',
+        announcedOn: '2020-09-01',
+        effectiveAt,
+        scope: { channel: 'live', categories: ['cosmetics'] },
+        thirdPartyProducts,
+      });
+    // After the all-category block, a cosmetics Xingtu rule changes nobody's cart.
+    const none = await cli(
+      'policies',
+      'announce',
+      file('none.json', cosmetics('cosmetics-xingtu', '2020-10-20', 'XINGTU_ONLY')),
+    );
+    expect(none.status).toBe(0);
+    expect(none.json[0]).toMatchObject({
+      created: 1,
+      affects: 0,
+      policies: [{ policyId: 'cosmetics-xingtu', affects: 0 }],
+    });
+    expect(none.stderr).toMatch(/cosmetics-xingtu: created; affects 0 merchants/);
+    expect(none.stderr).toMatch(
+      /warning: cosmetics-xingtu changes the live-room cart of no merchant .*nobody will be told/,
+    );
+    // Blocking cosmetics before 10-09 changes jd-cosmetics' cart (not shop-only's: no third-party products).
+    const one = await cli(
+      'policies',
+      'announce',
+      file('one.json', cosmetics('cosmetics-blocked', '2020-09-20', 'BLOCKED')),
+    );
+    expect(one.json[0]).toMatchObject({
+      affects: 1,
+      policies: [{ policyId: 'cosmetics-blocked', affects: 1 }],
+    });
+    expect(one.stderr).toMatch(/cosmetics-blocked: created; affects 1 merchant \(/);
+    expect(one.stderr).not.toMatch(/warning/);
+    // The calendar as it is now: the 10-09 block no longer changes jd-cosmetics (blocked since 09-20).
+    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({
+      unchanged: 2,
+      policies: [{ affects: 2 }, { affects: 1 }],
+    });
   });
 
   it('refuses a malformed policy file (exit 2) and a conflicting policy (exit 1), recording nothing', async () => {

@@ -2,17 +2,21 @@
 // concurrent, backfills, dry runs) against DynamoDB Local with faults injected at the SDK boundary,
 // let the system recover (runs retried, the stream redelivered), and compare everything with the
 // reference model. Used by the test suite (a CI-sized run) and by `npm run reliability` (a long run).
-import { mkdtempSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  type AttributeValue,
   DynamoDBClient,
   InternalServerError,
   ProvisionedThroughputExceededException,
+  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient, ExpiredIteratorException } from '@aws-sdk/client-dynamodb-streams';
 import { PublishBatchCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -24,8 +28,8 @@ import { parseJobInput } from '../../shared/jobs/input';
 import { LeaseHeldError } from '../../shared/jobs/lease';
 import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../shared/merchants/record';
-import type { Notice } from '../../shared/notices/notice';
-import { notifyFromStream } from '../../shared/notices/notifier';
+import { type Notice, noticesFor } from '../../shared/notices/notice';
+import { notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
 import { createStreamReader } from '../../shared/notices/stream-reader';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
@@ -57,8 +61,12 @@ export interface FaultRates {
   throttle: number;
   /** Per DynamoDB request: a 500 (retried by the SDK). */
   serverError: number;
-  /** Per DynamoDB request, outside the SDK's retries: the call fails (our code must cope). */
+  /** Per DynamoDB request, outside the SDK's retries: the call fails before it is sent (our code must cope). */
   hardError: number;
+  /** Per DynamoDB write, outside the SDK's retries: the write applied, its reply was lost (a timeout). */
+  replyLost: number;
+  /** Per TransactWriteItems: cancelled with `TransactionConflict` (our code must retry it). */
+  transactionConflict: number;
   /** Per run attempt: the process dies after its k-th write. */
   crash: number;
   /** Per BatchGetItem: some keys come back unprocessed. */
@@ -67,20 +75,50 @@ export interface FaultRates {
   snsFailed: number;
   /** Per SNS request: throttled. */
   snsThrottled: number;
-  /** Per stream batch: the notifier dies after publishing, before acknowledging. */
+  /** Per stream batch: the notifier dies before publishing anything. */
+  notifierCrashBeforePublish: number;
+  /** Per stream batch: the notifier dies after publishing, before the checkpoint is saved. */
   notifierCrash: number;
+  /** Per stream batch: saving the checkpoint after it fails (the deliverer dies there). */
+  checkpointWriteFails: number;
+  /** Per GetRecords / GetShardIterator: the Streams call fails (the deliverer dies there). */
+  streamError: number;
+  /** Per GetRecords: the shard iterator has expired (the reader must get a new one). */
+  iteratorExpired: number;
 }
+
+export type FaultKind = keyof FaultRates;
+
+/**
+ * The faults the system absorbs on its own (the SDK's or our bounded retries): an attempt that fails
+ * when nothing but these happened to it is a defect, not bad luck. The injector never sends more than
+ * MAX_BURST of them in a row to one request, so any retry budget above that absorbs them.
+ */
+const ABSORBED: ReadonlySet<FaultKind> = new Set([
+  'throttle',
+  'serverError',
+  'transactionConflict',
+  'unprocessed',
+  'iteratorExpired',
+]);
+const MAX_BURST = 2;
 
 /** The fault rates of the CI-sized run (the long run uses the same). */
 export const CI_FAULTS: FaultRates = {
   throttle: 0.05,
   serverError: 0.03,
   hardError: 0.02,
+  replyLost: 0.02,
+  transactionConflict: 0.3,
   crash: 0.15,
-  unprocessed: 0.3,
-  snsFailed: 0.05,
-  snsThrottled: 0.05,
-  notifierCrash: 0.1,
+  unprocessed: 0.5,
+  snsFailed: 0.1,
+  snsThrottled: 0.15,
+  notifierCrashBeforePublish: 0.1,
+  notifierCrash: 0.15,
+  checkpointWriteFails: 0.15,
+  streamError: 0.1,
+  iteratorExpired: 0.1,
 };
 
 export interface Scenario {
@@ -95,8 +133,11 @@ export interface FaultStats {
   scenarios: number;
   steps: number;
   runAttempts: number;
-  injected: Record<string, number>;
+  /** Faults that happened (not merely armed), by kind. */
+  injected: Partial<Record<FaultKind, number>>;
   invariants: number;
+  /** Stream records handed to the notifier again (after a failure or a crash before the checkpoint). */
+  redeliveries: number;
   duplicatesDelivered: number;
 }
 
@@ -106,6 +147,7 @@ export const emptyStats = (): FaultStats => ({
   runAttempts: 0,
   injected: {},
   invariants: 0,
+  redeliveries: 0,
   duplicatesDelivered: 0,
 });
 
@@ -267,28 +309,97 @@ const WRITES = new Set([
   'BatchWriteItemCommand',
 ]);
 
-class Injector {
-  enabled = true;
+/** One attempt of an operation (a process, as far as faults go): what happened to it. */
+interface Attempt {
+  /** Faults are injected into this attempt (off once the outage is over). */
+  faultsOn: boolean;
+  faults: Set<FaultKind>;
+  writes: number;
   crashAfter: number | undefined;
-  writes = 0;
-  crashed = false;
+  crashed: boolean;
+}
+
+/** What a network timeout after the request was sent looks like to the caller: retryable, no answer. */
+function replyLostError(command: string): Error {
+  return Object.assign(new Error(`socket hang up (injected: ${command} applied, its reply was lost)`), {
+    name: 'TimeoutError',
+    code: 'ECONNRESET',
+    $metadata: {},
+  });
+}
+
+/** The key of a transaction's first item, whatever form its input has reached (marshalled or not). */
+function firstItemKey(input: unknown): string {
+  const [first] = (input as { TransactItems?: Record<string, { Item?: unknown; Key?: unknown }>[] })
+    .TransactItems ?? [{}];
+  const action = Object.values(first ?? {})[0] as { Item?: { pk?: unknown }; Key?: { pk?: unknown } };
+  return JSON.stringify(action?.Item?.pk ?? action?.Key?.pk ?? null);
+}
+
+type Key = { pk?: unknown; sk?: unknown };
+/** The same keys, marshalled (`{ S: … }`) or not, give the same string. */
+function keysSignature(keys: Key[]): string {
+  const text = (v: unknown) => (typeof v === 'string' ? v : String((v as { S?: string } | undefined)?.S));
+  return keys
+    .map((k) => `${text(k.pk)}|${text(k.sk)}`)
+    .sort()
+    .join(',');
+}
+
+class Injector {
+  /** Faults outside any attempt (the harness's own setup and final delivery). */
+  enabled = true;
+  /** Consecutive absorbed faults sent to one request (or one chain of retries). */
+  private readonly bursts = new Map<unknown, number>();
+  private readonly attempts = new AsyncLocalStorage<Attempt>();
+
   constructor(
     private readonly rates: FaultRates,
     private readonly random: () => number,
     private readonly stats: FaultStats,
   ) {}
 
-  roll(kind: keyof FaultRates): boolean {
-    if (!this.enabled || this.random() >= this.rates[kind]) return false;
-    this.stats.injected[kind] = (this.stats.injected[kind] ?? 0) + 1;
+  /** Runs one attempt; faults rolled inside it (in any of its async calls) are its own. */
+  attempt<T>(faultsOn: boolean, body: (attempt: Attempt) => Promise<T>): Promise<T> {
+    const attempt: Attempt = {
+      faultsOn,
+      faults: new Set(),
+      writes: 0,
+      crashAfter: undefined,
+      crashed: false,
+    };
+    // A crash is armed for the k-th write; it happens only if the attempt gets that far.
+    if (this.roll('crash', undefined, faultsOn)) attempt.crashAfter = 1 + Math.floor(this.random() * 12);
+    return this.attempts.run(attempt, () => body(attempt));
+  }
+
+  current(): Attempt | undefined {
+    return this.attempts.getStore();
+  }
+
+  /**
+   * Whether to inject a fault of this kind now. With a `target`, an absorbed fault is not sent more
+   * than MAX_BURST times in a row to it. Not counted: the caller counts it once it has happened.
+   */
+  roll(kind: FaultKind, target?: unknown, on = this.current()?.faultsOn ?? this.enabled): boolean {
+    if (!on || this.random() >= this.rates[kind]) {
+      if (target !== undefined) this.bursts.delete(target);
+      return false;
+    }
+    if (target === undefined) return true;
+    const burst = (this.bursts.get(target) ?? 0) + 1;
+    if (burst > MAX_BURST) {
+      this.bursts.delete(target);
+      return false;
+    }
+    this.bursts.set(target, burst);
     return true;
   }
 
-  /** Arms (or not) a crash for the next run attempt. */
-  beginAttempt(): void {
-    this.writes = 0;
-    this.crashed = false;
-    this.crashAfter = this.roll('crash') ? Math.floor(this.random() * 12) : undefined;
+  /** Counts a fault that happened, in the run's figures and against the attempt it happened to. */
+  happened(kind: FaultKind): void {
+    this.stats.injected[kind] = (this.stats.injected[kind] ?? 0) + 1;
+    this.current()?.faults.add(kind);
   }
 
   dynamoClient(endpoint: string): DynamoDBDocumentClient {
@@ -301,26 +412,57 @@ class Injector {
     // Outside the SDK's retries: process death and hard failures, seen by our code as they are.
     raw.middlewareStack.add(
       (next, context) => async (args) => {
-        if (this.crashed) throw new CrashError('the process died');
-        if (this.roll('hardError')) throw new Error(`injected failure of ${context.commandName}`);
+        const command = context.commandName as string;
+        const attempt = this.current();
+        if (attempt?.crashed) throw new CrashError('the process died');
+        if (this.roll('hardError')) {
+          this.happened('hardError');
+          throw new Error(`injected failure of ${command}`);
+        }
+        if (
+          command === 'TransactWriteItemsCommand' &&
+          this.roll('transactionConflict', firstItemKey(args.input))
+        ) {
+          this.happened('transactionConflict');
+          const items = (args.input as { TransactItems?: unknown[] }).TransactItems ?? [];
+          throw new TransactionCanceledException({
+            message:
+              'Transaction cancelled, please refer cancellation reasons for specific reasons (injected)',
+            $metadata: { httpStatusCode: 400 },
+            CancellationReasons: items.map((_, i) =>
+              i === 0
+                ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }
+                : { Code: 'None' },
+            ),
+          });
+        }
         const result = await next(args);
-        if (context.commandName === 'BatchGetItemCommand' && this.roll('unprocessed')) {
+        if (command === 'BatchGetItemCommand') {
           const output = result.output as {
             Responses?: Record<string, Record<string, unknown>[]>;
             UnprocessedKeys?: Record<string, { Keys: unknown[] }>;
           };
+          const requested = (args.input as { RequestItems?: Record<string, { Keys?: Key[] }> }).RequestItems;
           for (const [table, items] of Object.entries(output.Responses ?? {})) {
+            // A retry asks for exactly the keys left unprocessed: one chain of retries, one burst target.
+            const target = keysSignature(requested?.[table]?.Keys ?? []);
+            if (items.length === 0 || !this.roll('unprocessed', target)) continue;
             const moved = items.splice(0, Math.ceil(items.length / 2));
-            if (moved.length > 0)
-              output.UnprocessedKeys = { [table]: { Keys: moved.map((i) => ({ pk: i.pk, sk: i.sk })) } };
+            output.UnprocessedKeys = { [table]: { Keys: moved.map((i) => ({ pk: i.pk, sk: i.sk })) } };
+            this.bursts.set(keysSignature(moved as Key[]), this.bursts.get(target) ?? 1);
+            this.happened('unprocessed');
           }
         }
         if (
-          WRITES.has(context.commandName as string) &&
-          this.crashAfter !== undefined &&
-          ++this.writes >= this.crashAfter
+          WRITES.has(command) &&
+          attempt?.crashAfter !== undefined &&
+          ++attempt.writes >= attempt.crashAfter
         ) {
-          this.crashed = true; // the k-th write happened; nothing after it does
+          attempt.crashed = true; // the k-th write happened; nothing after it does
+          this.happened('crash');
+        } else if (WRITES.has(command) && this.roll('replyLost')) {
+          this.happened('replyLost');
+          throw replyLostError(command);
         }
         return result;
       },
@@ -328,20 +470,54 @@ class Injector {
     );
     // Inside the SDK's retries: throttling and 5xx, which the retry strategy must absorb.
     raw.middlewareStack.add(
-      (next) => async (args) => {
-        if (this.roll('throttle')) {
+      (next, context) => async (args) => {
+        if (this.roll('throttle', context)) {
+          this.happened('throttle');
           throw new ProvisionedThroughputExceededException({
             message: 'injected throttling',
             $metadata: { httpStatusCode: 400 },
           });
         }
-        if (this.roll('serverError'))
+        if (this.roll('serverError', context)) {
+          this.happened('serverError');
           throw new InternalServerError({ message: 'injected 500', $metadata: { httpStatusCode: 500 } });
+        }
         return next(args);
       },
       { step: 'finalizeRequest', priority: 'low', name: 'injectServiceFaults' },
     );
     return DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** The Streams client of the deliverer: failing calls, and iterators that expire. */
+  streamsClient(endpoint: string): DynamoDBStreamsClient {
+    const streams = new DynamoDBStreamsClient({
+      endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    streams.middlewareStack.add(
+      (next, context) => async (args) => {
+        const command = context.commandName as string;
+        if (command === 'GetRecordsCommand' && this.roll('iteratorExpired', command)) {
+          this.happened('iteratorExpired');
+          throw new ExpiredIteratorException({
+            message: 'Iterator expired (injected)',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        if (
+          (command === 'GetRecordsCommand' || command === 'GetShardIteratorCommand') &&
+          this.roll('streamError')
+        ) {
+          this.happened('streamError');
+          throw new Error(`injected failure of ${command}`);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectStreamFaults' },
+    );
+    return streams;
   }
 }
 
@@ -390,39 +566,53 @@ export async function runScenario(
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       stats.runAttempts++;
-      injector.beginAttempt();
-      injector.enabled = failures < 8; // then the outage is over, and recovery must succeed
-      try {
-        if (await attempt()) {
-          injector.enabled = true;
-          return;
+      // After 8 failures the outage is over, and recovery must succeed.
+      const outcome = await injector.attempt(failures < 8, async (current) => {
+        try {
+          return { done: await attempt(), faults: current.faults };
+        } catch (error) {
+          return { done: false, error, faults: current.faults };
         }
-        failures++;
-      } catch (error) {
-        last = error;
-        if (error instanceof LeaseHeldError && concurrent) {
-          await new Promise((r) => setTimeout(r, 25));
-          continue;
-        }
-        failures++;
-        offsetMs += 17 * 60_000; // a crashed run's lease expires before its retry
+      });
+      if (outcome.done) return;
+      last = outcome.error;
+      if (outcome.error instanceof LeaseHeldError && concurrent) {
+        await new Promise((r) => setTimeout(r, 25));
+        continue;
       }
+      const faults = [...outcome.faults];
+      if (
+        !(outcome.error instanceof LeaseHeldError) &&
+        faults.length > 0 &&
+        faults.every((f) => ABSORBED.has(f))
+      )
+        problems.push(
+          `${what} failed although only faults its retries must absorb happened (${faults.join(', ')}): ${describeError(outcome.error)}`,
+        );
+      failures++;
+      offsetMs += 17 * 60_000; // a crashed run's lease expires before its retry
     }
-    throw new Error(`${what} never succeeded: ${last instanceof Error ? last.message : String(last)}`);
+    throw new Error(`${what} never succeeded: ${describeError(last)}`);
   };
 
+  const records = scenario.merchants.map((m) =>
+    merchantRecordSchema.parse({
+      merchantId: m.merchantId,
+      onboardedAt: m.onboardedOn,
+      categories: m.categories,
+      liveCartSources: m.liveThirdParty ? ['shop', 'taobao'] : ['shop'],
+    }),
+  );
   await untilDone('import', async () => {
-    await recordMerchants(
-      deps,
-      scenario.merchants.map((m) =>
-        merchantRecordSchema.parse({
-          merchantId: m.merchantId,
-          onboardedAt: m.onboardedOn,
-          categories: m.categories,
-          liveCartSources: m.liveThirdParty ? ['shop', 'taobao'] : ['shop'],
-        }),
-      ),
-    );
+    await recordMerchants(deps, records);
+    return true;
+  });
+  // The operator imports the same file again: nothing changes (and BatchGetItem finds items to hold back).
+  await untilDone('import again', async () => {
+    const outcomes = await recordMerchants(deps, records);
+    stats.invariants++;
+    if (outcomes.some((outcome) => outcome !== 'unchanged'))
+      problems.push(`importing the same file again: ${JSON.stringify(outcomes)}`);
     return true;
   });
   await untilDone('calendar', async () => {
@@ -448,14 +638,17 @@ export async function runScenario(
   sns
     .on(PublishBatchCommand)
     .callsFake((input: { PublishBatchRequestEntries: { Id: string; Message: string }[] }) => {
-      if (injector.roll('snsThrottled'))
+      if (injector.roll('snsThrottled')) {
+        injector.happened('snsThrottled');
         throw new ThrottledException({ message: 'Rate exceeded', $metadata: {} });
+      }
       const Successful: { Id: string }[] = [];
       const Failed: { Id: string; Code: string; SenderFault: boolean }[] = [];
       for (const entry of input.PublishBatchRequestEntries) {
-        if (injector.roll('snsFailed'))
+        if (injector.roll('snsFailed')) {
+          injector.happened('snsFailed');
           Failed.push({ Id: entry.Id, Code: 'InternalError', SenderFault: false });
-        else {
+        } else {
           Successful.push({ Id: entry.Id });
           delivered.push(JSON.parse(entry.Message));
         }
@@ -471,23 +664,57 @@ export async function runScenario(
       attempts: 2,
     },
   );
-  const reader = createStreamReader({
-    dynamodb: plain.raw,
-    streams: new DynamoDBStreamsClient({
-      endpoint: env.endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    }),
-    tableName: env.tableName,
-    checkpointPath: join(mkdtempSync(join(tmpdir(), 'fault-')), 'checkpoint.json'),
-    handle: async (records) => {
-      const result = await notifyFromStream(records, publisher, silentLog);
-      if (injector.roll('notifierCrash')) throw new CrashError('notifier died after publishing');
-      return result;
-    },
-    log: silentLog,
-    attempts: 2,
-  });
+  // Which stream records the notifier was handed more than once, and the notices they carry: the
+  // only notices that may arrive more than once, as many extra times as their record came again.
+  const handedOver = new Set<string>();
+  const redeliveredNotices = new Map<string, number>();
+  const checkpointPath = join(mkdtempSync(join(tmpdir(), 'fault-')), 'checkpoint.json');
+  // A directory where the reader writes its checkpoint's temporary file: that write fails.
+  const blockCheckpoint = `${checkpointPath}.tmp`;
+  const newReader = () =>
+    createStreamReader({
+      dynamodb: plain.raw,
+      streams: injector.streamsClient(env.endpoint),
+      tableName: env.tableName,
+      checkpointPath,
+      handle: async (records) => {
+        for (const record of records) {
+          const sequenceNumber = record.dynamodb.SequenceNumber;
+          if (handedOver.has(sequenceNumber)) {
+            stats.redeliveries++;
+            for (const notice of noticesOfRecord(record))
+              redeliveredNotices.set(notice.eventId, (redeliveredNotices.get(notice.eventId) ?? 0) + 1);
+          }
+          handedOver.add(sequenceNumber);
+        }
+        if (injector.roll('notifierCrashBeforePublish')) {
+          injector.happened('notifierCrashBeforePublish');
+          throw new CrashError('notifier died before publishing');
+        }
+        const result = await notifyFromStream(records, publisher, silentLog);
+        if (injector.roll('notifierCrash')) {
+          injector.happened('notifierCrash');
+          throw new CrashError('notifier died after publishing, before its checkpoint');
+        }
+        if (injector.roll('checkpointWriteFails')) mkdirSync(blockCheckpoint, { recursive: true });
+        return result;
+      },
+      log: silentLog,
+      attempts: 2,
+    });
+  let reader = newReader();
+  /** One delivery attempt; a deliverer that failed is gone, and a new one starts from the checkpoint. */
+  const deliver = async () => {
+    try {
+      await reader.drain();
+    } catch (error) {
+      reader = newReader();
+      if ((error as { code?: string }).code === 'EISDIR') injector.happened('checkpointWriteFails');
+      throw error;
+    } finally {
+      rmSync(blockCheckpoint, { recursive: true, force: true });
+    }
+  };
 
   try {
     // Start the reader at the end of the stream: the previous scenarios' records are not ours.
@@ -495,6 +722,8 @@ export async function runScenario(
     const before = delivered.length;
     await reader.drain();
     delivered.splice(before);
+    handedOver.clear();
+    redeliveredNotices.clear();
     injector.enabled = true;
 
     const run = (input: Record<string, unknown>, job: Job, concurrent = false) =>
@@ -510,7 +739,7 @@ export async function runScenario(
       stats.steps++;
       if (step.kind === 'deliver') {
         await untilDone('deliver', async () => {
-          await reader.drain();
+          await deliver();
           return true;
         });
       }
@@ -545,7 +774,7 @@ export async function runScenario(
       }
     }
     injector.enabled = false;
-    await reader.drain();
+    await deliver();
   } finally {
     sns.restore();
   }
@@ -580,15 +809,21 @@ export async function runScenario(
       );
     }
   }
-  for (const p of await listPolicies(plainDeps)) {
-    const want = model.policies.get(p.policyId);
+  // Every policy of the model is stored, and no other: a lost policy must fail here.
+  const stored = new Map((await listPolicies(plainDeps)).map((p) => [p.policyId, p]));
+  check(
+    JSON.stringify([...stored.keys()].sort()) === JSON.stringify([...model.policies.keys()].sort()),
+    `policies stored ${JSON.stringify([...stored.keys()].sort())}, model ${JSON.stringify([...model.policies.keys()].sort())}`,
+  );
+  for (const [policyId, want] of model.policies) {
+    const p = stored.get(policyId);
     check(
-      (p.status === 'IN_FORCE') === want?.inForce,
-      `${p.policyId}: ${p.status}, model in force ${want?.inForce}`,
+      p !== undefined && (p.status === 'IN_FORCE') === want.inForce,
+      `${policyId}: ${p?.status}, model in force ${want.inForce}`,
     );
     check(
-      (p.announced?.skipped ?? false) === (want?.skipped ?? false),
-      `${p.policyId}: announcement skipped ${p.announced?.skipped}, model ${want?.skipped}`,
+      p !== undefined && (p.announced?.skipped ?? false) === want.skipped,
+      `${policyId}: announcement skipped ${p?.announced?.skipped}, model ${want.skipped}`,
     );
   }
   const flags = new Map(
@@ -613,16 +848,37 @@ export async function runScenario(
       model.notices.has(n.eventId),
       `unexpected notice ${n.type} for ${n.merchantId} at ${n.effectiveAt}`,
     );
+  // A notice may come again only as often as the stream record it came from was handed over again.
   const duplicates = [...seen.values()].filter((count) => count > 1).length;
   stats.duplicatesDelivered += duplicates;
-  const redelivered =
-    (stats.injected.notifierCrash ?? 0) +
-    (stats.injected.snsFailed ?? 0) +
-    (stats.injected.snsThrottled ?? 0);
-  check(duplicates === 0 || redelivered > 0, `${duplicates} notices delivered twice without any redelivery`);
+  for (const [id, count] of seen) {
+    const redelivered = redeliveredNotices.get(id) ?? 0;
+    const n = delivered.find((d) => d.eventId === id);
+    check(
+      count - 1 <= redelivered,
+      `notice ${n?.type} for ${n?.merchantId} at ${n?.effectiveAt} delivered ${count} times, its record redelivered ${redelivered} times`,
+    );
+  }
   plain.raw.destroy();
   return problems;
 }
+
+/** The notices a stream record carries, as the notifier derives them (none if it cannot be read). */
+function noticesOfRecord(record: StreamRecord): Notice[] {
+  const image = (value: Record<string, unknown> | undefined) =>
+    value ? unmarshall(value as Record<string, AttributeValue>) : undefined;
+  try {
+    return noticesFor({
+      oldImage: image(record.dynamodb.OldImage),
+      newImage: image(record.dynamodb.NewImage),
+    });
+  } catch {
+    return [];
+  }
+}
+
+const describeError = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 /** What a dry run must not change: every promotion, notice state, policy and flag, by version and status. */
 async function snapshot(deps: Deps, merchants: ModelMerchant[]): Promise<string> {

@@ -93,6 +93,26 @@ const covers = (p: ModelPolicy, m: ModelMerchant) =>
 
 const SEVERITY = ['ALLOWED', 'XINGTU_ONLY', 'BLOCKED'];
 
+/** A merchant hears of a policy only if, at its instant, it is the policy that sets the merchant's cart. */
+function changesCart(policies: ModelPolicy[], policy: ModelPolicy, m: ModelMerchant): boolean {
+  if (!covers(policy, m)) return false;
+  let value = 'ALLOWED';
+  let by = '';
+  for (const p of [...policies].sort(
+    (a, b) => a.effectiveAt.localeCompare(b.effectiveAt) || a.policyId.localeCompare(b.policyId),
+  )) {
+    if (
+      covers(p, m) &&
+      p.effectiveAt <= policy.effectiveAt &&
+      SEVERITY.indexOf(p.value) > SEVERITY.indexOf(value)
+    ) {
+      value = p.value;
+      by = p.policyId;
+    }
+  }
+  return by === policy.policyId;
+}
+
 export function apply(
   state: ModelState,
   op: ModelOp,
@@ -102,6 +122,8 @@ export function apply(
   if (op.kind === 'revoke') {
     const p = state.promotions.get(op.merchantId);
     if (!p || p.status === 'INELIGIBLE' || p.status === 'REVOKED' || op.at >= p.endsBefore) return; // refused or unchanged
+    // Still SCHEDULED after its start (activate lagging): it was ACTIVE from its start; nobody is told so.
+    if (p.status === 'SCHEDULED' && p.startsAt < op.at) p.history.push(['ACTIVE', p.startsAt, undefined]);
     p.status = 'REVOKED';
     p.revokedAt = op.at;
     p.history.push(['REVOKED', op.at, undefined]);
@@ -147,7 +169,7 @@ export function apply(
         ps.announced = true;
         ps.skipped = policy.effectiveAt <= X; // reached late: merchants hear only that it is in force
         if (!ps.skipped) {
-          for (const m of merchants.filter((m) => covers(policy, m))) {
+          for (const m of merchants.filter((m) => changesCart(policies, policy, m))) {
             const key = `${m.merchantId}|${policy.policyId}`;
             if (state.merchantPolicies.has(key)) continue;
             state.merchantPolicies.set(key, { status: 'ANNOUNCED', effectiveAt: policy.effectiveAt });
@@ -157,7 +179,7 @@ export function apply(
       }
       if (policy.effectiveAt <= X) {
         applyFlags(state, policies, policy, X);
-        for (const m of merchants.filter((m) => covers(policy, m))) {
+        for (const m of merchants.filter((m) => changesCart(policies, policy, m))) {
           const key = `${m.merchantId}|${policy.policyId}`;
           if (state.merchantPolicies.get(key)?.status === 'IN_FORCE') continue;
           state.merchantPolicies.set(key, { status: 'IN_FORCE', effectiveAt: policy.effectiveAt });

@@ -216,6 +216,8 @@ describe('the bundled functions', () => {
     });
     expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('SCHEDULED');
 
+    // The continuation runs only after its parent has ended, as Lambda runs it with the job's
+    // reserved concurrency of 1 (the invoke is queued while the parent is still running).
     const second = await invoke('activate', [lambdaStub.invocations[0]?.payload]);
     expect(second.results).toMatchObject([
       { ok: { reports: [{ asOf: sh('2020-05-08 00:00'), complete: true, changed: 1 }] } },
@@ -306,14 +308,19 @@ describe('the bundled functions', () => {
     expect(emf(dry.logs, 'Runs')).toEqual([]);
   });
 
-  it('recorder: MerchantOnboarded records and corrects T; MerchantViolation revokes; a refused one is dropped; a bad one fails', async () => {
-    const event = (type: string, detail: Record<string, unknown>, n: number) => ({
+  it('recorder: MerchantOnboarded records and corrects T; a late original is stale; MerchantViolation revokes; a refused one is dropped; a bad one fails', async () => {
+    const event = (
+      type: string,
+      detail: Record<string, unknown>,
+      n: number,
+      time = '2020-05-06T02:00:00Z',
+    ) => ({
       version: '0',
       id: `7bf73129-1428-4cd3-a780-95db273d1602-${n}`,
       'detail-type': type,
       source: 'marketplace.merchants',
       account: '123456789012',
-      time: '2020-05-06T02:00:00Z',
+      time,
       region: 'ap-east-1',
       resources: [],
       detail,
@@ -329,7 +336,13 @@ describe('the bundled functions', () => {
         },
         1,
       ),
-      event('MerchantOnboarded', { merchantId: 'merchant-a', onboardedAt: '2020-05-07' }, 2),
+      event(
+        'MerchantOnboarded',
+        { merchantId: 'merchant-a', onboardedAt: '2020-05-07' },
+        2,
+        '2020-05-07T02:00:00Z',
+      ),
+      event('MerchantOnboarded', { merchantId: 'merchant-a', onboardedAt: '2020-05-06' }, 6), // the original, redelivered late
       event(
         'MerchantViolation',
         { merchantId: 'merchant-a', at: '2020-05-20T10:00:00+08:00', reason: 'counterfeit goods' },
@@ -343,8 +356,30 @@ describe('the bundled functions', () => {
       event('MerchantOnboarded', { onboardedAt: '2020-05-07' }, 5),
     ]);
     expect(run.results).toEqual([
-      { ok: { type: 'MerchantOnboarded', merchantId: 'merchant-a', outcome: 'created' } },
-      { ok: { type: 'MerchantOnboarded', merchantId: 'merchant-a', outcome: 'updated' } },
+      {
+        ok: {
+          type: 'MerchantOnboarded',
+          merchantId: 'merchant-a',
+          outcome: 'created',
+          occurredAt: sh('2020-05-06 10:00'),
+        },
+      },
+      {
+        ok: {
+          type: 'MerchantOnboarded',
+          merchantId: 'merchant-a',
+          outcome: 'updated',
+          occurredAt: sh('2020-05-07 10:00'),
+        },
+      },
+      {
+        ok: {
+          type: 'MerchantOnboarded',
+          merchantId: 'merchant-a',
+          outcome: 'stale',
+          occurredAt: sh('2020-05-06 10:00'),
+        },
+      },
       { ok: { type: 'MerchantViolation', merchantId: 'merchant-a', outcome: 'revoked' } },
       {
         ok: {
@@ -373,6 +408,11 @@ describe('the bundled functions', () => {
       eventId: '7bf73129-1428-4cd3-a780-95db273d1602-4',
     });
     expect(emf(run.logs, 'RevocationsRefused')).toHaveLength(1);
+    expect(run.logs.find((l) => l.message === 'stale onboarding ignored')).toMatchObject({
+      level: 'WARN',
+      eventId: '7bf73129-1428-4cd3-a780-95db273d1602-6',
+    });
+    expect(emf(run.logs, 'EventsStale')).toHaveLength(1);
   });
 
   describe('notifier', () => {

@@ -1,12 +1,20 @@
 // cdk-nag AwsSolutions on the whole app (as every `cdk synth` runs it): no unsuppressed error or
 // warning, and every suppression is specific and explains itself. This file's synth has an alarm
-// e-mail, so the e-mail subscription (absent from stack.test.ts's synth) is asserted here too.
+// e-mail and named merchant producers, so the e-mail subscription and the configured bus policy
+// (stack.test.ts's synth has neither) are asserted here too.
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { synth } from './support';
+import { resourcePolicyStatements, synth } from './support';
 
-// With an alarm e-mail, so the subscription is checked too.
-const { stack, template, idOf } = synth({ alarmEmail: 'ops@example.com' });
+const PRODUCERS = [
+  'arn:aws:iam::123456789012:role/merchant-system',
+  'arn:aws:iam::210987654321:role/merchant-replay',
+];
+// With an alarm e-mail and two producers (one in another account), so both are checked too.
+const { stack, template, idOf } = synth({
+  alarmEmail: 'ops@example.com',
+  merchantProducers: PRODUCERS.join(','),
+});
 const annotations = Annotations.fromStack(stack);
 const nag = Match.stringLikeRegexp('AwsSolutions-.*');
 
@@ -64,5 +72,27 @@ describe('with an alarm e-mail', () => {
       Endpoint: 'ops@example.com',
       TopicArn: { Ref: idOf(stack.operations.topic) },
     });
+  });
+});
+
+describe('with named merchant producers', () => {
+  it('the bus policy allows exactly those roles, from their accounts, and refuses everyone else', () => {
+    const bus = resourcePolicyStatements(template).filter((s) => s.type === 'AWS::Events::EventBusPolicy');
+    expect(bus.map(({ effect, aws, conditions }) => ({ effect, aws, conditions }))).toEqual([
+      {
+        effect: 'Allow',
+        // Each producer's account (AccountPrincipal: the partition is resolved at deploy).
+        aws: ['arn:AWS::Partition:iam::123456789012:root', 'arn:AWS::Partition:iam::210987654321:root'],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': PRODUCERS } },
+      },
+      {
+        effect: 'Deny',
+        aws: ['*'],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': PRODUCERS },
+          Bool: { 'aws:PrincipalIsAWSService': ['false'] },
+        },
+      },
+    ]);
   });
 });

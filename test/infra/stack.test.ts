@@ -8,8 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { LOG_RETENTION } from '../../infra/constructs/promo-function';
 import { JOB_NAMES, parseJobInput } from '../../shared/jobs/input';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
+import { CART_POLICY_PK, FLAG_PK, jobPk, merchantPk } from '../../shared/store/keys';
 import { GLOBAL_INDEXES } from '../../shared/store/table';
-import { asText, resourcesOfType, roleStatements, synth } from './support';
+import {
+  asText,
+  conditionsHold,
+  resourcePolicyStatements,
+  resourcesOfType,
+  roleStatements,
+  synth,
+} from './support';
 
 const PAUSED = 'cart-policies';
 const { template, stack, idOf } = synth({ paused: PAUSED });
@@ -118,6 +126,16 @@ describe('the functions', () => {
       [1024, 900],
       [512, 60],
       [256, 30],
+    ]);
+  });
+
+  it('jobs run one invocation at a time (reserved concurrency 1); the notifier and the recorder are not limited', () => {
+    expect(names.map((n) => fnProps(`promo-jobs-test-${n}`).ReservedConcurrentExecutions)).toEqual([
+      1,
+      1,
+      1,
+      undefined,
+      undefined,
     ]);
   });
 
@@ -273,6 +291,55 @@ describe('the recorder', () => {
   });
 });
 
+describe('the merchant bus policy', () => {
+  const bus = resourcePolicyStatements(template).filter((s) => s.type === 'AWS::Events::EventBusPolicy');
+  const producer = 'arn:AWS::Partition:iam::AWS::AccountId:role/promo-jobs-test-merchant-producer';
+  const thisAccount = 'arn:AWS::Partition:iam::AWS::AccountId:root';
+  const busArn = `${idOf(stack.recorder.bus)}.Arn`;
+
+  it("by default lets only this account's promo-jobs-<stage>-merchant-producer role put events, and refuses everyone else", () => {
+    expect(bus.map(({ where: _, ...s }) => s)).toEqual([
+      {
+        type: 'AWS::Events::EventBusPolicy',
+        effect: 'Allow',
+        aws: [thisAccount],
+        services: [],
+        actions: ['events:PutEvents'],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': [producer] } },
+      },
+      {
+        type: 'AWS::Events::EventBusPolicy',
+        effect: 'Deny',
+        aws: ['*'],
+        services: [],
+        actions: ['events:PutEvents'],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': [producer] },
+          Bool: { 'aws:PrincipalIsAWSService': ['false'] },
+        },
+      },
+    ]);
+    for (const policy of Object.values(resourcesOfType(template, 'AWS::Events::EventBusPolicy'))) {
+      expect(policy.Properties?.EventBusName).toEqual({ Ref: idOf(stack.recorder.bus) });
+      const statement = policy.Properties?.Statement as { Resource: unknown } | undefined;
+      expect(asText(statement?.Resource)).toBe(busArn);
+    }
+  });
+
+  it('as IAM reads it: the producer role is allowed and not denied; another role of this account is denied', () => {
+    const [allow, deny] = bus;
+    const request = (principalArn: string) => ({
+      'aws:PrincipalArn': [principalArn],
+      'aws:PrincipalIsAWSService': ['false'],
+    });
+    expect(conditionsHold(allow?.conditions, request(producer))).toBe(true);
+    expect(conditionsHold(deny?.conditions, request(producer))).toBe(false);
+    const other = 'arn:AWS::Partition:iam::AWS::AccountId:role/some-admin';
+    expect(conditionsHold(allow?.conditions, request(other))).toBe(false);
+    expect(conditionsHold(deny?.conditions, request(other))).toBe(true);
+  });
+});
+
 describe('least privilege', () => {
   const roleOf = (fn: { role: unknown }) => idOf(fn.role as never);
   const logs = (fn: { logGroup: unknown }) => ({
@@ -293,18 +360,38 @@ describe('least privilege', () => {
     resources: [`arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:function:promo-jobs-test-${name}`],
   });
 
+  // What each table grant allows, as IAM reads it: `dynamodb:LeadingKeys` is the partition key of
+  // every item a request touches (each item of a transaction or batch), and ForAllValues requires
+  // each of them to match one of the listed values (StringEquals) or patterns (StringLike, `*`);
+  // `Null: false` refuses a request that carries no key at all, for which ForAllValues would hold.
+  const onlyPartitions = (operator: 'StringEquals' | 'StringLike', partitions: string[]) => ({
+    [`ForAllValues:${operator}`]: { 'dynamodb:LeadingKeys': partitions },
+    Null: { 'dynamodb:LeadingKeys': ['false'] },
+  });
+  const onTable = (actions: string[], conditions: ReturnType<typeof onlyPartitions>) => ({
+    effect: 'Allow',
+    actions,
+    resources: [`${tableId}.Arn`],
+    conditions,
+  });
+  const ownJobItems = (name: string) =>
+    // Its lease (take, renew, read, release) and its job-run items (report, checkpoint, and the
+    // continuation's check of it): JOB#<job>, and no other job's.
+    onTable(
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      onlyPartitions('StringEquals', [`JOB#${name}`]),
+    );
+
   it.each(['activate', 'expire'])(
-    '%s may Query the due index, write items (lease, promotions, run) and invoke itself, nothing more',
+    '%s may Put/Delete only its own JOB# items, Update those and promotions, Query the due index, invoke itself; nothing more',
     (name) => {
       const job = jobOf(name);
       expect(roleStatements(template, roleOf(job.function))).toEqual(
         sorted([
           logs(job.function),
-          {
-            effect: 'Allow',
-            actions: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-            resources: [`${tableId}.Arn`],
-          },
+          ownJobItems(name),
+          // Promotions: UpdateItem in merchants' partitions only (no Put or Delete there).
+          onTable(['dynamodb:UpdateItem'], onlyPartitions('StringLike', ['MERCHANT#*'])),
           { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
           invokeSelf(name),
           sendTo(job.failures),
@@ -313,22 +400,19 @@ describe('least privilege', () => {
     },
   );
 
-  it('cart-policies may Query its partitions and the audience index, GetItem (dry run), write items and invoke itself, nothing more', () => {
+  it("cart-policies may Put/Delete only its own JOB# items, read and update policies, flags and merchants' policy states, Query the audience index, invoke itself; nothing more", () => {
     const job = cartPolicies;
     expect(roleStatements(template, roleOf(job.function))).toEqual(
       sorted([
         logs(job.function),
-        {
-          effect: 'Allow',
-          actions: [
-            'dynamodb:DeleteItem',
-            'dynamodb:GetItem',
-            'dynamodb:PutItem',
-            'dynamodb:Query',
-            'dynamodb:UpdateItem',
-          ],
-          resources: [`${tableId}.Arn`],
-        },
+        ownJobItems('cart-policies'),
+        // The calendar and the flags: Query them, UpdateItem (in force, flag moved); never Put or Delete.
+        onTable(
+          ['dynamodb:Query', 'dynamodb:UpdateItem'],
+          onlyPartitions('StringEquals', ['CART_POLICY', 'FLAG']),
+        ),
+        // Merchants' notice states: UpdateItem, and GetItem for a dry run.
+        onTable(['dynamodb:GetItem', 'dynamodb:UpdateItem'], onlyPartitions('StringLike', ['MERCHANT#*'])),
         { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/audience`] },
         invokeSelf('cart-policies'),
         sendTo(job.failures),
@@ -336,19 +420,101 @@ describe('least privilege', () => {
     );
   });
 
-  it('the recorder may BatchGetItem, GetItem, PutItem and UpdateItem on the table (transactions included)', () => {
+  it('the recorder may read and write merchant items only (transactions included), nothing more', () => {
     const fn = stack.recorder.function;
     expect(roleStatements(template, roleOf(fn))).toEqual(
       sorted([
         logs(fn),
-        {
-          effect: 'Allow',
-          actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-          resources: [`${tableId}.Arn`],
-        },
+        onTable(
+          ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          onlyPartitions('StringLike', ['MERCHANT#*']),
+        ),
         sendTo(stack.recorder.failures),
       ]),
     );
+  });
+
+  it('every statement on the table itself is limited by LeadingKeys (indexes and stream are read-only)', () => {
+    const onTheTable = Object.keys(resourcesOfType(template, 'AWS::IAM::Role'))
+      .flatMap((roleId) => roleStatements(template, roleId))
+      .filter((s) => s.resources.includes(`${tableId}.Arn`));
+    expect(onTheTable.length).toBe(8);
+    for (const statement of onTheTable) {
+      const operators = Object.keys(statement.conditions ?? {});
+      expect(operators, JSON.stringify(statement)).toHaveLength(2);
+      expect(operators).toContain('Null');
+      expect(statement.conditions?.Null).toEqual({ 'dynamodb:LeadingKeys': ['false'] });
+      const [leading] = operators.filter((o) => o !== 'Null');
+      expect(leading).toMatch(/^ForAllValues:String(Equals|Like)$/);
+      expect(Object.keys(statement.conditions?.[leading as string] ?? {})).toEqual(['dynamodb:LeadingKeys']);
+    }
+  });
+
+  // Requests as IAM would see them, against each role's synthesized statements: which items each
+  // function can write (docs/infrastructure.md, "Who can write what"). Keys from shared/store/keys.ts.
+  const items = {
+    merchant: merchantPk('merchant-a'),
+    policy: CART_POLICY_PK,
+    flag: FLAG_PK,
+  };
+  const may = (fn: { role: unknown }, action: string, partitions: string[] | undefined) =>
+    roleStatements(template, roleOf(fn)).some(
+      (s) =>
+        s.effect === 'Allow' &&
+        s.actions.includes(action) &&
+        s.resources.includes(`${tableId}.Arn`) &&
+        conditionsHold(s.conditions, partitions ? { 'dynamodb:LeadingKeys': partitions } : {}),
+    );
+  const writes = ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'];
+
+  it.each(JOB_NAMES)("%s can read and write its own lease and runs, and no other job's", (name) => {
+    const fn = jobOf(name).function;
+    for (const action of [...writes, 'dynamodb:GetItem']) {
+      expect(may(fn, action, [jobPk(name)]), action).toBe(true);
+      for (const other of JOB_NAMES.filter((n) => n !== name)) {
+        expect(may(fn, action, [jobPk(other)]), `${action} ${other}`).toBe(false);
+      }
+      // No key in the request (a Scan-like call): refused, not waved through by ForAllValues.
+      expect(may(fn, action, undefined), `${action} without a key`).toBe(false);
+    }
+  });
+
+  it.each(['activate', 'expire'])(
+    '%s can update promotions but create or delete no merchant item, and touch no policy or flag',
+    (name) => {
+      const fn = jobOf(name).function;
+      expect(may(fn, 'dynamodb:UpdateItem', [items.merchant])).toBe(true);
+      expect(may(fn, 'dynamodb:PutItem', [items.merchant])).toBe(false);
+      expect(may(fn, 'dynamodb:DeleteItem', [items.merchant])).toBe(false);
+      for (const action of writes) {
+        expect(may(fn, action, [items.policy]), action).toBe(false);
+        expect(may(fn, action, [items.flag]), action).toBe(false);
+      }
+    },
+  );
+
+  it("cart-policies can update policies, flags and merchants' states, but put or delete none of them", () => {
+    const fn = cartPolicies.function;
+    for (const pk of [items.policy, items.flag, items.merchant]) {
+      expect(may(fn, 'dynamodb:UpdateItem', [pk]), pk).toBe(true);
+      expect(may(fn, 'dynamodb:PutItem', [pk]), pk).toBe(false); // announcing a policy is the CLI's
+      expect(may(fn, 'dynamodb:DeleteItem', [pk]), pk).toBe(false);
+    }
+    expect(may(fn, 'dynamodb:Query', [items.policy])).toBe(true);
+    expect(may(fn, 'dynamodb:Query', [items.merchant])).toBe(false);
+  });
+
+  it('the recorder can write merchant items only: no job, policy or flag item, no delete', () => {
+    const fn = stack.recorder.function;
+    expect(may(fn, 'dynamodb:PutItem', [items.merchant])).toBe(true);
+    expect(may(fn, 'dynamodb:UpdateItem', [items.merchant])).toBe(true);
+    expect(may(fn, 'dynamodb:DeleteItem', [items.merchant])).toBe(false);
+    for (const pk of [...JOB_NAMES.map(jobPk), items.policy, items.flag, 'MERCHANTS']) {
+      for (const action of writes) expect(may(fn, action, [pk]), `${action} ${pk}`).toBe(false);
+    }
+    // A batch is allowed only if every key in it is a merchant's.
+    expect(may(fn, 'dynamodb:BatchGetItem', [items.merchant, merchantPk('merchant-b')])).toBe(true);
+    expect(may(fn, 'dynamodb:BatchGetItem', [items.merchant, jobPk('activate')])).toBe(false);
   });
 
   it('the notifier may read the stream, publish to its topic and use its key; it has no table access', () => {
@@ -450,6 +616,61 @@ describe('encryption in transit and at rest', () => {
   });
 });
 
+describe('service principals', () => {
+  const statements = resourcePolicyStatements(template);
+  const accountRef = 'AWS::AccountId';
+
+  it('every KMS key policy: this account (root, so IAM policies apply), and services only for this account', () => {
+    const keys = statements.filter((s) => s.type === 'AWS::KMS::Key');
+    expect(new Set(keys.map((s) => s.where))).toEqual(
+      new Set([idOf(stack.notifier.key), idOf(stack.operations.key)]),
+    );
+    for (const s of keys) {
+      expect(s.effect).toBe('Allow');
+      if (s.aws.length) expect(s.aws).toEqual(['arn:AWS::Partition:iam::AWS::AccountId:root']);
+      if (!s.services.length) continue;
+      expect(s.conditions.StringEquals?.['aws:SourceAccount'], JSON.stringify(s)).toEqual([accountRef]);
+      expect(s.conditions.ArnLike?.['aws:SourceArn']?.[0], JSON.stringify(s)).toContain(`:${accountRef}:`);
+    }
+  });
+
+  it("CloudWatch may use the alarm topic's key and publish to it only for this stage's alarms in this account", () => {
+    const fromOurAlarms = {
+      StringEquals: { 'aws:SourceAccount': [accountRef] },
+      ArnLike: {
+        'aws:SourceArn': ['arn:AWS::Partition:cloudwatch:AWS::Region:AWS::AccountId:alarm:promo-jobs-test-*'],
+      },
+    };
+    const cloudwatch = statements.filter((s) => s.services.includes('cloudwatch.amazonaws.com'));
+    expect(cloudwatch.map((s) => [s.where, s.actions, s.conditions])).toEqual([
+      [idOf(stack.operations.key), ['kms:Decrypt', 'kms:GenerateDataKey*'], fromOurAlarms],
+      [expect.stringMatching(/^OperationsAlarmTopicPolicy/), ['sns:Publish'], fromOurAlarms],
+    ]);
+    // Every alarm's ARN matches the pattern: alarm names all start with the stage's prefix.
+    for (const alarm of Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))) {
+      expect(String(alarm.Properties?.AlarmName)).toMatch(/^promo-jobs-test-/);
+    }
+  });
+
+  it('no resource policy anywhere lets a service act unless tied to this account (source account or ARN)', () => {
+    const services = statements.filter((s) => s.services.length && s.effect === 'Allow');
+    expect(services.length).toBeGreaterThanOrEqual(3);
+    for (const s of services) {
+      const sources = [
+        ...(s.conditions.StringEquals?.['aws:SourceAccount'] ?? []),
+        ...(s.conditions.ArnLike?.['aws:SourceArn'] ?? []),
+        ...(s.conditions.ArnEquals?.['aws:SourceArn'] ?? []),
+      ];
+      // A source ARN of one of our resources (its Arn attribute) or an ARN in this account.
+      expect(sources.length, `${s.where}: ${JSON.stringify(s)}`).toBeGreaterThan(0);
+      for (const source of sources) expect(source).toMatch(/AWS::AccountId|\.Arn$/);
+    }
+    for (const permission of Object.values(resourcesOfType(template, 'AWS::Lambda::Permission'))) {
+      expect(asText(permission.Properties?.SourceArn)).toMatch(/\.Arn$/);
+    }
+  });
+});
+
 describe('operations', () => {
   const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm')).map(
     (a) => a.Properties as Record<string, unknown>,
@@ -509,6 +730,18 @@ describe('operations', () => {
     },
   );
 
+  it('no alarm watches throttles: a run waiting for the one before it (reserved concurrency 1) is not a failure', () => {
+    // Lambda counts a throttled invocation in Throttles, never in Errors; a run that waited past its
+    // 2 h maximum age lands in its failure queue, whose alarm fires (asserted above).
+    expect(alarms.map((a) => a.MetricName)).not.toContain('Throttles');
+    expect(
+      alarms
+        .filter((a) => a.Namespace === 'AWS/Lambda')
+        .map((a) => a.MetricName)
+        .sort(),
+    ).toEqual([...Array(allJobs.length + 2).fill('Errors'), 'IteratorAge']);
+  });
+
   it('every alarm notifies the operators topic (encrypted, CloudWatch may publish); no e-mail unless configured', () => {
     // 4 per job (errors, failed items, not run, failure queue), 3 for the notifier, 2 for the recorder.
     expect(alarms).toHaveLength(4 * allJobs.length + 5);
@@ -565,8 +798,9 @@ describe('operations', () => {
         'Continuations',
       ]);
       expect(metricNames('lag behind schedule (s, max per day)')).toEqual(['LagSeconds']);
-      expect(row('errors, duration (ms, max)')?.properties.metrics.map((m) => m[1])).toEqual([
+      expect(row('errors, throttles, duration (ms, max)')?.properties.metrics.map((m) => m[1])).toEqual([
         'Errors',
+        'Throttles',
         'Duration',
       ]);
       const queues = widgets.find((w) => w.properties.title === 'failure queues: messages waiting (max)');

@@ -18,6 +18,7 @@ describe('stage settings', () => {
       alarmEmail: undefined,
       programStart: '2020-05-01',
       pausedJobs: [],
+      merchantProducers: undefined, // the stack's default: this account's promo-jobs-dev-merchant-producer
     });
   });
 
@@ -44,6 +45,18 @@ describe('stage settings', () => {
     });
   });
 
+  it('name the merchant producers as IAM role ARNs, comma-separated, from context or the environment', () => {
+    const roles =
+      'arn:aws:iam::123456789012:role/merchant-system, arn:aws:iam::210987654321:role/ops/replayer';
+    expect(resolve({ merchantProducers: roles }).merchantProducers).toEqual([
+      'arn:aws:iam::123456789012:role/merchant-system',
+      'arn:aws:iam::210987654321:role/ops/replayer',
+    ]);
+    expect(
+      resolve({}, { PROMO_JOBS_MERCHANT_PRODUCERS: 'arn:aws-cn:iam::123456789012:role/p' }).merchantProducers,
+    ).toEqual(['arn:aws-cn:iam::123456789012:role/p']);
+  });
+
   it('are refused with the setting named', () => {
     expect(() => resolve({ stage: 'Prod!' })).toThrow(
       /^invalid stage settings: stage: must be 1-20 lower-case/,
@@ -52,6 +65,18 @@ describe('stage settings', () => {
     expect(() => resolve({ paused: 'activate,cleanup' })).toThrow(
       /paused\.1: must list jobs of activate, expire/,
     );
+    // A user, an account or a wildcard is not a role: each would let more than one named role in.
+    for (const wrong of [
+      'arn:aws:iam::123456789012:user/bob',
+      'arn:aws:iam::123456789012:root',
+      '*',
+      'arn:aws:iam::*:role/x',
+    ]) {
+      expect(() => resolve({ merchantProducers: wrong }), wrong).toThrow(
+        /merchantProducers\.0: must be an IAM role ARN/,
+      );
+    }
+    expect(() => resolve({ merchantProducers: ' , ' })).toThrow(/merchantProducers: must list at least one/);
     expect(() => resolve({}, { CDK_DEFAULT_ACCOUNT: 'abc' })).toThrow(
       /account: must be a 12-digit AWS account id/,
     );

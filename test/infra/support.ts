@@ -73,10 +73,25 @@ export interface Statement {
   effect: string;
   actions: string[];
   resources: string[];
+  /** The statement's Condition, values as readable text (asText); absent when it has none. */
+  conditions?: Conditions;
 }
+
+/** operator → condition key → values. */
+export type Conditions = Record<string, Record<string, string[]>>;
 
 const list = (value: unknown): unknown[] =>
   Array.isArray(value) ? value : value === undefined ? [] : [value];
+
+function readConditions(condition: unknown): Conditions | undefined {
+  if (condition === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(condition as Record<string, Record<string, unknown>>).map(([operator, keys]) => [
+      operator,
+      Object.fromEntries(Object.entries(keys).map(([key, values]) => [key, list(values).map(asText)])),
+    ]),
+  );
+}
 
 /** Every statement of the identity policies attached to a role, normalised and sorted. */
 export function roleStatements(template: Template, roleId: string): Statement[] {
@@ -86,12 +101,94 @@ export function roleStatements(template: Template, roleId: string): Statement[] 
     if (!roles.includes(roleId)) continue;
     const document = policy.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] };
     for (const s of document.Statement) {
+      const conditions = readConditions(s.Condition);
       statements.push({
         effect: String(s.Effect),
         actions: list(s.Action).map(String).sort(),
         resources: list(s.Resource).map(asText).sort(),
+        ...(conditions ? { conditions } : {}),
       });
     }
   }
   return statements.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** A statement of a resource policy (key, topic, queue, bus), principals as readable text. */
+export interface ResourceStatement {
+  /** The logical id of the resource (or policy resource) it is in, and its type. */
+  where: string;
+  type: string;
+  effect: string;
+  /** AWS principals (ARNs, `*` for anyone) and service principals. */
+  aws: string[];
+  services: string[];
+  actions: string[];
+  conditions: Conditions;
+}
+
+/** Every statement of every resource policy in the template (identity policies excluded). */
+export function resourcePolicyStatements(template: Template): ResourceStatement[] {
+  const found: ResourceStatement[] = [];
+  const { Resources } = template.toJSON() as { Resources: Resources };
+  for (const [where, resource] of Object.entries(Resources)) {
+    if (resource.Type === 'AWS::IAM::Policy') continue;
+    const props = resource.Properties ?? {};
+    const document = (props.KeyPolicy ?? props.PolicyDocument) as { Statement?: unknown } | undefined;
+    const statements =
+      resource.Type === 'AWS::Events::EventBusPolicy' ? [props.Statement] : list(document?.Statement);
+    for (const s of statements as Record<string, unknown>[]) {
+      const principal = s.Principal === '*' ? { AWS: '*' } : (s.Principal as Record<string, unknown>);
+      found.push({
+        where,
+        type: resource.Type,
+        effect: String(s.Effect),
+        aws: list(principal.AWS).map(asText),
+        services: list(principal.Service).map(asText),
+        actions: list(s.Action).map(String),
+        conditions: readConditions(s.Condition) ?? {},
+      });
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether a statement's conditions hold for a request context (condition key → its values; a key
+ * absent from the context is absent from the request). Only the operators this app uses are known:
+ * any other throws, so a new one cannot pass a test unread. Multivalued keys use ForAllValues (every
+ * value in the request must match one in the policy; true for none, which is why `Null` is there).
+ */
+export function conditionsHold(
+  conditions: Conditions | undefined,
+  context: Record<string, string[]>,
+): boolean {
+  const glob = (pattern: string) =>
+    new RegExp(
+      `^${pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+  const matchers: Record<string, (value: string, pattern: string) => boolean> = {
+    StringEquals: (v, p) => v === p,
+    StringLike: (v, p) => glob(p).test(v),
+    ArnEquals: (v, p) => v === p,
+    ArnLike: (v, p) => glob(p).test(v),
+  };
+  return Object.entries(conditions ?? {}).every(([operator, keys]) =>
+    Object.entries(keys).every(([key, policyValues]) => {
+      const values = context[key];
+      if (operator === 'Null') return (values === undefined) === (policyValues[0] === 'true');
+      if (operator === 'Bool') return values !== undefined && values[0] === policyValues[0];
+      const [qualifier, base] = operator.includes(':') ? operator.split(':') : [undefined, operator];
+      const negated = base?.includes('Not') ?? false;
+      const match = matchers[(base ?? '').replace('Not', '')];
+      if (!match || (qualifier && qualifier !== 'ForAllValues'))
+        throw new Error(`unknown operator ${operator}`);
+      const matches = (value: string) => policyValues.some((p) => match(value, p));
+      if (qualifier === 'ForAllValues') return (values ?? []).every(matches);
+      if (values === undefined) return negated; // a negated operator holds for a missing key
+      return negated ? !values.some(matches) : values.some(matches);
+    }),
+  );
 }

@@ -80,16 +80,33 @@ const jobEvents: [string, unknown, RegExp][] = [
   ['huge string', { asOf: HUGE }, /^asOf: /],
   [
     'resume for another instant',
-    { asOf: '2020-05-08T00:00:00+08:00', resume: { asOf: '2020-05-09T00:00:00+08:00', checkpoint: {} } },
+    {
+      asOf: '2020-05-08T00:00:00+08:00',
+      resume: { asOf: '2020-05-09T00:00:00+08:00', token: '3f1c7a52-9d0e-4b8a-9c61-2f4e8d7b1a90' },
+    },
     /^resume\.asOf: /,
   ],
   [
-    'resume with a bad cursor',
+    'resume that carries its own checkpoint',
+    { asOf: '2020-05-08T00:00:00+08:00', resume: { asOf: '2020-05-08T00:00:00+08:00', checkpoint: {} } },
+    /^resume\.token: is required; resume\.checkpoint: unknown field/,
+  ],
+  [
+    'resume with a token that is not one',
     {
       asOf: '2020-05-08T00:00:00+08:00',
-      resume: { asOf: '2020-05-08T00:00:00+08:00', checkpoint: { x: 7 } },
+      resume: { asOf: '2020-05-08T00:00:00+08:00', token: 'x'.repeat(5000) },
     },
-    /^resume\.checkpoint\.x: /,
+    /^resume\.token: must be the token of the run it continues/,
+  ],
+  [
+    'resume of a dry run',
+    {
+      asOf: '2020-05-08T00:00:00+08:00',
+      dryRun: true,
+      resume: { asOf: '2020-05-08T00:00:00+08:00', token: '3f1c7a52-9d0e-4b8a-9c61-2f4e8d7b1a90' },
+    },
+    /^resume: a dry run is not continued/,
   ],
   ['not an object', 'activate please', /must be an object/],
   ['null', null, /must be an object/],

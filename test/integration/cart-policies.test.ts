@@ -3,12 +3,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { parseJobInput } from '../../shared/jobs/input';
-import { runJob } from '../../shared/jobs/run';
+import { type RunReport, runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import type { Notice } from '../../shared/notices/notice';
 import { notifyFromStream } from '../../shared/notices/notifier';
@@ -170,6 +171,102 @@ describe('the 2020 calendar, replayed day by day', () => {
   });
 });
 
+describe('a dry run over a range', () => {
+  it('reports, day by day, exactly what the real run over the range then does, and writes nothing (random populations)', async () => {
+    // Found by an outside probe: each day's dry run announced again what earlier days would have announced.
+    const merchant = fc.record({
+      categories: fc.subarray(['apparel', 'cosmetics', 'food']),
+      liveCartSources: fc.subarray(['shop', 'taobao', 'jd']),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(merchant, { minLength: 3, maxLength: 20 }), async (population) => {
+        await db.reset();
+        await recordMerchants(
+          db.deps(),
+          population.map((m, i) =>
+            merchantRecordSchema.parse({ merchantId: `p-${i}`, onboardedAt: '2020-06-01', ...m }),
+          ),
+        );
+        await loadDefault();
+        const cosmetics = {
+          policyId: 'cosmetics-xingtu-2020-08-30',
+          title: '化妆品类目第三方商品需通过星图任务下单',
+          announcedOn: '2020-08-24',
+          effectiveAt: '2020-08-30',
+          scope: { channel: 'live' as const, categories: ['cosmetics'] },
+          thirdPartyProducts: 'XINGTU_ONLY' as const,
+        };
+        const postponed = {
+          ...cosmetics,
+          policyId: 'apparel-blocked',
+          scope: { channel: 'live' as const, categories: ['apparel'] },
+          thirdPartyProducts: 'BLOCKED' as const,
+          effectiveAt: '2020-09-20',
+        };
+        await announce(cosmetics);
+        await announce(postponed);
+        await run({ asOf: sh('2020-08-24 00:00') }); // both announced; then one is withdrawn
+        await withdrawPolicy(db.deps(), postponed.policyId, 'postponed');
+        const range = { from: '2020-08-25', to: '2020-10-12' };
+        const before = await db.scanAll();
+        const dry = await run({ ...range, dryRun: true });
+        expect(await db.scanAll()).toEqual(before);
+        const real = await run(range);
+        const outcome = (r: RunReport) => [
+          r.asOf,
+          r.examined,
+          r.changed,
+          r.alreadyDone,
+          r.failed,
+          r.transitions,
+        ];
+        expect(dry.map(outcome)).toEqual(real.map(outcome));
+      }),
+      { numRuns: 2, seed: 20200826 },
+    );
+  });
+
+  it('goes on from a merchant that failed as the real run does: the next day tells only whom it had not told', async () => {
+    await loadDefault();
+    // The same fault in both: the first read (dry) or write (real) of one merchant's notice state fails.
+    const failingOnce = (commandName: string) => {
+      const flaky = createDynamoClients(db.endpoint);
+      let armed = true;
+      flaky.raw.middlewareStack.add(
+        (next, context) => async (args) => {
+          const key = JSON.stringify((args.input as { Key?: unknown }).Key ?? {});
+          if (armed && context.commandName === commandName && key.includes('taobao-apparel')) {
+            armed = false;
+            throw new Error('injected failure');
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'failOnce' },
+      );
+      return db.deps({ db: flaky.doc });
+    };
+    const range = parseJobInput({ from: '2020-08-26', to: '2020-08-27' });
+    const before = await db.scanAll();
+    const dry = (await runJob(failingOnce('GetItemCommand'), 'cart-policies', { ...range, dryRun: true }))
+      .reports;
+    expect(await db.scanAll()).toEqual(before);
+    const real = (await runJob(failingOnce('UpdateItemCommand'), 'cart-policies', range)).reports;
+    const outcome = (r: RunReport) => [
+      r.asOf.slice(0, 10),
+      r.changed,
+      r.alreadyDone,
+      r.failed,
+      r.transitions,
+    ];
+    expect(real.map(outcome)).toEqual([
+      ['2020-08-26', 1, 0, 1, { CART_POLICY_ANNOUNCED: 1 }],
+      // The step stays open (so the run stops before the second policy): the next day finishes it.
+      ['2020-08-27', 3, 1, 0, { CART_POLICY_ANNOUNCED: 3 }],
+    ]);
+    expect(dry.map(outcome)).toEqual(real.map(outcome));
+  });
+});
+
 describe('scope, corrections, late and conflicting policies', () => {
   const cosmetics = {
     policyId: 'cosmetics-xingtu-2020-07-25',
@@ -293,6 +390,78 @@ describe('scope, corrections, late and conflicting policies', () => {
       .map((n) => n.merchantId)
       .sort();
     expect(sent).toEqual(AFFECTED);
+  });
+
+  it('a policy that changes nothing for a merchant tells them nothing: a cosmetics XINGTU_ONLY policy after the all-category block', async () => {
+    // Found by an outside probe: 224 merchants already blocked were told they "need a Xingtu order".
+    await loadDefault();
+    await run({ from: '2020-08-26', to: '2020-10-10' }); // BLOCKED for all categories since 10-09
+    const before = (await notices()).length;
+    await announce({
+      ...cosmetics,
+      policyId: 'cosmetics-late',
+      announcedOn: '2020-10-12',
+      effectiveAt: '2020-10-20',
+    });
+    const reports = await run({ from: '2020-10-11', to: '2020-10-21' });
+    expect(reports.every((r) => r.failed === 0)).toBe(true);
+    expect((await notices()).slice(before)).toEqual([]);
+    const policy = (await listPolicies(db.deps())).find((p) => p.policyId === 'cosmetics-late');
+    expect(policy?.status).toBe('IN_FORCE'); // in force all the same; the cosmetics flag stays BLOCKED
+    expect(await liveFlag(sh('2020-10-21 00:00'), 'cosmetics')).toBe('BLOCKED');
+    expect((await getMerchant(db.deps(), 'jd-cosmetics'))?.cartPolicies.map((p) => p.policyId)).not.toContain(
+      'cosmetics-late',
+    );
+  });
+
+  it('a policy that does change the value notifies, and the later all-category block is not told to those it no longer changes', async () => {
+    await loadDefault();
+    // Cosmetics blocked from 09-20: stricter than the 09-06 Xingtu rule, earlier than the 10-09 block.
+    await announce({
+      ...cosmetics,
+      policyId: 'cosmetics-blocked',
+      announcedOn: '2020-09-10',
+      effectiveAt: '2020-09-20',
+      thirdPartyProducts: 'BLOCKED',
+    });
+    await run({ from: '2020-08-26', to: '2020-10-10' });
+    const told = (await notices()).map((n) => [n.merchantId, n.type, String(n.data.policyId)]);
+    const of = (policyId: string) =>
+      told
+        .filter(([, , id]) => id === policyId)
+        .map(([merchantId, type]) => `${merchantId} ${type}`)
+        .sort();
+    expect(of('cosmetics-blocked')).toEqual([
+      'jd-cosmetics CART_POLICY_ANNOUNCED',
+      'jd-cosmetics CART_POLICY_IN_FORCE',
+    ]);
+    expect(of('live-third-party-blocked-2020-10-09')).toEqual([
+      'taobao-apparel CART_POLICY_ANNOUNCED',
+      'taobao-apparel CART_POLICY_IN_FORCE',
+    ]);
+    expect(of('live-third-party-xingtu-only-2020-09-06')).toHaveLength(4); // both merchants, as before
+  });
+
+  it('who is told is decided at each step: a merchant spared by a stricter policy that is then withdrawn is told when the policy takes effect', async () => {
+    await loadDefault();
+    const late = {
+      ...cosmetics,
+      policyId: 'cosmetics-late',
+      announcedOn: '2020-08-30',
+      effectiveAt: '2020-10-20',
+    };
+    await announce({ ...late, thirdPartyProducts: 'BLOCKED' });
+    await run({ from: '2020-08-26', to: '2020-09-01' }); // on 08-30 the 10-09 block would already cover it
+    const ofLate = async () =>
+      (await notices())
+        .filter((n) => n.data.policyId === 'cosmetics-late')
+        .map((n) => [n.merchantId, n.type, n.effectiveAt]);
+    expect(await ofLate()).toEqual([]);
+    await withdrawPolicy(db.deps(), 'live-third-party-blocked-2020-10-09', 'postponed');
+    await run({ from: '2020-09-02', to: '2020-10-21' });
+    // Now it changes jd-cosmetics' cart (XINGTU_ONLY → BLOCKED): told when it takes effect, as a merchant
+    // affected after the announcement is.
+    expect(await ofLate()).toEqual([['jd-cosmetics', 'CART_POLICY_IN_FORCE', sh('2020-10-20 00:00')]]);
   });
 
   it('a merchant who starts selling third-party products after the announcement is told when the policy takes effect', async () => {

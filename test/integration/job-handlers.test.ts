@@ -1,4 +1,5 @@
 // The Lambda handlers of activate and expire, as modules, against DynamoDB Local.
+import { DateTime } from 'luxon';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobResult } from '../../shared/lambda/job-handler';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
@@ -6,6 +7,7 @@ import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies } from '../../shared/policies/store';
 import { getPromotion } from '../../shared/store/promotions';
+import { dateOf, formatInstant } from '../../shared/time';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { sh } from '../support/promotions';
@@ -83,5 +85,35 @@ describe('activate and expire handlers', () => {
     ).rejects.toThrow(/force: unknown field/);
     await expect(activate('run it', fakeContext('activate'))).rejects.toThrow(/must be an object/);
     expect(await db.scanAll()).toEqual(before);
+  });
+});
+
+describe('runs ahead of the wall clock', () => {
+  const ahead = (hours: number) => formatInstant(DateTime.now().plus({ hours }));
+
+  it('a real run more than 1 hour past the wall clock is refused, naming the field; nothing written, no lease', async () => {
+    const before = await db.scanAll();
+    await expect(activate({ asOf: '2199-01-01T00:00:00+08:00' }, fakeContext('activate'))).rejects.toThrow(
+      /^asOf: a real run as of 2199-01-01T00:00:00.000\+08:00 is more than 1 hour past the wall clock/,
+    );
+    await expect(activate({ scheduledTime: ahead(2) }, fakeContext('activate'))).rejects.toThrow(
+      /^scheduledTime: a real run as of .* is more than 1 hour past the wall clock/,
+    );
+    // A range whose last occurrence is ahead (expire runs at 23:59: today's is not, the day after next's is).
+    await expect(
+      expire(
+        { from: dateOf(DateTime.now().minus({ days: 3 })), to: dateOf(DateTime.now().plus({ days: 2 })) },
+        fakeContext('expire'),
+      ),
+    ).rejects.toThrow(/^to: a real run as of .* is more than 1 hour past the wall clock/);
+    expect(await db.scanAll()).toEqual(before); // nothing recorded, no lease item left or taken
+  });
+
+  it('a dry run may look ahead, and a real run within the hour of skew runs', async () => {
+    const dry = await activate({ asOf: '2199-01-01T00:00:00+08:00', dryRun: true }, fakeContext('activate'));
+    expect(dry.reports).toMatchObject([{ dryRun: true, changed: 1 }]);
+    expect((await getPromotion(db.deps(), 'merchant-a'))?.status).toBe('SCHEDULED');
+    const soon = await activate({ asOf: ahead(0.5) }, fakeContext('activate'));
+    expect(soon.reports).toMatchObject([{ dryRun: false, complete: true }]);
   });
 });

@@ -1,27 +1,50 @@
 // The activate and expire jobs against a real DynamoDB Local: on time, late, twice, concurrently,
 // as backfills, as dry runs, after corrections and revocations.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { z } from 'zod';
+import { loadConfig } from '../../shared/config';
+import { silentLog } from '../../shared/deps';
 import { InputError } from '../../shared/errors';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
-import { acquireLease, LeaseHeldError } from '../../shared/jobs/lease';
+import {
+  acquireLease,
+  LEASE_TTL_MS,
+  LeaseHeldError,
+  LeaseLostError,
+  readLease,
+} from '../../shared/jobs/lease';
 import { emptyCounts } from '../../shared/jobs/partitions';
 import { createProgress } from '../../shared/jobs/progress';
+import { createProjection } from '../../shared/jobs/projection';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
-import { runJob } from '../../shared/jobs/run';
-import { sweep } from '../../shared/jobs/sweep';
+import { type RunReport, runJob } from '../../shared/jobs/run';
+import { type SweepSpec, sweep } from '../../shared/jobs/sweep';
+import { createJobHandler } from '../../shared/lambda/job-handler';
+import { createObservability } from '../../shared/lambda/runtime';
 import {
   type MerchantRecord,
   merchantRecordSchema,
   recordMerchants,
   revokePromotion,
 } from '../../shared/merchants/record';
+import type { Notice } from '../../shared/notices/notice';
+import { notifyFromStream } from '../../shared/notices/notifier';
+import { fileSink } from '../../shared/notices/publisher';
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
+import { dueKey } from '../../shared/store/keys';
 import { getMerchant, getPromotion } from '../../shared/store/promotions';
-import { addDays, daysBetween, parseInstant } from '../../shared/time';
+import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { fakeContext } from '../support/lambda';
+import { leaveLease, recordingDeps, WRITES } from '../support/leases';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
@@ -108,23 +131,6 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     expect((await run('activate', { asOf: sh('2020-05-08 00:00'), dryRun: true }))[0]?.changed).toBe(20); // dry runs need no lease
     await held.release();
     expect((await run('activate', { asOf: sh('2020-05-08 00:00') }))[0]?.changed).toBe(20);
-  });
-
-  it('a lease left by a crashed run expires', async () => {
-    await record(cohort(5, '2020-05-06'));
-    let now = parseInstant(TEST_NOW);
-    const clock = () => now;
-    await acquireLease(db.deps({ clock }), 'activate', { ttlMs: 60_000 }); // its owner "crashes": never released
-    await expect(
-      runJob(db.deps({ clock }), 'activate', parseJobInput({ asOf: sh('2020-05-08 00:00') })),
-    ).rejects.toThrow(/already running/);
-    now = now.plus({ seconds: 61 });
-    const { reports } = await runJob(
-      db.deps({ clock }),
-      'activate',
-      parseJobInput({ asOf: sh('2020-05-08 00:00') }),
-    );
-    expect(reports[0]?.changed).toBe(5);
   });
 
   it('even without the lease (an expired one, a stale index), overlapping sweeps apply each change exactly once', async () => {
@@ -232,6 +238,77 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     });
   });
 
+  it('a dry run over a range reports, day by day, exactly what the real run over the range then does, and writes nothing (random populations)', async () => {
+    // Found by an outside probe: each day's dry run counted again what earlier days would have changed.
+    const merchant = fc.record({
+      t: fc.integer({ min: 0, max: 30 }), // onboarded 2020-04-28 + t
+      revokedAfterHours: fc.option(fc.integer({ min: 0, max: 40 * 24 }), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(merchant, { minLength: 4, maxLength: 24 }), async (population) => {
+        await db.reset();
+        const records = population.map(({ t }, i) => ({
+          merchantId: `p-${String(i).padStart(3, '0')}`,
+          onboardedAt: addDays('2020-04-28', t),
+        }));
+        await record(records);
+        for (const [i, { revokedAfterHours }] of population.entries()) {
+          if (revokedAfterHours === undefined) continue;
+          const { merchantId, onboardedAt } = records[i] as MerchantRecord;
+          const at = parseInstant(sh(`${onboardedAt} 00:00`)).plus({ hours: revokedAfterHours });
+          await revokePromotion(db.deps(), merchantId, formatInstant(at), 'fake orders').catch(
+            () => undefined,
+          ); // after its window: refused
+        }
+        for (const job of ['activate', 'expire'] as const) {
+          const range = { from: '2020-05-01', to: '2020-06-15' };
+          const before = await db.scanAll();
+          const dry = await run(job, { ...range, dryRun: true });
+          expect(await db.scanAll()).toEqual(before);
+          const real = await run(job, range);
+          expect(dry.map(outcome)).toEqual(real.map(outcome));
+          expect(dry.every((r) => r.dryRun)).toBe(true);
+        }
+      }),
+      { numRuns: 2, seed: 20201201 },
+    );
+  });
+
+  it('a dry run cut short by its deadline stops there: its projection cannot continue in another invocation', async () => {
+    await record(cohort(3, '2020-05-06'));
+    const range = parseJobInput({ from: '2020-05-07', to: '2020-05-09', dryRun: true });
+    const dry = await runJob(db.deps(), 'activate', range, { shouldStop: () => true });
+    expect(dry.reports.map((r) => [r.asOf, r.complete])).toEqual([[sh('2020-05-07 00:00'), false]]);
+    expect(dry.continuation).toBeUndefined();
+    // A real run cut short hands over to a continuation, as before.
+    const real = await runJob(db.deps(), 'activate', { ...range, dryRun: false }, { shouldStop: () => true });
+    expect(real.continuation?.resume.asOf).toBe(sh('2020-05-07 00:00'));
+  });
+
+  it('a dry run refuses to project a change that would move a due key back where the index would not show it', async () => {
+    await record(cohort(2, '2020-05-06'));
+    // A planner that breaks the rule every real one keeps: it moves the ACTIVATE key earlier.
+    const backwards: SweepSpec = {
+      reads: activateJob.reads,
+      plan: (p) => ({
+        status: 'SCHEDULED',
+        entries: [],
+        due: dueKey('ACTIVATE', p.merchantId, sh('2020-05-01 00:00')),
+      }),
+    };
+    const ctx = {
+      deps: db.deps(),
+      asOf: sh('2020-05-08 00:00'),
+      dryRun: true,
+      counts: emptyCounts(),
+      progress: createProgress({}),
+      projection: createProjection(),
+    };
+    await sweep(ctx, backwards);
+    expect(ctx.counts).toMatchObject({ changed: 0, failed: 2 });
+    expect(ctx.counts.failures[0]?.error).toMatch(/cannot project a due key moved back/);
+  });
+
   it('records each non-dry run on its job-run item', async () => {
     await record(cohort(2, '2020-05-06'));
     await run('activate', { asOf: sh('2020-05-08 00:00') });
@@ -247,6 +324,153 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     expect(Items.map((i) => [i.sk, i.attempts, i.report.changed])).toEqual([
       [`RUN#${sh('2020-05-08 00:00')}`, 2, 0],
     ]);
+  });
+});
+
+describe('the job lease', () => {
+  const cohort = (n: number, t: string) =>
+    Array.from({ length: n }, (_, i) => ({
+      merchantId: `l-${t}-${String(i).padStart(4, '0')}`,
+      onboardedAt: t,
+    }));
+  const activateOn0508 = parseJobInput({ asOf: sh('2020-05-08 00:00') });
+  /** Waits (bounded) until `ready` holds: for what a timer does, without guessing how long it takes. */
+  const eventually = async (ready: () => Promise<boolean> | boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!(await ready())) {
+      if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  it('a lease left by a dead holder lapses within the short TTL, and the next run takes it', async () => {
+    expect(LEASE_TTL_MS).toBeLessThanOrEqual(60_000);
+    await record(cohort(5, '2020-05-06'));
+    let now = parseInstant(TEST_NOW);
+    const clock = () => now;
+    const killedAt = now.toMillis();
+    await leaveLease(db, 'activate', {
+      owner: 'cli:dead-host:4242',
+      heartbeatAtMs: killedAt,
+      expiresAtMs: killedAt + LEASE_TTL_MS,
+    });
+    now = DateTime.fromMillis(killedAt + LEASE_TTL_MS - 1000);
+    await expect(runJob(db.deps({ clock }), 'activate', activateOn0508)).rejects.toThrow(
+      new RegExp(
+        `already running \\(lease held by cli:dead-host:4242, heartbeat ${LEASE_TTL_MS / 1000 - 1}s ago`,
+      ),
+    );
+    expect(await status('l-2020-05-06-0000')).toBe('SCHEDULED');
+    now = DateTime.fromMillis(killedAt + LEASE_TTL_MS);
+    const { reports } = await runJob(db.deps({ clock }), 'activate', activateOn0508);
+    expect(reports[0]?.changed).toBe(5);
+    expect(await readLease(db.deps(), 'activate')).toBeUndefined(); // released at the end
+  });
+
+  it('a live run keeps its lease with a heartbeat, without any progress, and only while it owns it', async () => {
+    let now = parseInstant(TEST_NOW);
+    const deps = db.deps({ clock: () => now });
+    const lease = await acquireLease(deps, 'activate', { ttlMs: 900, owner: 'live' });
+    const first = await readLease(deps, 'activate');
+    // Time passes with no page read at all; the heartbeat renews the lease at the new time.
+    now = now.plus({ milliseconds: 800 });
+    await eventually(
+      async () => (await readLease(deps, 'activate'))?.heartbeatAt === formatInstant(now),
+      'a heartbeat',
+    );
+    now = now.plus({ milliseconds: 800 }); // past the first expiry, within the renewed one
+    await expect(acquireLease(deps, 'activate')).rejects.toThrow(LeaseHeldError);
+    const renewed = await readLease(deps, 'activate');
+    expect(renewed).toMatchObject({ owner: lease.owner, acquiredAt: first?.acquiredAt });
+    expect(lease.lost).toBe(false);
+    // Another run takes the lease over (as after a lapse): the next renewal finds it is not ours.
+    await leaveLease(db, 'activate', {
+      owner: 'intruder',
+      heartbeatAtMs: now.toMillis(),
+      expiresAtMs: now.toMillis() + 60_000,
+    });
+    await eventually(() => lease.lost, 'the loss noticed by a renewal');
+    expect(() => lease.assertHeld()).toThrow(/lost \(taken over by intruder\)/);
+    await lease.release();
+    expect((await readLease(deps, 'activate'))?.owner).toBe('intruder'); // not ours to delete
+  });
+
+  it('a run whose lease another run took over sends nothing more once a renewal finds it, and fails', async () => {
+    await record(cohort(120, '2020-05-06'));
+    const base = db.deps({ writeConcurrency: 1, pageSize: 10 });
+    // Each promotion write takes a while, so the run is still going when its lease is taken over.
+    const slow = new Proxy(base.db, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: { input: { Key?: { sk?: string } } }) => {
+          if (command.input.Key?.sk?.startsWith('PROMO#')) await new Promise((r) => setTimeout(r, 15));
+          return (target.send as (c: unknown) => Promise<unknown>)(command);
+        };
+      },
+    });
+    // Recorded as the run sends them (the delay comes after), so the order is the run's own.
+    const recorded = recordingDeps({ ...base, db: slow });
+    // The moment the run learns of the loss, in the same order.
+    recorded.deps.log = {
+      ...base.log,
+      warn: (message) =>
+        message.startsWith('job lease lost') && recorded.sent.push({ name: 'lost', key: '' }),
+    };
+    const running = runJob(recorded.deps, 'activate', activateOn0508, { leaseTtlMs: 300 });
+    const outcome = running.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await eventually(() => recorded.sent.some((c) => c.key.startsWith('PROMO#')), 'the first write');
+    await leaveLease(db, 'activate', {
+      owner: 'intruder',
+      heartbeatAtMs: Date.now(),
+      expiresAtMs: parseInstant(TEST_NOW).toMillis() + 60_000,
+    });
+    const error = await outcome;
+    expect(error).toBeInstanceOf(LeaseLostError);
+    expect((error as Error).message).toMatch(/lease of job activate lost \(taken over by intruder\)/);
+    const loss = recorded.sent.findIndex((c) => c.name === 'lost');
+    expect(loss).toBeGreaterThan(0);
+    // The renewal that found another owner was the last lease write before the loss was known.
+    expect(recorded.sent.slice(0, loss).findLast((c) => c.key === 'LEASE')).toEqual({
+      name: 'PutCommand',
+      key: 'LEASE',
+      error: 'ConditionalCheckFailedException',
+    });
+    // From then on: no write, no read, only the (refused) release of the lease.
+    expect(recorded.sent.slice(loss + 1).filter((c) => c.key !== 'LEASE')).toEqual([]);
+    const written = recorded.sent.filter((c) => WRITES.includes(c.name) && c.key.startsWith('PROMO#'));
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThan(120); // it stopped before the end
+    expect((await readLease(db.deps(), 'activate'))?.owner).toBe('intruder');
+    expect((await db.scanAll()).some((i) => String(i.sk).startsWith('RUN#'))).toBe(false); // not recorded
+  });
+
+  it('the heartbeat timer never holds a process open and is cleared on every way out of a run', async () => {
+    await record(cohort(3, '2020-05-06'));
+    const started = vi.spyOn(globalThis, 'setInterval');
+    const cleared = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      await runJob(db.deps(), 'activate', activateOn0508); // finishes
+      const forged = parseJobInput({
+        ...{ asOf: sh('2020-05-09 00:00') },
+        resume: { asOf: sh('2020-05-09 00:00'), token: randomUUID() },
+      });
+      await expect(runJob(db.deps(), 'activate', forged)).rejects.toThrow(InputError); // fails under the lease
+      const held = await acquireLease(db.deps(), 'activate', { owner: 'other' });
+      await expect(runJob(db.deps(), 'activate', activateOn0508)).rejects.toThrow(LeaseHeldError); // never got it
+      await held.release();
+      const timers = started.mock.results.map((r) => r.value as NodeJS.Timeout);
+      expect(timers).toHaveLength(3); // two runs that held the lease, and `held`
+      for (const timer of timers) {
+        expect(timer.hasRef()).toBe(false);
+        expect(cleared.mock.calls.some(([t]) => t === timer)).toBe(true);
+      }
+    } finally {
+      started.mockRestore();
+      cleared.mockRestore();
+    }
   });
 });
 
@@ -329,12 +553,65 @@ describe('corrections and revocations', () => {
     );
   });
 
-  it('bad job input is refused before anything is read or written', async () => {
+  it('a revocation that reaches a promotion still SCHEDULED after its start records ACTIVE (at the start), then REVOKED, and tells only the revocation', async () => {
+    await record([{ merchantId: 'lagging', onboardedAt: '2020-05-06' }]);
+    const checkpointPath = join(mkdtempSync(join(tmpdir(), 'revoke-lagging-')), 'checkpoint.json');
+    await db.drainStream(checkpointPath, async () => ({ batchItemFailures: [] })); // earlier tests' records
+    // activate never ran for 05-08: the promotion is still SCHEDULED when the violation is recorded.
+    expect(await status('lagging')).toBe('SCHEDULED');
+    await revokePromotion(db.deps(), 'lagging', sh('2020-05-20 09:00'), 'fake orders');
+    const p = (await getPromotion(db.deps(), 'lagging')) as Promotion;
+    expect(p.history.map((h) => [h.status, h.effectiveAt, h.by])).toEqual([
+      ['SCHEDULED', sh('2020-05-06 00:00'), 'record'],
+      ['ACTIVE', sh('2020-05-08 00:00'), 'revoke'],
+      ['REVOKED', sh('2020-05-20 09:00'), 'revoke'],
+    ]);
+    expect(p).toMatchObject({ status: 'REVOKED', version: 2 });
+    expect(p.reminder).toBeUndefined();
+    const item = (await db.scanAll()).find((i) => i.merchantId === 'lagging' && i.type === 'PROMOTION');
+    expect([item?.due_pk, item?.due_sk]).toEqual([undefined, undefined]); // waits for no job any more
+    // The jobs leave it alone; the merchant hears of the revocation once, not of a start already cancelled.
+    await run('activate', { from: '2020-05-08', to: '2020-06-10' });
+    await run('expire', { from: '2020-05-08', to: '2020-06-10' });
+    expect((await getPromotion(db.deps(), 'lagging'))?.version).toBe(2);
+    const sinkPath = join(dirname(checkpointPath), 'notices.jsonl');
+    await db.drainStream(checkpointPath, (records) =>
+      notifyFromStream(records, fileSink(sinkPath), silentLog),
+    );
+    const sent = readFileSync(sinkPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Notice);
+    expect(sent.map((n) => [n.merchantId, n.type, n.effectiveAt])).toEqual([
+      ['lagging', 'PROMOTION_REVOKED', sh('2020-05-20 09:00')],
+    ]);
+  });
+
+  it('bad job input is refused by the handler before anything is read or written', async () => {
+    // Something a run would change: b is due for activation at 2020-05-08 00:00.
     await record([{ merchantId: 'b', onboardedAt: '2020-05-06' }]);
     const before = await db.scanAll();
-    expect(() => parseJobInput({ from: '2020-06-01', to: '2020-05-01' })).toThrow(InputError);
-    expect(() => parseJobInput({ asOf: '2020-05-08T00:00:00' })).toThrow(InputError);
+    const handler = createJobHandler('activate', {
+      ...createObservability(),
+      config: loadConfig({ TABLE_NAME: TEST_TABLE }),
+      deps: db.deps(),
+    });
+    // Acted on in any part (a lease taken, a run recorded, b activated), each would change the table.
+    for (const [event, field] of [
+      [{ from: '2020-05-01', to: '2020-06-01', force: true }, /^force: /],
+      [{ asOf: '2020-05-08T00:00:00' }, /^asOf: /],
+      [{ asOf: '2020-05-09T00:00:00+08:00', dryRun: 'no' }, /^dryRun: /],
+      [{ from: '2020-06-01', to: '2020-05-01' }, /^to: /],
+    ] as const) {
+      const refused = handler(event as never, fakeContext('activate'));
+      await expect(refused).rejects.toThrow(InputError);
+      await expect(refused).rejects.toThrow(field);
+    }
     expect(await db.scanAll()).toEqual(before);
+    // The same handler given a good event does change the table: the comparison above could fail.
+    await handler({ asOf: '2020-05-08T00:00:00+08:00' } as never, fakeContext('activate'));
+    expect(await status('b')).toBe('ACTIVE');
+    expect(stripRuns(await db.scanAll())).not.toEqual(stripRuns(before));
   });
 });
 
@@ -357,6 +634,17 @@ describe('the due index', () => {
     await run('expire', { asOf: sh(`${addDays('2020-06-06', 0)} 23:59`) });
     expect(await dueOf('d')).toEqual(['', undefined]);
   });
+});
+
+/** What a run report says it changed, without its timings. */
+const outcome = (r: RunReport) => ({
+  asOf: r.asOf,
+  examined: r.examined,
+  changed: r.changed,
+  alreadyDone: r.alreadyDone,
+  failed: r.failed,
+  transitions: r.transitions,
+  complete: r.complete,
 });
 
 /** Job-run items carry wall-clock timings; compare the rest of the table. */

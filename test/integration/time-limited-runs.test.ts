@@ -1,8 +1,11 @@
 // Time-limited runs: a job given a tiny remaining-time budget stops before it, saves a checkpoint,
 // and follow-up invocations finish the run without redoing or skipping work.
+import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../shared/config';
+import type { Deps } from '../../shared/deps';
+import { acquireLease, LeaseHeldError, readLease } from '../../shared/jobs/lease';
 import { createJobHandler, type JobResult } from '../../shared/lambda/job-handler';
 import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
@@ -10,7 +13,9 @@ import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { announcePolicy } from '../../shared/policies/store';
 import type { Promotion } from '../../shared/promotion/lifecycle';
-import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { getPromotion } from '../../shared/store/promotions';
+import { formatInstant, parseInstant } from '../../shared/time';
+import { TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { sh } from '../support/promotions';
 
@@ -19,12 +24,12 @@ beforeEach(() => db.reset());
 
 const COHORT = 360;
 
-function runtime(): LambdaRuntime {
+function runtime(overrides: Partial<Deps> = {}): LambdaRuntime {
   const observability = createObservability();
   return {
     ...observability,
     config: loadConfig({ TABLE_NAME: TEST_TABLE }),
-    deps: db.deps({ pageSize: 10, writeConcurrency: 8, log: observability.log }),
+    deps: db.deps({ pageSize: 10, writeConcurrency: 8, log: observability.log, ...overrides }),
   };
 }
 
@@ -72,7 +77,17 @@ describe('time-limited runs', () => {
     const results = await invokeUntilDone('activate', { scheduledTime: '2020-05-07T16:00:00Z' }, 8);
     const reports = results.flatMap((r) => r.reports);
     expect(results.length).toBeGreaterThan(1); // it really was cut short
-    expect(results.slice(0, -1).every((r) => r.continuation?.resume !== undefined)).toBe(true);
+    // Each continuation names its checkpoint, which stays in the table: a small event, one token throughout.
+    const continuations = results.slice(0, -1).map((r) => r.continuation as Record<string, unknown>);
+    for (const event of continuations) {
+      expect(event).toEqual({
+        asOf: sh('2020-05-08 00:00'),
+        dryRun: false,
+        resume: { asOf: sh('2020-05-08 00:00'), token: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+      });
+      expect(JSON.stringify(event).length).toBeLessThan(200);
+    }
+    expect(new Set(continuations.map((e) => (e.resume as { token: string }).token)).size).toBe(1);
     expect(reports.slice(0, -1).every((r) => !r.complete)).toBe(true);
     expect(reports.at(-1)?.complete).toBe(true);
     expect(reports.every((r) => r.asOf === sh('2020-05-08 00:00') && r.failed === 0)).toBe(true);
@@ -98,6 +113,7 @@ describe('time-limited runs', () => {
     const run = Items.find((i) => i.sk === `RUN#${sh('2020-05-08 00:00')}`);
     expect(run?.attempts).toBe(results.length);
     expect(run?.checkpoint).toBeUndefined();
+    expect(run?.resumeToken).toBeUndefined(); // a finished run can no longer be continued
     expect(Items.some((i) => i.sk === 'LEASE')).toBe(false); // released by every invocation
   });
 
@@ -135,5 +151,92 @@ describe('time-limited runs', () => {
     const states = (await db.scanAll()).filter((i) => i.type === 'MERCHANT_CART_POLICY');
     expect(states).toHaveLength(600);
     expect(states.every((s) => s.status === 'ANNOUNCED')).toBe(true);
+  });
+
+  it('a forged resume is refused: no checkpoint from the event, no run reported complete, nothing written', async () => {
+    await recordMerchants(db.deps(), [
+      merchantRecordSchema.parse({ merchantId: 'due-1', onboardedAt: '2020-05-06' }),
+      merchantRecordSchema.parse({ merchantId: 'due-2', onboardedAt: '2020-05-06' }),
+    ]);
+    const handler = createJobHandler('activate', runtime());
+    const asOf = sh('2020-05-08 00:00');
+    const before = await db.scanAll();
+    // The old shape, a checkpoint claiming every shard done: refused by the schema.
+    const allDone = Object.fromEntries(
+      Array.from({ length: 16 }, (_, i) => [`ACTIVATE#${String(i).padStart(2, '0')}`, 'done']),
+    );
+    await expect(
+      handler({ asOf, resume: { asOf, checkpoint: allDone } } as never, fakeContext('activate')),
+    ).rejects.toThrow(/^resume\.token: is required; resume\.checkpoint: unknown field/);
+    // A well-formed token that no job-run item holds: refused under the lease, before any work.
+    await expect(
+      handler({ asOf, resume: { asOf, token: randomUUID() } } as never, fakeContext('activate')),
+    ).rejects.toThrow(/^resume\.token: no unfinished run of activate as of .* has this token/);
+    expect(await db.scanAll()).toEqual(before); // nothing written, the lease released
+    expect((await getPromotion(db.deps(), 'due-1'))?.status).toBe('SCHEDULED');
+  });
+
+  it('a continuation replayed after its run finished is refused, and the finished run stays as it was', async () => {
+    const records = Array.from({ length: 60 }, (_, i) =>
+      merchantRecordSchema.parse({ merchantId: `re-${i}`, onboardedAt: '2020-05-06' }),
+    );
+    await recordMerchants(db.deps(), records);
+    const results = await invokeUntilDone('activate', { asOf: sh('2020-05-08 00:00') }, 3);
+    expect(results.length).toBeGreaterThan(1);
+    const stale = results[0]?.continuation;
+    const after = await db.scanAll();
+    const handler = createJobHandler('activate', runtime());
+    await expect(handler(stale as never, fakeContext('activate'))).rejects.toThrow(/^resume\.token: /);
+    expect(await db.scanAll()).toEqual(after);
+  });
+
+  it('a Lambda run that outlasts its lease’s TTL keeps it through its heartbeat, and finishes', async () => {
+    await recordMerchants(db.deps(), [
+      merchantRecordSchema.parse({ merchantId: 'slow-1', onboardedAt: '2020-05-06' }),
+    ]);
+    let now = parseInstant(TEST_NOW);
+    const clock = () => now;
+    // The run's first promotion write waits until the test lets it go: the invocation is "long".
+    let letGo: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    let writing = false;
+    const base = db.deps();
+    const slowDb = new Proxy(base.db, {
+      get(target, property, receiver) {
+        if (property !== 'send') return Reflect.get(target, property, receiver);
+        return async (command: { input: { Key?: { sk?: string } } }) => {
+          if (command.input.Key?.sk?.startsWith('PROMO#')) {
+            writing = true;
+            await gate;
+          }
+          return (target.send as (c: unknown) => Promise<unknown>)(command);
+        };
+      },
+    });
+    const handler = createJobHandler('activate', runtime({ db: slowDb, clock }), { leaseTtlMs: 900 });
+    const invocation = handler({ asOf: sh('2020-05-08 00:00') } as never, fakeContext('activate'));
+    const waitFor = async (ready: () => Promise<boolean> | boolean, what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await ready())) {
+        if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    await waitFor(() => writing, 'the run writing');
+    const takenAt = now;
+    for (let step = 1; step <= 3; step++) {
+      now = takenAt.plus({ milliseconds: 800 * step }); // past each expiry the lease had before
+      await waitFor(
+        async () => (await readLease(db.deps(), 'activate'))?.heartbeatAt === formatInstant(now),
+        `heartbeat ${step}`,
+      );
+      await expect(acquireLease(db.deps({ clock }), 'activate')).rejects.toThrow(LeaseHeldError);
+    }
+    letGo();
+    const result = await invocation;
+    expect(result.reports).toMatchObject([{ complete: true, changed: 1, failed: 0 }]);
+    expect(await readLease(db.deps(), 'activate')).toBeUndefined();
   });
 });

@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 
 export interface CliResult {
   status: number | null;
@@ -12,7 +13,7 @@ export interface CliResult {
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
+export const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 
 /**
  * Runs a command to its end, collecting its output. Its environment is this process's plus `env`, or
@@ -24,28 +25,57 @@ export function collect(
   env: Record<string, string | undefined>,
   options: { cwd?: string; inheritEnv?: boolean } = {},
 ): Promise<CliResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd ?? ROOT,
-      env: options.inheritEnv === false ? env : { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
+  return start(command, args, env, options).result;
+}
+
+/** A started process, and its output once it has ended. */
+export interface Started {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** Everything it wrote on stderr so far. */
+  stderr(): string;
+  result: Promise<CliResult>;
+}
+
+function start(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { cwd?: string; inheritEnv?: boolean } = {},
+): Started {
+  const child = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.inheritEnv === false ? env : { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const result = new Promise<CliResult>((resolvePromise, reject) => {
     child.on('error', reject);
     child.on('close', (status) => resolvePromise({ status, stdout, stderr, json: parseJson(stdout) }));
   });
+  return { child, stderr: () => stderr, result };
 }
 
 /** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this). */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
   return collect(TSX, ['shared/cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
+}
+
+/**
+ * Starts the CLI as one process without waiting for it: node with tsx's loader, not the tsx wrapper,
+ * which runs a second process that a SIGKILL of the first would leave behind.
+ */
+export function startCli(args: string[], env: Record<string, string | undefined> = {}): Started {
+  return start(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
+    LOG_LEVEL: undefined,
+    ...env,
+  });
 }
 
 function parseJson(text: string): unknown[] {

@@ -5,7 +5,12 @@ import type { DateTime } from 'luxon';
 import { afterAll, beforeAll } from 'vitest';
 import { type Deps, silentLog } from '../../shared/deps';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local';
-import { type DrainResult, drainStream, type StreamReaderOptions } from '../../shared/notices/stream-reader';
+import {
+  createStreamReader,
+  type DrainResult,
+  type StreamReader,
+  type StreamReaderOptions,
+} from '../../shared/notices/stream-reader';
 import {
   createDynamoClients,
   type DynamoClients,
@@ -28,6 +33,8 @@ export interface TestDb {
   reset(): Promise<void>;
   /** Reads the table's stream from the checkpoint at `checkpointPath`, as the local stream reader does. */
   drainStream(checkpointPath: string, handle: StreamReaderOptions['handle']): Promise<DrainResult>;
+  /** A stream reader that keeps its place between drains, as the CLI's does. */
+  streamReader(checkpointPath: string, handle: StreamReaderOptions['handle']): StreamReader;
 }
 
 /** Every item of a table, page by page (tests and reports may Scan; jobs never do). */
@@ -99,8 +106,9 @@ export function useLocalDynamo(): TestDb {
       return items.sort((a, b) => `${a.pk}|${a.sk}`.localeCompare(`${b.pk}|${b.sk}`));
     },
     reset: () => clearTable(need().clients.doc, TEST_TABLE),
-    drainStream: (checkpointPath, handle) =>
-      drainStream({
+    drainStream: (checkpointPath, handle) => db.streamReader(checkpointPath, handle).drain(),
+    streamReader: (checkpointPath, handle) =>
+      createStreamReader({
         dynamodb: need().clients.raw,
         streams: new DynamoDBStreamsClient({
           endpoint: need().local.endpoint,

@@ -1,4 +1,9 @@
-import { newPromotion, type Promotion, type PromotionChange } from '../../shared/promotion/lifecycle';
+import {
+  afterChange,
+  newPromotion,
+  type Promotion,
+  type PromotionChange,
+} from '../../shared/promotion/lifecycle';
 import { onboardingInstant, promotionWindow } from '../../shared/promotion/window';
 
 /** A freshly recorded promotion for a merchant onboarded on T (a date). */
@@ -15,14 +20,4 @@ export function recorded(merchantId: string, onboardedOn: string, programStart =
 export const sh = (text: string) => `${text.replace(' ', 'T')}:00.000+08:00`;
 
 /** Applies a planned change the way the repository does, for chaining pure steps in unit tests. */
-export function apply(p: Promotion, change: PromotionChange): Promotion {
-  return {
-    ...p,
-    ...change.window,
-    status: change.status,
-    version: p.version + 1,
-    history: [...p.history, ...change.entries],
-    ...(change.reminder ? { reminder: change.reminder } : {}),
-    ...(change.revoked ? { revokedAt: change.revoked.at, revokeReason: change.revoked.reason } : {}),
-  };
-}
+export const apply: (p: Promotion, change: PromotionChange) => Promotion = afterChange;

@@ -183,8 +183,8 @@ describe('corrections of T', () => {
 describe('revocation', () => {
   const p = recorded('m', '2020-05-06');
 
-  it('before or during the window revokes, effective at its instant, with the reason', () => {
-    for (const at of [sh('2020-05-07 12:00'), sh('2020-05-20 08:00'), '2020-06-06T23:59:59.999+08:00']) {
+  it('before the window (or at its very start) revokes a SCHEDULED promotion, effective at its instant, with the reason', () => {
+    for (const at of [sh('2020-05-07 12:00'), sh('2020-05-08 00:00')]) {
       const plan = planRevocation(p, at, 'fake orders', processedAt);
       expect(plan).toEqual({
         kind: 'change',
@@ -195,6 +195,42 @@ describe('revocation', () => {
           due: null,
         },
       });
+    }
+  });
+
+  it('during the window revokes an ACTIVE promotion, effective at its instant', () => {
+    const active = apply(p, planActivation(p, ctx('2020-05-08 00:00')) as PromotionChange);
+    const plan = planRevocation(active, sh('2020-05-20 08:00'), 'fake orders', processedAt);
+    expect(plan).toMatchObject({ kind: 'change', change: { status: 'REVOKED', due: null } });
+    const { change } = plan as { change: PromotionChange };
+    expect(change.entries.map((e) => [e.status, e.effectiveAt])).toEqual([
+      ['REVOKED', sh('2020-05-20 08:00')],
+    ]);
+  });
+
+  it('reaching a promotion still SCHEDULED after its start (activate lagging) records ACTIVE at the start, then REVOKED', () => {
+    for (const at of [sh('2020-05-08 00:01'), sh('2020-05-20 08:00'), '2020-06-06T23:59:59.999+08:00']) {
+      const plan = planRevocation(p, at, 'fake orders', processedAt);
+      expect(plan).toMatchObject({ kind: 'change' });
+      const { change } = plan as { change: PromotionChange };
+      expect(change).toMatchObject({ status: 'REVOKED', revoked: { at, reason: 'fake orders' }, due: null });
+      expect(change.reminder).toBeUndefined();
+      expect(change.entries).toEqual([
+        {
+          status: 'ACTIVE',
+          effectiveAt: sh('2020-05-08 00:00'),
+          processedAt,
+          by: 'revoke',
+          reason: expect.stringContaining('activate had not run'),
+        },
+        { status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason: 'fake orders' },
+      ]);
+      // The history now agrees with the rules at every instant of the window.
+      const revoked = apply(p, change);
+      expect([statusAt(revoked, sh('2020-05-08 00:00')), statusAt(revoked, at)]).toEqual([
+        'ACTIVE',
+        'REVOKED',
+      ]);
     }
   });
 

@@ -106,4 +106,46 @@ describe('SNS publisher', () => {
     expect(outcome.failed.map((f) => f.error)).toEqual(Array(3).fill('ThrottledException: Rate exceeded'));
     expect(sns.commandCalls(PublishBatchCommand)).toHaveLength(4); // the default 4 attempts
   });
+
+  it('counts an entry the response leaves out of both Successful and Failed as failed, after retrying it', async () => {
+    const left = notice(2).eventId;
+    sns.on(PublishBatchCommand).callsFake((input) => ({
+      Successful: (input.PublishBatchRequestEntries as { Id: string }[])
+        .filter((e) => e.Id !== left)
+        .map((e) => ({ Id: e.Id })),
+    }));
+    const outcome = await publisher().publish(notices(5));
+    expect(outcome.published).toBe(4);
+    expect(outcome.failed).toEqual([{ notice: notice(2), error: expect.stringMatching(/^Unaccounted: /) }]);
+    // retried alone until the attempts ran out
+    expect(
+      sns.commandCalls(PublishBatchCommand).map((c) => c.args[0].input.PublishBatchRequestEntries?.length),
+    ).toEqual([5, 1, 1, 1]);
+  });
+
+  it('publishes an entry left out once when the retry accounts for it; an unknown Id in Successful counts nothing', async () => {
+    let call = 0;
+    sns.on(PublishBatchCommand).callsFake((input) => {
+      const entries = input.PublishBatchRequestEntries as { Id: string }[];
+      call++;
+      return call === 1
+        ? { Successful: [...entries.slice(1).map((e) => ({ Id: e.Id })), { Id: 'not-sent' }] }
+        : { Successful: entries.map((e) => ({ Id: e.Id })) };
+    });
+    expect(await publisher().publish(notices(3))).toEqual({ published: 3, failed: [], requests: 2 });
+  });
+
+  it('backs off between attempts with the shared helper (injected sleep)', async () => {
+    sns.on(PublishBatchCommand).rejects(new ThrottledException({ message: 'Rate exceeded', $metadata: {} }));
+    const slept: number[] = [];
+    const outcome = await snsPublisher(new SNSClient({ region: 'ap-east-1' }), TOPIC, silentLog, {
+      baseDelayMs: 100,
+      sleep: async (ms) => {
+        slept.push(ms);
+      },
+    }).publish(notices(1));
+    expect(outcome.failed).toHaveLength(1);
+    expect(slept).toHaveLength(3); // 4 attempts, 3 waits, each within its doubling cap
+    expect(slept.every((ms, i) => ms >= 0 && ms < 100 * 2 ** i)).toBe(true);
+  });
 });

@@ -16,7 +16,7 @@ const event = (detailType: string, detail: unknown, extra: Record<string, unknow
 });
 
 describe('merchant events', () => {
-  it('MerchantOnboarded carries the import record (lists as sets)', () => {
+  it('MerchantOnboarded carries the import record (lists as sets), ordered by the event time', () => {
     expect(
       parseMerchantEvent(
         event('MerchantOnboarded', {
@@ -32,8 +32,22 @@ describe('merchant events', () => {
         merchantId: 'merchant-a',
         onboardedAt: '2020-05-06T09:30:00.000+08:00',
         liveCartSources: ['shop', 'taobao'],
+        occurredAt: '2020-05-06T10:00:00.000+08:00', // the envelope's time
       },
     });
+  });
+
+  it('orders MerchantOnboarded by the detail’s occurredAt when it has one, else by the event’s time', () => {
+    const record = (detail: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+      const parsed = parseMerchantEvent(event('MerchantOnboarded', detail, extra));
+      return parsed.type === 'MerchantOnboarded' ? parsed.record : undefined;
+    };
+    const a = { merchantId: 'merchant-a', onboardedAt: '2020-05-06' };
+    expect(record({ ...a, occurredAt: '2020-05-06T01:00:00Z' })?.occurredAt).toBe(
+      '2020-05-06T09:00:00.000+08:00',
+    );
+    expect(record(a)?.occurredAt).toBe('2020-05-06T10:00:00.000+08:00');
+    expect(record(a, { time: undefined })?.occurredAt).toBeUndefined(); // then it is taken as "now"
   });
 
   it('MerchantViolation carries merchantId, the instant (normalised to +08:00) and a reason', () => {
@@ -72,6 +86,18 @@ describe('merchant events', () => {
       /^detail\.reason: must not be empty$/,
     ],
     [event('MerchantViolation', undefined), /^detail: is required$/],
+    [
+      event('MerchantOnboarded', { merchantId: 'merchant-a', onboardedAt: '2020-05-06' }, { time: 'today' }),
+      /^time: must be an ISO 8601 instant with an offset/,
+    ],
+    [
+      event('MerchantOnboarded', {
+        merchantId: 'merchant-a',
+        onboardedAt: '2020-05-06',
+        occurredAt: '2020-05-06',
+      }),
+      /^detail\.occurredAt: must be an ISO 8601 instant with an offset/,
+    ],
     [event('MerchantOnboarded', {}, { 'detail-type': undefined }), /^detail-type: is required$/],
     ['MerchantOnboarded', /^\(input\): must be an EventBridge event object$/],
   ])('refuses %j naming the field', (input, message) => {

@@ -1,0 +1,64 @@
+// `leases list` and `leases release`: the jobs' leases (one run of a job at a time), for operators.
+import { z } from 'zod';
+import { parseInput, unlessMissing } from '../errors';
+import { JOB_NAMES, type JobName } from '../jobs/input';
+import { LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../jobs/lease';
+import type { Command } from './framework';
+
+const TTL_S = LEASE_TTL_MS / 1000;
+
+const listCommand: Command = {
+  name: 'leases list',
+  usage: 'leases list',
+  summary: "The jobs' leases: which run holds each, and whether its heartbeat is fresh.",
+  help: `
+A real run holds its job's lease while it runs and renews it with a heartbeat; a run that died (kill -9)
+stops beating and its lease lapses ${TTL_S} s after its last heartbeat. The next run takes a lapsed lease
+by itself; "run" waits for a lapsing one.
+
+Prints one line per lease (JSON Lines; nothing when no job is running):
+  { job, owner, asOf, acquiredAt, heartbeatAt, expiresAt, state, heartbeatAgeMs }
+state is "held" (the heartbeat is fresh: the run is alive) or "lapsed" (its run died).`,
+  async run(_args, ctx) {
+    const { deps } = await ctx.store();
+    const now = deps.clock();
+    const holders = await Promise.all(JOB_NAMES.map((job) => readLease(deps, job)));
+    return { output: holders.flatMap((holder) => (holder ? [leaseView(holder, now)] : [])) };
+  },
+};
+
+const releaseCommand: Command = {
+  name: 'leases release',
+  usage: `leases release <${JOB_NAMES.join('|')}> [--force]`,
+  summary: "Delete a job's lease left by a run that died.",
+  positionals: ['job'],
+  options: { force: { type: 'boolean' } },
+  help: `
+Deletes the lease if it has lapsed. A lease whose holder's heartbeat is fresh belongs to a live run and
+is refused (exit 1) unless --force; a run whose lease was released stops writing at its next heartbeat
+(at most ${TTL_S / 3} s later) and fails. There is rarely a need: a lapsed lease is taken by the next run.
+
+  --force   release a lease that is held (only when you know its process is dead)
+
+Prints { job, released: true, owner, state, forced }, or { job, released: false, reason: "no lease" }
+(exit 0) when no run holds the job's lease.`,
+  async run({ positionals, values }, ctx) {
+    const job = parseInput(
+      z.enum(JOB_NAMES as [JobName, ...JobName[]], {
+        error: unlessMissing(`must be one of ${JOB_NAMES.join(', ')}`),
+      }),
+      positionals[0],
+      '<job>',
+    );
+    const { deps } = await ctx.store();
+    const outcome = await releaseLease(deps, job, values.force === true);
+    if (outcome.released && outcome.forced) {
+      ctx.progress(
+        `released the lease of ${job} held by ${outcome.owner}: if that run is alive, it stops writing`,
+      );
+    }
+    return { output: outcome };
+  },
+};
+
+export const LEASE_COMMANDS: Command[] = [listCommand, releaseCommand];

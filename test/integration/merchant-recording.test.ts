@@ -1,0 +1,329 @@
+// Recording merchants under hostile input and faults, against DynamoDB Local: no single line aborts an
+// import or a batch, retries are bounded and back off, and upstream onboardings apply in the order
+// they were made, not the order they arrive.
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../shared/config';
+import { createRecorderHandler } from '../../shared/lambda/recorder-handler';
+import { createObservability } from '../../shared/lambda/runtime';
+import { importMerchants } from '../../shared/merchants/import';
+import { merchantRecordSchema, recordMerchant, recordMerchants } from '../../shared/merchants/record';
+import { getMerchant } from '../../shared/store/promotions';
+import { cliOn } from '../support/cli';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { fakeContext } from '../support/lambda';
+import { sh } from '../support/promotions';
+
+const db = useLocalDynamo();
+const { cli, file } = cliOn(db, TEST_TABLE);
+beforeEach(() => db.reset());
+
+const line = (merchantId: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ merchantId, onboardedAt: '2020-05-06', ...extra });
+const profileIds = async () =>
+  (await db.scanAll())
+    .filter((item) => item.sk === 'PROFILE')
+    .map((item) => String(item.merchantId))
+    .sort();
+
+/** The table client with every `send` passed through `around` first: faults at the SDK boundary. */
+function intercepted(
+  around: (command: unknown, send: () => Promise<unknown>) => Promise<unknown>,
+): DynamoDBDocumentClient {
+  const doc = db.clients.doc;
+  const wrapped = Object.create(doc) as DynamoDBDocumentClient;
+  wrapped.send = ((command: never) => around(command, () => doc.send(command))) as never;
+  return wrapped;
+}
+
+/** The merchant a TransactWriteItems request writes (the profile is its first item). */
+const transactMerchant = (command: unknown) =>
+  command instanceof TransactWriteCommand
+    ? String(command.input.TransactItems?.[0]?.Put?.Item?.merchantId)
+    : undefined;
+
+describe('an import with hostile lines', () => {
+  it('records every valid line, rejects each hostile one by number and field, and prints the summary (exit 1)', async () => {
+    const valid = Array.from({ length: 1_010 }, (_, i) => `ok-${String(i).padStart(4, '0')}`);
+    const hostile: Record<number, [string, RegExp]> = {
+      1: [line('h-1', { onboardedAt: '9999-12-15' }), /^onboardedAt: must be in the years 1970–2199/],
+      400: [line('h-2', { onboardedAt: '0000-01-01' }), /^onboardedAt: must be in the years 1970–2199/],
+      401: [
+        line('h-3', { onboardedAt: '2020-05-06T10:00:00+23:59' }),
+        /^onboardedAt: must have an offset within ±14:00, not \+23:59$/,
+      ],
+      777: [line('h-4', { onboardedAt: '+275760-09-13' }), /^onboardedAt: must be a calendar date/],
+      800: [line('h-5', { occurredAt: '2999-01-01T00:00:00Z' }), /^occurredAt: must be in the years/],
+      // valid as text, refused only when recorded (after the wall clock): rejected from inside its batch
+      900: [
+        line('h-6', { occurredAt: '2150-01-01T00:00:00Z' }),
+        /^occurredAt: must not be more than 1 hour after the current time/,
+      ],
+    };
+    const lines: string[] = [];
+    let next = 0;
+    for (let n = 1; next < valid.length || hostile[n]; n++) {
+      const bad = hostile[n];
+      lines.push(bad ? bad[0] : line(valid[next++] as string));
+    }
+    const r = await cli('merchants', 'import', file('hostile.jsonl', lines.join('\n')));
+    expect(r.status).toBe(1);
+    const summary = r.json[0] as { created: number; rejected: { line: number; error: string }[] };
+    expect(summary).toMatchObject({ created: 1_010, updated: 0, unchanged: 0, stale: 0, rejectedCount: 6 });
+    expect(summary.rejected).toEqual(
+      Object.entries(hostile).map(([n, [, error]]) => ({
+        line: Number(n),
+        error: expect.stringMatching(error),
+      })),
+    );
+    expect(await profileIds()).toEqual(valid);
+  }, 120_000); // ~1,000 transactions on two shared cores
+});
+
+describe('an unexpected error while recording one merchant', () => {
+  it('rejects only that line (with its number); the rest of its batch and the import are recorded', async () => {
+    const ids = Array.from({ length: 120 }, (_, i) => `m-${String(i).padStart(3, '0')}`);
+    const db2 = intercepted(async (command, send) => {
+      if (transactMerchant(command) === 'm-042') throw new Error('the disk is on fire');
+      return send();
+    });
+    const path = file('faulty.jsonl', ids.map((id) => line(id)).join('\n'));
+    const summary = await importMerchants(db.deps({ db: db2 }), path, 'jsonl');
+    expect(summary).toMatchObject({ created: 119, rejectedCount: 1 });
+    expect(summary.rejected).toEqual([
+      { line: 43, error: '(line): could not be recorded: Error: the disk is on fire' },
+    ]);
+    expect(await profileIds()).toEqual(ids.filter((id) => id !== 'm-042'));
+  });
+
+  it('recordMerchants records the others, then throws the one failure', async () => {
+    const db2 = intercepted(async (command, send) => {
+      if (transactMerchant(command) === 'm-2') throw new Error('boom');
+      return send();
+    });
+    const records = ['m-1', 'm-2', 'm-3'].map((id) =>
+      merchantRecordSchema.parse({ merchantId: id, onboardedAt: '2020-05-06' }),
+    );
+    await expect(recordMerchants(db.deps({ db: db2 }), records)).rejects.toThrow('boom');
+    expect(await profileIds()).toEqual(['m-1', 'm-3']);
+  });
+});
+
+describe('bounded retries with backoff', () => {
+  const conflict = () =>
+    new TransactionCanceledException({
+      message:
+        'Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]',
+      $metadata: {},
+      CancellationReasons: [{ Code: 'TransactionConflict' }, { Code: 'None' }],
+    });
+
+  it('retries a TransactionConflict: an import whose writes first conflict twice each still records every line', async () => {
+    const conflicts = new Map<string, number>();
+    const db2 = intercepted(async (command, send) => {
+      const id = transactMerchant(command);
+      if (id && (conflicts.get(id) ?? 0) < 2) {
+        conflicts.set(id, (conflicts.get(id) ?? 0) + 1);
+        throw conflict();
+      }
+      return send();
+    });
+    const ids = Array.from({ length: 60 }, (_, i) => `c-${String(i).padStart(2, '0')}`);
+    const summary = await importMerchants(
+      db.deps({ db: db2 }),
+      file('conflicts.jsonl', ids.map((id) => line(id)).join('\n')),
+      'jsonl',
+    );
+    expect(summary).toMatchObject({ created: 60, rejectedCount: 0, rejected: [] });
+    expect([...conflicts.values()]).toEqual(Array(60).fill(2)); // every merchant met both conflicts
+    expect(await profileIds()).toEqual(ids);
+  });
+
+  it('gives up on a TransactionConflict that never clears, after a bounded number of attempts', async () => {
+    let calls = 0;
+    const db2 = intercepted(async (command, send) => {
+      if (transactMerchant(command)) {
+        calls++;
+        throw conflict();
+      }
+      return send();
+    });
+    const record = merchantRecordSchema.parse({ merchantId: 'stuck', onboardedAt: '2020-05-06' });
+    await expect(recordMerchant(db.deps({ db: db2 }), record)).rejects.toThrow(
+      /^merchant stuck: still conflicting with concurrent changes after 6 attempts$/,
+    );
+    expect(calls).toBe(6);
+  });
+
+  it('asks again for BatchGetItem keys left unprocessed, a bounded number of times, then fails clearly', async () => {
+    let calls = 0;
+    let unprocessedAnswers = Number.POSITIVE_INFINITY;
+    const db2 = intercepted(async (command, send) => {
+      if (!(command instanceof BatchGetCommand)) return send();
+      calls++;
+      if (calls > unprocessedAnswers) return send();
+      return { Responses: { [TEST_TABLE]: [] }, UnprocessedKeys: command.input.RequestItems, $metadata: {} };
+    });
+    const records = ['u-1', 'u-2', 'u-3'].map((id) =>
+      merchantRecordSchema.parse({ merchantId: id, onboardedAt: '2020-05-06' }),
+    );
+    await expect(recordMerchants(db.deps({ db: db2 }), records)).rejects.toThrow(
+      /^BatchGetItem of 6 key\(s\): 6 still unprocessed: gave up after 8 attempts$/,
+    );
+    expect(calls).toBe(8); // not 27,914 in a second
+    expect(await profileIds()).toEqual([]);
+
+    // Throttling that clears: the same records go through.
+    calls = 0;
+    unprocessedAnswers = 3;
+    expect(await recordMerchants(db.deps({ db: db2 }), records)).toEqual(['created', 'created', 'created']);
+    expect(calls).toBe(4);
+  });
+});
+
+describe('the recorder orders onboardings by their own time', () => {
+  const runtime = () => ({
+    ...createObservability(),
+    config: loadConfig({ TABLE_NAME: TEST_TABLE }),
+    deps: db.deps(),
+  });
+  let n = 0;
+  const onboarded = (detail: Record<string, unknown>, time: string) => ({
+    version: '0',
+    id: `event-${++n}`,
+    'detail-type': 'MerchantOnboarded',
+    source: 'marketplace.merchants',
+    account: '123456789012',
+    time,
+    region: 'ap-east-1',
+    resources: [],
+    detail: { merchantId: 'merchant-a', ...detail },
+  });
+  let stdout: string[]; // and stderr: log lines and EMF documents
+  beforeEach(() => {
+    stdout = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+        stdout.push(String(chunk));
+        return true;
+      });
+    }
+  });
+  afterEach(() => vi.restoreAllMocks());
+  const send = async (events: unknown[]) => {
+    const handler = createRecorderHandler(runtime());
+    const results = [];
+    for (const event of events) results.push(await handler(event as never, fakeContext('recorder')));
+    return results;
+  };
+  const logs = () =>
+    stdout
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter(Boolean)
+      .map((text) => JSON.parse(text) as Record<string, unknown>);
+
+  it('keeps a correction when the original it corrects arrives after it: the late original is stale', async () => {
+    const results = await send([
+      onboarded({ onboardedAt: '2020-05-07' }, '2020-05-07T02:00:00Z'), // the correction, first
+      onboarded({ onboardedAt: '2020-05-06' }, '2020-05-06T02:00:00Z'), // the original, late
+    ]);
+    expect(results.map((r) => r.outcome)).toEqual(['created', 'stale']);
+    expect(results[1]).toMatchObject({ merchantId: 'merchant-a', occurredAt: sh('2020-05-06 10:00') });
+    const merchant = await getMerchant(db.deps(), 'merchant-a');
+    expect(merchant?.profile).toMatchObject({
+      onboardedOn: '2020-05-07',
+      occurredAt: sh('2020-05-07 10:00'),
+    });
+    expect(merchant?.promotion).toMatchObject({ status: 'SCHEDULED', startsAt: sh('2020-05-09 00:00') });
+    // reported: a warning with the event id, and a count
+    expect(logs().find((l) => l.message === 'stale onboarding ignored')).toMatchObject({
+      level: 'WARN',
+      eventId: 'event-2',
+      outcome: 'stale',
+    });
+    expect(logs().filter((l) => l._aws && 'EventsStale' in l)).toHaveLength(1);
+  });
+
+  it('applies them in order when they arrive in order; a redelivered event is unchanged, not stale', async () => {
+    const original = onboarded({ onboardedAt: '2020-05-06' }, '2020-05-06T02:00:00Z');
+    const results = await send([
+      original,
+      original,
+      onboarded({ onboardedAt: '2020-05-07' }, '2020-05-07T02:00:00Z'),
+    ]);
+    expect(results.map((r) => r.outcome)).toEqual(['created', 'unchanged', 'updated']);
+    expect((await getMerchant(db.deps(), 'merchant-a'))?.profile.onboardedOn).toBe('2020-05-07');
+  });
+
+  it('takes the detail’s occurredAt over the event’s time', async () => {
+    const results = await send([
+      onboarded({ onboardedAt: '2020-05-07' }, '2020-05-07T02:00:00Z'),
+      // put on the bus late (time 05-08), but made before the correction
+      onboarded({ onboardedAt: '2020-05-06', occurredAt: '2020-05-06T02:00:00Z' }, '2020-05-08T02:00:00Z'),
+    ]);
+    expect(results.map((r) => r.outcome)).toEqual(['created', 'stale']);
+    expect((await getMerchant(db.deps(), 'merchant-a'))?.profile.onboardedOn).toBe('2020-05-07');
+  });
+
+  it('moves the recorded time forward on a newer event that changes nothing, so one made between is stale', async () => {
+    const results = await send([
+      onboarded({ onboardedAt: '2020-05-06' }, '2020-05-06T02:00:00Z'),
+      onboarded({ onboardedAt: '2020-05-07' }, '2020-05-08T02:00:00Z'),
+      onboarded({ onboardedAt: '2020-05-07' }, '2020-05-10T02:00:00Z'), // the same again, newer
+      onboarded({ onboardedAt: '2020-05-06' }, '2020-05-09T02:00:00Z'), // older than the last
+    ]);
+    expect(results.map((r) => r.outcome)).toEqual(['created', 'updated', 'unchanged', 'stale']);
+    expect((await getMerchant(db.deps(), 'merchant-a'))?.profile).toMatchObject({
+      onboardedOn: '2020-05-07',
+      occurredAt: sh('2020-05-10 10:00'),
+    });
+  });
+
+  it('lets an operator’s correction (made now) beat older upstream events; an import line may carry occurredAt', async () => {
+    await send([onboarded({ onboardedAt: '2020-05-06' }, '2020-05-06T02:00:00Z')]);
+    const now = merchantRecordSchema.parse({ merchantId: 'merchant-a', onboardedAt: '2020-05-08' });
+    expect(await recordMerchant(db.deps(), now)).toBe('updated');
+    const [late] = await send([onboarded({ onboardedAt: '2020-05-07' }, '2020-05-07T02:00:00Z')]);
+    expect(late?.outcome).toBe('stale');
+
+    const path = file(
+      'timed.jsonl',
+      [
+        line('merchant-a', { onboardedAt: '2020-05-09', occurredAt: '2020-05-09T00:00:00+08:00' }), // older than "now"
+        line('merchant-b', { occurredAt: '2020-05-06T00:00:00+08:00' }),
+      ].join('\n'),
+    );
+    expect(await importMerchants(db.deps(), path, 'jsonl')).toMatchObject({
+      created: 1,
+      stale: 1,
+      rejected: [],
+    });
+    const b = await getMerchant(db.deps(), 'merchant-b');
+    expect(b?.profile.occurredAt).toBe(sh('2020-05-06 00:00'));
+    expect((await getMerchant(db.deps(), 'merchant-a'))?.profile.onboardedOn).toBe('2020-05-08');
+    const csv = file(
+      'timed.csv',
+      'merchantId,onboardedAt,occurredAt\nmerchant-b,2020-05-07,2020-05-05T00:00:00+08:00\n',
+    );
+    expect(await importMerchants(db.deps(), csv, 'csv')).toMatchObject({ updated: 0, stale: 1 });
+  });
+
+  it('does not order violations by time: one dated before the recorded onboarding still revokes at its instant', async () => {
+    await send([onboarded({ onboardedAt: '2020-05-06' }, '2020-05-20T02:00:00Z')]);
+    const handler = createRecorderHandler(runtime());
+    const result = await handler(
+      {
+        ...onboarded({}, '2020-05-10T02:00:00Z'),
+        'detail-type': 'MerchantViolation',
+        detail: { merchantId: 'merchant-a', at: '2020-05-12T10:00:00+08:00', reason: 'fake goods' },
+      } as never,
+      fakeContext('recorder'),
+    );
+    expect(result).toMatchObject({ outcome: 'revoked' });
+    expect((await getMerchant(db.deps(), 'merchant-a'))?.promotion).toMatchObject({
+      status: 'REVOKED',
+      revokedAt: sh('2020-05-12 10:00'),
+    });
+  });
+});
