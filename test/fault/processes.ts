@@ -26,6 +26,9 @@ const ZONE = 'Asia/Shanghai';
 const TABLE = 'process-faults';
 type Job = 'activate' | 'expire' | 'cart-policies';
 
+/** The rates of the published run and of the CI-sized test. */
+export const PROCESS_FAULTS = { killRate: 0.5, concurrencyRate: 0.25 } as const;
+
 export interface ProcessFaultOptions {
   seed: number;
   merchants: number;
@@ -48,8 +51,10 @@ export interface ProcessFaultStats {
   concurrentGroups: number;
   /** Attempts that exited 1 because the job's lease was held (by a killed or a concurrent run). */
   leaseRefusals: number;
-  /** Attempts that printed the CLI's "waiting for the lease" line. */
+  /** Attempts that waited for a lapsing lease ("waiting for lease of …"), e.g. a killed run's. */
   leaseWaits: number;
+  /** Attempts that waited for another command's delivery lock ("waiting for process …"). */
+  lockWaits: number;
   invariants: number;
   noticesExpected: number;
   noticesDelivered: number;
@@ -110,12 +115,16 @@ function plan(options: ProcessFaultOptions) {
     const to = days[Math.min(i + 6, days.length - 1)] as string;
     for (const job of ['cart-policies', 'activate', 'expire'] as const)
       steps.push({ kind: 'run', job, from, to });
-    // A violation inside a window that this week's activate has opened.
-    const victim = pick(revocable);
-    const at = DateTime.fromISO(to, { zone: ZONE }).set({ hour: 15 });
-    const startsAt = DateTime.fromISO(addDays(victim.onboardedOn, 2), { zone: ZONE });
-    if (at >= startsAt)
-      steps.push({ kind: 'revoke', merchantId: victim.merchantId, at: at.toISO() as string });
+    // A violation inside a window that this week's activate has opened (and that has not ended).
+    const day = DateTime.fromISO(to, { zone: ZONE });
+    const open = revocable.filter((m) => {
+      const t = DateTime.fromISO(m.onboardedOn, { zone: ZONE });
+      return day >= t.plus({ days: 2 }) && day < t.plus({ days: 32 });
+    });
+    if (open.length > 0) {
+      const at = day.set({ hour: 15 }).toISO() as string;
+      steps.push({ kind: 'revoke', merchantId: pick(open).merchantId, at });
+    }
     steps.push({ kind: 'deliver' });
   }
   return { merchants, policies, steps, random };
@@ -144,6 +153,7 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
     concurrentGroups: 0,
     leaseRefusals: 0,
     leaseWaits: 0,
+    lockWaits: 0,
     invariants: 0,
     noticesExpected: 0,
     noticesDelivered: 0,
@@ -212,7 +222,8 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
           if (linesAfter > linesBefore) stats.killedWhileDelivering++;
           killedWindows.push([linesBefore, linesAfter]);
         } else if (status === 0) durations.set(kind, Date.now() - begun);
-        if (stderr.includes('waiting for')) stats.leaseWaits++;
+        if (stderr.includes('waiting for lease of')) stats.leaseWaits++;
+        if (/waiting for process \d+/.test(stderr)) stats.lockWaits++;
         resolvePromise({ status, signal, stdout, stderr });
       });
     });
