@@ -18,6 +18,8 @@ const configSchema = z.object({
   QUERY_PAGE_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** A Lambda job stops reading new work when less than this is left, and continues in a new invocation. */
   JOB_STOP_MARGIN_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
+  /** How long a job's lease lasts without a heartbeat: a killed run's job is free again this long after. */
+  LEASE_TTL_SECONDS: z.coerce.number().int().min(3).max(900).default(30),
   SNS_TOPIC_ARN: z
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')
@@ -33,6 +35,7 @@ export interface AppConfig {
   pageSize: number;
   snsTopicArn: string | undefined;
   stopMarginMs: number;
+  leaseTtlMs: number;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -53,6 +56,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pageSize: c.QUERY_PAGE_SIZE,
     snsTopicArn: c.SNS_TOPIC_ARN,
     stopMarginMs: c.JOB_STOP_MARGIN_MS,
+    leaseTtlMs: c.LEASE_TTL_SECONDS * 1000,
   };
 }
 

@@ -242,6 +242,7 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
     try {
       result = await runJob(deps, job, input, {
         leaseOwner: `cli:${hostname()}:${process.pid}`,
+        leaseTtlMs: ctx.config.leaseTtlMs,
         onLeaseWait: (holder) =>
           ctx.progress(`waiting for lease of ${job} ${describeHolder(holder, deps.clock())}`),
         // Every run that changed something, and a line every 10 quiet ones.

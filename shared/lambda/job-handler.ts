@@ -72,7 +72,7 @@ export function createJobHandler(
       // A held lease is refused at once (no waiting): Lambda's asynchronous retries try again later.
       const result = await runJob(deps, job, input, {
         leaseOwner: `lambda:${context.awsRequestId}`,
-        leaseTtlMs: options.leaseTtlMs,
+        leaseTtlMs: options.leaseTtlMs ?? runtime.config.leaseTtlMs,
         shouldStop: () => context.getRemainingTimeInMillis() < stopMarginMs,
         onReport: (report) => {
           if (report.dryRun) return;

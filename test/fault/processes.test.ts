@@ -1,0 +1,16 @@
+// The CI-sized run of the real-process faults (the published run is `npm run reliability`): the CLI
+// killed with SIGKILL at random points and started concurrently, then compared with the model.
+import { expect, it } from 'vitest';
+import { PROCESS_FAULTS, runProcessFaults } from './processes';
+
+it('the CLI, killed with SIGKILL at random points and run concurrently, ends as the model says, each notice once', async () => {
+  const seed = Date.now() % 2 ** 31;
+  const stats = await runProcessFaults({ ...PROCESS_FAULTS, seed, merchants: 60, days: 21 });
+  const kills = Object.values(stats.killed).reduce((a, b) => a + b, 0);
+  const summary = `seed ${seed}: ${JSON.stringify({ ...stats, problems: stats.problems.length })}`;
+  expect(stats.problems.slice(0, 20), summary).toEqual([]);
+  // Only kills that reached a running process count; with these rates a run without any is broken.
+  expect(kills, summary).toBeGreaterThanOrEqual(3);
+  expect(stats.noticesExpected, summary).toBeGreaterThan(100);
+  expect(stats.noticesDelivered - stats.duplicates, summary).toBe(stats.noticesExpected);
+}, 600_000);

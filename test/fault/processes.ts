@@ -1,0 +1,416 @@
+// Real-process faults: the operators' CLI, one Node.js process per command exactly as it runs in a
+// shell, against one DynamoDB Local; commands are killed with SIGKILL at random points (imports, job
+// runs, revocations, deliveries) and some are started two or three at once. Every command is run again
+// until it succeeds, as an operator would. Afterwards every merchant's promotion and history, every
+// merchant × policy state, every policy and flag, and every notice in the sink are compared with the
+// reference model (test/fault/model.ts).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DateTime } from 'luxon';
+import { loadConfig } from '../../shared/config';
+import { seededRandom } from '../../shared/demo/population';
+import { createDeps, silentLog } from '../../shared/deps';
+import { occurrenceOn } from '../../shared/jobs/input';
+import { startDynamoDbLocal } from '../../shared/local/dynamodb-local';
+import { listPolicies, listStoredFlags } from '../../shared/policies/store';
+import { createDynamoClients } from '../../shared/store/client';
+import { getMerchant } from '../../shared/store/promotions';
+import { ensureTable } from '../../shared/store/table';
+import { addDays, daysBetween } from '../../shared/time';
+import { apply, initialState, type ModelMerchant, type ModelOp, type ModelPolicy } from './model';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const ZONE = 'Asia/Shanghai';
+const TABLE = 'process-faults';
+type Job = 'activate' | 'expire' | 'cart-policies';
+
+/** The rates of the published run and of the CI-sized test. */
+export const PROCESS_FAULTS = { killRate: 0.5, concurrencyRate: 0.25 } as const;
+
+export interface ProcessFaultOptions {
+  seed: number;
+  merchants: number;
+  /** Days of scheduled runs after the first onboarding day. */
+  days: number;
+  /** Chance that an attempt of a command is killed. */
+  killRate: number;
+  /** Chance that a command is started two or three times at once. */
+  concurrencyRate: number;
+  progress?: (line: string) => void;
+}
+
+export interface ProcessFaultStats {
+  commands: number;
+  attempts: number;
+  /** Processes that were still running when SIGKILL reached them, by what they were doing. */
+  killed: Record<string, number>;
+  /** Of those, how many had already appended notices to the sink (killed while delivering). */
+  killedWhileDelivering: number;
+  concurrentGroups: number;
+  /** Attempts that exited 1 because the job's lease was held (by a killed or a concurrent run). */
+  leaseRefusals: number;
+  /** Attempts that waited for a lapsing lease ("waiting for lease of …"), e.g. a killed run's. */
+  leaseWaits: number;
+  /** Attempts that waited for another command's delivery lock ("waiting for process …"). */
+  lockWaits: number;
+  invariants: number;
+  noticesExpected: number;
+  noticesDelivered: number;
+  duplicates: number;
+  seconds: number;
+  problems: string[];
+}
+
+interface Attempt {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The population, policy calendar and command list of one seed. */
+function plan(options: ProcessFaultOptions) {
+  const random = seededRandom(options.seed);
+  const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)] as T;
+  const first = '2020-04-29'; // two days before the program starts: some merchants are ineligible
+  const merchants: ModelMerchant[] = Array.from({ length: options.merchants }, (_, i) => ({
+    merchantId: `proc-${String(i).padStart(5, '0')}`,
+    onboardedOn: addDays(first, Math.floor(random() * 12)),
+    liveThirdParty: random() < 0.5,
+    categories: [pick(['cosmetics', 'apparel', 'food'])],
+  }));
+  const last = addDays(first, options.days);
+  const policies: ModelPolicy[] = [
+    {
+      policyId: 'xingtu-all',
+      announcedOn: addDays(first, 4),
+      effectiveAt: `${addDays(first, 9)}T00:00:00.000+08:00`,
+      categories: 'ALL',
+      value: 'XINGTU_ONLY',
+    },
+    {
+      policyId: 'blocked-cosmetics',
+      announcedOn: addDays(first, 12),
+      effectiveAt: `${addDays(first, 20)}T00:00:00.000+08:00`,
+      categories: ['cosmetics'],
+      value: 'BLOCKED',
+    },
+  ];
+  type Step =
+    | { kind: 'import' }
+    | { kind: 'announce'; policy: ModelPolicy }
+    | { kind: 'run'; job: Job; from: string; to: string }
+    | { kind: 'revoke'; merchantId: string; at: string }
+    | { kind: 'deliver' };
+  const steps: Step[] = [
+    { kind: 'import' },
+    ...policies.map((policy) => ({ kind: 'announce' as const, policy })),
+  ];
+  const days = daysBetween(first, last);
+  const revocable = merchants.filter((m) => m.onboardedOn >= '2020-05-01');
+  for (let i = 0; i < days.length; i += 7) {
+    const from = days[i] as string;
+    const to = days[Math.min(i + 6, days.length - 1)] as string;
+    for (const job of ['cart-policies', 'activate', 'expire'] as const)
+      steps.push({ kind: 'run', job, from, to });
+    // A violation inside a window that this week's activate has opened (and that has not ended).
+    const day = DateTime.fromISO(to, { zone: ZONE });
+    const open = revocable.filter((m) => {
+      const t = DateTime.fromISO(m.onboardedOn, { zone: ZONE });
+      return day >= t.plus({ days: 2 }) && day < t.plus({ days: 32 });
+    });
+    if (open.length > 0) {
+      const at = day.set({ hour: 15 }).toISO() as string;
+      steps.push({ kind: 'revoke', merchantId: pick(open).merchantId, at });
+    }
+    steps.push({ kind: 'deliver' });
+  }
+  return { merchants, policies, steps, random };
+}
+
+function modelOpsOf(step: ReturnType<typeof plan>['steps'][number]): ModelOp[] {
+  if (step.kind === 'run')
+    return daysBetween(step.from, step.to).map((day) => ({
+      kind: 'run',
+      job: step.job,
+      asOf: occurrenceOn(step.job, day),
+    }));
+  if (step.kind === 'revoke')
+    return [{ kind: 'revoke', merchantId: step.merchantId, at: step.at, reason: 'violation' }];
+  return [];
+}
+
+export async function runProcessFaults(options: ProcessFaultOptions): Promise<ProcessFaultStats> {
+  const started = Date.now();
+  const { merchants, policies, steps, random } = plan(options);
+  const stats: ProcessFaultStats = {
+    commands: 0,
+    attempts: 0,
+    killed: {},
+    killedWhileDelivering: 0,
+    concurrentGroups: 0,
+    leaseRefusals: 0,
+    leaseWaits: 0,
+    lockWaits: 0,
+    invariants: 0,
+    noticesExpected: 0,
+    noticesDelivered: 0,
+    duplicates: 0,
+    seconds: 0,
+    problems: [],
+  };
+  const scratch = mkdtempSync(join(tmpdir(), 'process-faults-'));
+  const home = join(scratch, 'home');
+  const sink = join(home, 'notices.jsonl');
+  const local = await startDynamoDbLocal();
+  const clients = createDynamoClients(local.endpoint);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    DYNAMODB_ENDPOINT: local.endpoint,
+    TABLE_NAME: TABLE,
+    PROMO_JOBS_HOME: home,
+    // Small pages and a short lease: kills land between pages, and a killed run's lease lapses in seconds.
+    QUERY_PAGE_SIZE: '25',
+    WRITE_CONCURRENCY: '8',
+    LEASE_TTL_SECONDS: '4',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+  delete env.SNS_TOPIC_ARN;
+  delete env.LOG_LEVEL;
+  const running = new Set<ChildProcess>();
+  /** Sink line ranges appended while a process that was later killed was alive: its duplicate window. */
+  const killedWindows: [number, number][] = [];
+  const sinkLines = () =>
+    existsSync(sink) ? readFileSync(sink, 'utf8').split('\n').filter(Boolean).length : 0;
+  /** How long each kind of command took when it was not killed: kills are drawn within that. */
+  const durations = new Map<string, number>();
+
+  const attempt = (kind: string, args: string[], kill: boolean): Promise<Attempt> =>
+    new Promise((resolvePromise, reject) => {
+      stats.attempts++;
+      const linesBefore = sinkLines();
+      const begun = Date.now();
+      // `node --import tsx` is one process (the tsx launcher would leave its child running on SIGKILL).
+      const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      running.add(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk) => {
+        stdout += chunk;
+      });
+      child.stderr.on('data', (chunk) => {
+        stderr += chunk;
+      });
+      let timer: NodeJS.Timeout | undefined;
+      if (kill) {
+        const typical = durations.get(kind) ?? 2500;
+        timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(200 + random() * typical));
+      }
+      child.on('error', reject);
+      child.on('close', (status, signal) => {
+        running.delete(child);
+        clearTimeout(timer);
+        if (signal === 'SIGKILL') {
+          stats.killed[kind] = (stats.killed[kind] ?? 0) + 1;
+          const linesAfter = sinkLines();
+          if (linesAfter > linesBefore) stats.killedWhileDelivering++;
+          killedWindows.push([linesBefore, linesAfter]);
+        } else if (status === 0) durations.set(kind, Date.now() - begun);
+        if (stderr.includes('waiting for lease of')) stats.leaseWaits++;
+        if (/waiting for process \d+/.test(stderr)) stats.lockWaits++;
+        resolvePromise({ status, signal, stdout, stderr });
+      });
+    });
+
+  /** Runs a command (some of the time two or three copies at once) until every copy has succeeded. */
+  const untilDone = async (kind: string, args: string[]) => {
+    stats.commands++;
+    const copies = random() < options.concurrencyRate ? 2 + Math.floor(random() * 2) : 1;
+    if (copies > 1) stats.concurrentGroups++;
+    const one = async () => {
+      const since = Date.now();
+      for (let tries = 1; ; tries++) {
+        // Kill less often as tries go on: recovery must eventually run a command to its end.
+        const result = await attempt(kind, args, tries <= 3 && random() < options.killRate);
+        if (result.status === 0) return result;
+        if (result.signal === 'SIGKILL') continue;
+        if (/lease|already running/i.test(result.stderr)) {
+          stats.leaseRefusals++;
+          if (Date.now() - since > 120_000)
+            throw new Error(`${args.join(' ')}: the job's lease was still held 2 minutes after a kill`);
+          await new Promise((r) => setTimeout(r, 300));
+          continue;
+        }
+        if (tries > 20) throw new Error(`${args.join(' ')} keeps failing: ${result.stderr.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    await Promise.all(Array.from({ length: copies }, one));
+  };
+
+  const ops: ModelOp[] = [];
+  try {
+    await ensureTable(clients.raw, TABLE);
+    const importFile = join(scratch, 'merchants.jsonl');
+    writeFileSync(
+      importFile,
+      merchants
+        .map((m) =>
+          JSON.stringify({
+            merchantId: m.merchantId,
+            onboardedAt: m.onboardedOn,
+            categories: m.categories,
+            liveCartSources: m.liveThirdParty ? ['shop', 'taobao'] : ['shop'],
+          }),
+        )
+        .join('\n'),
+    );
+    for (const [index, step] of steps.entries()) {
+      options.progress?.(`step ${index + 1}/${steps.length}: ${JSON.stringify(step)}`);
+      if (step.kind === 'import') await untilDone('import', ['merchants', 'import', importFile]);
+      if (step.kind === 'announce') {
+        const file = join(scratch, `${step.policy.policyId}.json`);
+        writeFileSync(
+          file,
+          JSON.stringify({
+            policyId: step.policy.policyId,
+            title: step.policy.policyId,
+            announcedOn: step.policy.announcedOn,
+            effectiveAt: step.policy.effectiveAt,
+            scope: { channel: 'live', categories: step.policy.categories },
+            thirdPartyProducts: step.policy.value,
+          }),
+        );
+        await untilDone('announce', ['policies', 'announce', file]);
+      }
+      if (step.kind === 'run')
+        await untilDone('run', ['run', step.job, '--from', step.from, '--to', step.to]);
+      if (step.kind === 'revoke')
+        await untilDone('revoke', [
+          'merchants',
+          'revoke',
+          step.merchantId,
+          '--at',
+          step.at,
+          '--reason',
+          'violation',
+        ]);
+      if (step.kind === 'deliver') await untilDone('deliver', ['notices', '--type', 'PROMOTION_EXPIRED']);
+      ops.push(...modelOpsOf(step));
+    }
+    await untilDone('deliver', ['notices', '--type', 'PROMOTION_EXPIRED']);
+    await compare(stats, { merchants, policies, ops, sink, killedWindows, endpoint: local.endpoint });
+  } finally {
+    for (const child of running) child.kill('SIGKILL');
+    clients.raw.destroy();
+    await local.stop();
+    rmSync(scratch, { recursive: true, force: true });
+    stats.seconds = Math.round((Date.now() - started) / 1000);
+  }
+  return stats;
+}
+
+async function compare(
+  stats: ProcessFaultStats,
+  input: {
+    merchants: ModelMerchant[];
+    policies: ModelPolicy[];
+    ops: ModelOp[];
+    sink: string;
+    killedWindows: [number, number][];
+    endpoint: string;
+  },
+) {
+  const model = initialState(input.merchants, input.policies);
+  for (const op of input.ops) apply(model, op, input.merchants, input.policies);
+  const clients = createDynamoClients(input.endpoint);
+  const deps = createDeps(loadConfig({ TABLE_NAME: TABLE }), clients.doc, silentLog);
+  const check = (ok: boolean, what: string) => {
+    stats.invariants++;
+    if (!ok) stats.problems.push(what);
+  };
+  try {
+    for (const m of input.merchants) {
+      const view = await getMerchant(deps, m.merchantId);
+      const want = model.promotions.get(m.merchantId);
+      const got = view?.promotion;
+      check(got?.status === want?.status, `${m.merchantId}: status ${got?.status}, model ${want?.status}`);
+      const history = JSON.stringify(got?.history.map((h) => [h.status, h.effectiveAt, h.asOf]));
+      check(
+        history === JSON.stringify(want?.history),
+        `${m.merchantId}: history ${history}, model ${JSON.stringify(want?.history)}`,
+      );
+      check(
+        got?.reminder?.effectiveAt === want?.reminder,
+        `${m.merchantId}: reminder ${got?.reminder?.effectiveAt}, model ${want?.reminder}`,
+      );
+      for (const p of input.policies) {
+        const state = view?.cartPolicies.find((c) => c.policyId === p.policyId);
+        const expected = model.merchantPolicies.get(`${m.merchantId}|${p.policyId}`);
+        check(
+          state?.status === expected?.status,
+          `${m.merchantId} × ${p.policyId}: ${state?.status}, model ${expected?.status}`,
+        );
+      }
+    }
+    const stored = new Map((await listPolicies(deps)).map((p) => [p.policyId, p]));
+    for (const p of input.policies) {
+      const want = model.policies.get(p.policyId);
+      check(stored.has(p.policyId), `${p.policyId}: not stored`);
+      check(
+        (stored.get(p.policyId)?.status === 'IN_FORCE') === want?.inForce,
+        `${p.policyId}: ${stored.get(p.policyId)?.status}, model in force ${want?.inForce}`,
+      );
+    }
+    const flags = new Map(
+      (await listStoredFlags(deps)).map((f) => [
+        f.scope,
+        f.history.map((h) => [h.value, h.since, h.policyId, h.asOf]),
+      ]),
+    );
+    for (const scope of new Set([...flags.keys(), ...model.flags.keys()]))
+      check(
+        JSON.stringify(flags.get(scope) ?? []) === JSON.stringify(model.flags.get(scope) ?? []),
+        `flag ${scope}: ${JSON.stringify(flags.get(scope))}, model ${JSON.stringify(model.flags.get(scope))}`,
+      );
+  } finally {
+    clients.raw.destroy();
+  }
+  // Notices: every one the model says exactly once, nothing else. A second copy is allowed only when
+  // the first was appended while a process that was then killed was alive (it published, and died
+  // before saving the stream checkpoint: the documented duplicate window).
+  const lines = existsSync(input.sink) ? readFileSync(input.sink, 'utf8').split('\n').filter(Boolean) : [];
+  const firstAt = new Map<string, number>();
+  stats.noticesExpected = model.notices.size;
+  stats.noticesDelivered = lines.length;
+  lines.forEach((line, index) => {
+    const notice = JSON.parse(line) as {
+      eventId: string;
+      type: string;
+      merchantId: string;
+      effectiveAt: string;
+    };
+    check(
+      model.notices.has(notice.eventId),
+      `unexpected notice ${notice.type} for ${notice.merchantId} at ${notice.effectiveAt}`,
+    );
+    const first = firstAt.get(notice.eventId);
+    if (first === undefined) {
+      firstAt.set(notice.eventId, index);
+      return;
+    }
+    stats.duplicates++;
+    check(
+      input.killedWindows.some(([from, to]) => first >= from && first < to),
+      `notice ${notice.type} for ${notice.merchantId} delivered again, though no killed process had delivered it`,
+    );
+  });
+  for (const [id, n] of model.notices)
+    check(firstAt.has(id), `missing notice ${n.type} for ${n.merchantId} at ${n.effectiveAt}`);
+}
