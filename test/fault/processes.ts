@@ -4,10 +4,10 @@
 // until it succeeds, as an operator would. Afterwards every merchant's promotion and history, every
 // merchant × policy state, every policy and flag, and every notice in the sink are compared with the
 // reference model (test/fault/model.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../../shared/config';
 import { seededRandom } from '../../shared/demo/population';
@@ -19,9 +19,9 @@ import { createDynamoClients } from '../../shared/store/client';
 import { getMerchant } from '../../shared/store/promotions';
 import { ensureTable } from '../../shared/store/table';
 import { addDays, daysBetween } from '../../shared/time';
+import { startCli } from '../support/cli';
 import { apply, initialState, type ModelMerchant, type ModelOp, type ModelPolicy } from './model';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ZONE = 'Asia/Shanghai';
 const TABLE = 'process-faults';
 type Job = 'activate' | 'expire' | 'cart-policies';
@@ -166,8 +166,7 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
   const sink = join(home, 'notices.jsonl');
   const local = await startDynamoDbLocal();
   const clients = createDynamoClients(local.endpoint);
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const env: Record<string, string | undefined> = {
     DYNAMODB_ENDPOINT: local.endpoint,
     TABLE_NAME: TABLE,
     PROMO_JOBS_HOME: home,
@@ -176,9 +175,8 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
     WRITE_CONCURRENCY: '8',
     LEASE_TTL_SECONDS: '4',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    SNS_TOPIC_ARN: undefined, // the local sink, which the comparison reads
   };
-  delete env.SNS_TOPIC_ARN;
-  delete env.LOG_LEVEL;
   const running = new Set<ChildProcess>();
   /** Sink line ranges appended while a process that was later killed was alive: its duplicate window. */
   const killedWindows: [number, number][] = [];
@@ -187,46 +185,33 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
   /** How long each kind of command took when it was not killed: kills are drawn within that. */
   const durations = new Map<string, number>();
 
-  const attempt = (kind: string, args: string[], kill: boolean): Promise<Attempt> =>
-    new Promise((resolvePromise, reject) => {
-      stats.attempts++;
-      const linesBefore = sinkLines();
-      const begun = Date.now();
-      // `node --import tsx` is one process (the tsx launcher would leave its child running on SIGKILL).
-      const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      running.add(child);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      let timer: NodeJS.Timeout | undefined;
-      if (kill) {
-        const typical = durations.get(kind) ?? 2500;
-        timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(200 + random() * typical));
-      }
-      child.on('error', reject);
-      child.on('close', (status, signal) => {
-        running.delete(child);
-        clearTimeout(timer);
-        if (signal === 'SIGKILL') {
-          stats.killed[kind] = (stats.killed[kind] ?? 0) + 1;
-          const linesAfter = sinkLines();
-          if (linesAfter > linesBefore) stats.killedWhileDelivering++;
-          killedWindows.push([linesBefore, linesAfter]);
-        } else if (status === 0) durations.set(kind, Date.now() - begun);
-        if (stderr.includes('waiting for lease of')) stats.leaseWaits++;
-        if (/waiting for process \d+/.test(stderr)) stats.lockWaits++;
-        resolvePromise({ status, signal, stdout, stderr });
-      });
+  const attempt = async (kind: string, args: string[], kill: boolean): Promise<Attempt> => {
+    stats.attempts++;
+    const linesBefore = sinkLines();
+    const begun = Date.now();
+    const started = startCli(args, env);
+    running.add(started.child);
+    const timer = kill
+      ? setTimeout(
+          () => started.child.kill('SIGKILL'),
+          Math.floor(200 + random() * (durations.get(kind) ?? 2500)),
+        )
+      : undefined;
+    const { status, stdout, stderr } = await started.result.finally(() => {
+      running.delete(started.child);
+      clearTimeout(timer);
     });
+    const signal = started.child.signalCode;
+    if (signal === 'SIGKILL') {
+      stats.killed[kind] = (stats.killed[kind] ?? 0) + 1;
+      const linesAfter = sinkLines();
+      if (linesAfter > linesBefore) stats.killedWhileDelivering++;
+      killedWindows.push([linesBefore, linesAfter]);
+    } else if (status === 0) durations.set(kind, Date.now() - begun);
+    if (stderr.includes('waiting for lease of')) stats.leaseWaits++;
+    if (/waiting for process \d+/.test(stderr)) stats.lockWaits++;
+    return { status, signal, stdout, stderr };
+  };
 
   /** Runs a command (some of the time two or three copies at once) until every copy has succeeded. */
   const untilDone = async (kind: string, args: string[]) => {
