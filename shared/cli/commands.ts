@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { InputError, NotFoundError, parseInput, unlessMissing } from '../errors';
-import { JOB_NAMES, type JobName, parseJobInput } from '../jobs/input';
+import { JOB_NAMES, jobNameSchema, parseJobInput } from '../jobs/input';
 import { describeHolder, LEASE_TTL_MS } from '../jobs/lease';
 import { type RunResult, runJob } from '../jobs/run';
 import { importMerchants } from '../merchants/import';
@@ -210,13 +210,7 @@ Prints one run report per occurrence (JSON Lines):
   { job, asOf, dryRun, examined, changed, alreadyDone, failed, transitions, … }
 Exits 1 if any item failed (the failed items stay due and are picked up by the next run).`,
   async run({ positionals, values }, ctx) {
-    const job = parseInput(
-      z.enum(JOB_NAMES as [JobName, ...JobName[]], {
-        error: unlessMissing(`must be one of ${JOB_NAMES.join(', ')}`),
-      }),
-      positionals[0],
-      '<job>',
-    );
+    const job = parseInput(jobNameSchema, positionals[0], '<job>');
     const raw: Record<string, unknown> = { dryRun: values['dry-run'] === true };
     if (values['as-of'] !== undefined) raw.asOf = values['as-of'];
     if (values.from !== undefined) raw.from = values.from;

@@ -1,7 +1,6 @@
 // `leases list` and `leases release`: the jobs' leases (one run of a job at a time), for operators.
-import { z } from 'zod';
-import { parseInput, unlessMissing } from '../errors';
-import { JOB_NAMES, type JobName } from '../jobs/input';
+import { parseInput } from '../errors';
+import { JOB_NAMES, jobNameSchema } from '../jobs/input';
 import { LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../jobs/lease';
 import type { Command } from './framework';
 
@@ -43,13 +42,7 @@ is refused (exit 1) unless --force; a run whose lease was released stops writing
 Prints { job, released: true, owner, state, forced }, or { job, released: false, reason: "no lease" }
 (exit 0) when no run holds the job's lease.`,
   async run({ positionals, values }, ctx) {
-    const job = parseInput(
-      z.enum(JOB_NAMES as [JobName, ...JobName[]], {
-        error: unlessMissing(`must be one of ${JOB_NAMES.join(', ')}`),
-      }),
-      positionals[0],
-      '<job>',
-    );
+    const job = parseInput(jobNameSchema, positionals[0], '<job>');
     const { deps } = await ctx.store();
     const outcome = await releaseLease(deps, job, values.force === true);
     if (outcome.released && outcome.forced) {

@@ -23,6 +23,10 @@ export const JOB_SCHEDULES = {
 } as const;
 export type JobName = keyof typeof JOB_SCHEDULES;
 export const JOB_NAMES = Object.keys(JOB_SCHEDULES) as JobName[];
+/** A job's name, as operators type it (`run <job>`, `leases release <job>`). */
+export const jobNameSchema = z.enum(JOB_NAMES as [JobName, ...JobName[]], {
+  error: unlessMissing(`must be one of ${JOB_NAMES.join(', ')}`),
+});
 
 /** A backfill longer than this is refused: split it, so that each invocation stays within its time limit. */
 export const MAX_RANGE_DAYS = 366;

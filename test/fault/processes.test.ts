@@ -5,12 +5,12 @@ import { PROCESS_FAULTS, runProcessFaults } from './processes';
 
 it('the CLI, killed with SIGKILL at random points and run concurrently, ends as the model says, each notice once', async () => {
   const seed = Date.now() % 2 ** 31;
-  const stats = await runProcessFaults({ ...PROCESS_FAULTS, seed, merchants: 60, days: 21 });
+  const stats = await runProcessFaults({ ...PROCESS_FAULTS, seed, merchants: 40, days: 14 });
   const kills = Object.values(stats.killed).reduce((a, b) => a + b, 0);
   const summary = `seed ${seed}: ${JSON.stringify({ ...stats, problems: stats.problems.length })}`;
   expect(stats.problems.slice(0, 20), summary).toEqual([]);
   // Only kills that reached a running process count; with these rates a run without any is broken.
   expect(kills, summary).toBeGreaterThanOrEqual(3);
-  expect(stats.noticesExpected, summary).toBeGreaterThan(100);
+  expect(stats.noticesExpected, summary).toBeGreaterThan(50);
   expect(stats.noticesDelivered - stats.duplicates, summary).toBe(stats.noticesExpected);
 }, 600_000);

@@ -4,10 +4,10 @@
 // until it succeeds, as an operator would. Afterwards every merchant's promotion and history, every
 // merchant × policy state, every policy and flag, and every notice in the sink are compared with the
 // reference model (test/fault/model.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { loadConfig } from '../../shared/config';
 import { seededRandom } from '../../shared/demo/population';
@@ -19,12 +19,16 @@ import { createDynamoClients } from '../../shared/store/client';
 import { getMerchant } from '../../shared/store/promotions';
 import { ensureTable } from '../../shared/store/table';
 import { addDays, daysBetween } from '../../shared/time';
+import { startCli } from '../support/cli';
 import { apply, initialState, type ModelMerchant, type ModelOp, type ModelPolicy } from './model';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ZONE = 'Asia/Shanghai';
 const TABLE = 'process-faults';
 type Job = 'activate' | 'expire' | 'cart-policies';
+/** Longer than any command here takes, even waiting for a killed run's lease to lapse. */
+const ATTEMPT_LIMIT_MS = 120_000;
+/** Delivers what the stream holds (and prints little: one type of notice). */
+const DELIVER = ['notices', '--type', 'PROMOTION_EXPIRED'];
 
 /** The rates of the published run and of the CI-sized test. */
 export const PROCESS_FAULTS = { killRate: 0.5, concurrencyRate: 0.25 } as const;
@@ -49,6 +53,8 @@ export interface ProcessFaultStats {
   /** Of those, how many had already appended notices to the sink (killed while delivering). */
   killedWhileDelivering: number;
   concurrentGroups: number;
+  /** Times three deliveries were started at once right after a kill. */
+  deliveryBursts: number;
   /** Attempts that exited 1 because the job's lease was held (by a killed or a concurrent run). */
   leaseRefusals: number;
   /** Attempts that waited for a lapsing lease ("waiting for lease of …"), e.g. a killed run's. */
@@ -122,8 +128,13 @@ function plan(options: ProcessFaultOptions) {
       return day >= t.plus({ days: 2 }) && day < t.plus({ days: 32 });
     });
     if (open.length > 0) {
-      const at = day.set({ hour: 15 }).toISO() as string;
-      steps.push({ kind: 'revoke', merchantId: pick(open).merchantId, at });
+      const victim = pick(open);
+      revocable.splice(revocable.indexOf(victim), 1); // one violation per merchant
+      steps.push({
+        kind: 'revoke',
+        merchantId: victim.merchantId,
+        at: day.set({ hour: 15 }).toISO() as string,
+      });
     }
     steps.push({ kind: 'deliver' });
   }
@@ -151,6 +162,7 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
     killed: {},
     killedWhileDelivering: 0,
     concurrentGroups: 0,
+    deliveryBursts: 0,
     leaseRefusals: 0,
     leaseWaits: 0,
     lockWaits: 0,
@@ -166,8 +178,7 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
   const sink = join(home, 'notices.jsonl');
   const local = await startDynamoDbLocal();
   const clients = createDynamoClients(local.endpoint);
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
+  const env: Record<string, string | undefined> = {
     DYNAMODB_ENDPOINT: local.endpoint,
     TABLE_NAME: TABLE,
     PROMO_JOBS_HOME: home,
@@ -176,9 +187,8 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
     WRITE_CONCURRENCY: '8',
     LEASE_TTL_SECONDS: '4',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    SNS_TOPIC_ARN: undefined, // the local sink, which the comparison reads
   };
-  delete env.SNS_TOPIC_ARN;
-  delete env.LOG_LEVEL;
   const running = new Set<ChildProcess>();
   /** Sink line ranges appended while a process that was later killed was alive: its duplicate window. */
   const killedWindows: [number, number][] = [];
@@ -187,46 +197,44 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
   /** How long each kind of command took when it was not killed: kills are drawn within that. */
   const durations = new Map<string, number>();
 
-  const attempt = (kind: string, args: string[], kill: boolean): Promise<Attempt> =>
-    new Promise((resolvePromise, reject) => {
-      stats.attempts++;
-      const linesBefore = sinkLines();
-      const begun = Date.now();
-      // `node --import tsx` is one process (the tsx launcher would leave its child running on SIGKILL).
-      const child = spawn(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      running.add(child);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
-      });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
-      });
-      let timer: NodeJS.Timeout | undefined;
-      if (kill) {
-        const typical = durations.get(kind) ?? 2500;
-        timer = setTimeout(() => child.kill('SIGKILL'), Math.floor(200 + random() * typical));
-      }
-      child.on('error', reject);
-      child.on('close', (status, signal) => {
-        running.delete(child);
-        clearTimeout(timer);
-        if (signal === 'SIGKILL') {
-          stats.killed[kind] = (stats.killed[kind] ?? 0) + 1;
-          const linesAfter = sinkLines();
-          if (linesAfter > linesBefore) stats.killedWhileDelivering++;
-          killedWindows.push([linesBefore, linesAfter]);
-        } else if (status === 0) durations.set(kind, Date.now() - begun);
-        if (stderr.includes('waiting for lease of')) stats.leaseWaits++;
-        if (/waiting for process \d+/.test(stderr)) stats.lockWaits++;
-        resolvePromise({ status, signal, stdout, stderr });
-      });
+  const attempt = async (kind: string, args: string[], kill: boolean): Promise<Attempt> => {
+    stats.attempts++;
+    const linesBefore = sinkLines();
+    const begun = Date.now();
+    const started = startCli(args, env);
+    running.add(started.child);
+    const timer = kill
+      ? setTimeout(
+          () => started.child.kill('SIGKILL'),
+          Math.floor(200 + random() * (durations.get(kind) ?? 2500)),
+        )
+      : undefined;
+    // A command that hangs (e.g. waiting for a lease that never lapses) is a failure, not a wait.
+    let hung = false;
+    const watchdog = setTimeout(() => {
+      hung = true;
+      started.child.kill('SIGKILL');
+    }, ATTEMPT_LIMIT_MS);
+    const { status, stdout, stderr } = await started.result.finally(() => {
+      running.delete(started.child);
+      clearTimeout(timer);
+      clearTimeout(watchdog);
     });
+    if (hung)
+      throw new Error(
+        `${args.join(' ')} still running after ${ATTEMPT_LIMIT_MS / 1000} s: ${stderr.slice(-1000)}`,
+      );
+    const signal = started.child.signalCode;
+    if (signal === 'SIGKILL') {
+      stats.killed[kind] = (stats.killed[kind] ?? 0) + 1;
+      const linesAfter = sinkLines();
+      if (linesAfter > linesBefore) stats.killedWhileDelivering++;
+      killedWindows.push([linesBefore, linesAfter]);
+    } else if (status === 0) durations.set(kind, Date.now() - begun);
+    if (stderr.includes('waiting for lease of')) stats.leaseWaits++;
+    if (/waiting for process \d+/.test(stderr)) stats.lockWaits++;
+    return { status, signal, stdout, stderr };
+  };
 
   /** Runs a command (some of the time two or three copies at once) until every copy has succeeded. */
   const untilDone = async (kind: string, args: string[]) => {
@@ -239,7 +247,15 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
         // Kill less often as tries go on: recovery must eventually run a command to its end.
         const result = await attempt(kind, args, tries <= 3 && random() < options.killRate);
         if (result.status === 0) return result;
-        if (result.signal === 'SIGKILL') continue;
+        if (result.signal === 'SIGKILL') {
+          // What the killed command wrote and did not deliver is often picked up by several commands
+          // at once (other operators, the next scheduled ones): three deliveries race for it.
+          if (random() < 0.5) {
+            stats.deliveryBursts++;
+            await Promise.all([1, 2, 3].map(() => attempt('deliver', DELIVER, false)));
+          }
+          continue;
+        }
         if (/lease|already running/i.test(result.stderr)) {
           stats.leaseRefusals++;
           if (Date.now() - since > 120_000)
@@ -301,10 +317,10 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
           '--reason',
           'violation',
         ]);
-      if (step.kind === 'deliver') await untilDone('deliver', ['notices', '--type', 'PROMOTION_EXPIRED']);
+      if (step.kind === 'deliver') await untilDone('deliver', DELIVER);
       ops.push(...modelOpsOf(step));
     }
-    await untilDone('deliver', ['notices', '--type', 'PROMOTION_EXPIRED']);
+    await untilDone('deliver', DELIVER);
     await compare(stats, { merchants, policies, ops, sink, killedWindows, endpoint: local.endpoint });
   } finally {
     for (const child of running) child.kill('SIGKILL');
