@@ -170,15 +170,17 @@ one Node.js process per command, exactly as in a shell, against one DynamoDB Loc
 12 days are imported, two cart policies announced, and ${processOptions.days} days of \`cart-policies\`,
 \`activate\` and \`expire\` run as weekly backfills with a violation each week and a delivery after
 it. Each attempt of a command is killed with SIGKILL at a random instant with chance
-${PROCESS_FAULTS.killRate} (within the time that kind of command took when it was not killed: imports,
-runs and their deliveries alike), and ${PROCESS_FAULTS.concurrencyRate} of the commands are started two or
+${PROCESS_FAULTS.killRate} (after the CLI's measured start-up, within the time that kind of command took when it was not
+killed: imports, runs and their deliveries alike; right after half of the kills, three deliveries race
+for what the killed command left), and ${PROCESS_FAULTS.concurrencyRate} of the commands are started two or
 three times at once. Every command is run again until it succeeds, as an operator would: a killed run's
 lease lapses (\`LEASE_TTL_SECONDS=4\` here; 30 s by default) while the next command waits for it.
 Afterwards every merchant's promotion, history and reminder, every merchant × policy state, every
 policy and flag are compared with the reference model, and every notice in the sink must be one the
 model expects, delivered exactly once — a second copy only of a notice first appended while a process
 that was then killed was alive (it published and died before saving the stream checkpoint: the
-documented duplicate window).
+documented duplicate window). Its CI-sized run is \`test/fault/processes.test.ts\` (40 merchants over
+14 days, a fresh seed each time).
 
 **Result: ${processResult}** — ${processes ? `${processes.seconds} s` : 'did not finish'}.
 ${
