@@ -1,4 +1,4 @@
-// The two promotion jobs: which due items each reads, and how it plans a change (SPEC §1).
+// The two promotion jobs: which due items each reads, and how it plans a change (rules §1).
 import { endOfDayCutoff, planActivation, planExpiry } from '../promotion/lifecycle';
 import type { SweepSpec } from './sweep';
 

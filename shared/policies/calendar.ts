@@ -1,4 +1,4 @@
-// The built-in calendar: the two dated live-room cart policies of SPEC §2, as data. Loaded into the
+// The built-in calendar: the two dated live-room cart policies of rules §2, as data. Loaded into the
 // table by `policies load-default`; the job never reads this file.
 import type { z } from 'zod';
 import type { cartPolicyInputSchema } from './policy';

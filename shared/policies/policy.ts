@@ -1,4 +1,4 @@
-// Live-room cart policies (SPEC §2) as data, and the cart flags they set, as pure functions.
+// Live-room cart policies (rules §2) as data, and the cart flags they set, as pure functions.
 import { z } from 'zod';
 import { unlessMissing } from '../errors';
 import {

@@ -1,4 +1,4 @@
-// The promotion's lifecycle as pure functions of its recorded facts and an instant (SPEC §1).
+// The promotion's lifecycle as pure functions of its recorded facts and an instant (rules §1).
 // Jobs and recorders decide here what should change; the repository only writes it.
 import { memoize } from '../memoize';
 import { type DueAction, type DueKey, dueKey } from '../store/keys';
@@ -78,7 +78,7 @@ export function afterChange(promotion: Promotion, change: PromotionChange): Prom
   return next;
 }
 
-/** The status SPEC §1 gives a promotion at an instant. Orders are priced by the same facts. */
+/** The status rules §1 gives a promotion at an instant. Orders are priced by the same facts. */
 export function statusAt(promotion: Promotion, at: Instant): PromotionStatus {
   if (!promotion.eligible) return 'INELIGIBLE';
   if (promotion.revokedAt !== undefined && promotion.revokedAt <= at) return 'REVOKED';

@@ -1,4 +1,4 @@
-// Which fee rate an order gets (SPEC §1). Decided by the window and the revocation instant, never by
+// Which fee rate an order gets (rules §1). Decided by the window and the revocation instant, never by
 // the stored status, which may lag behind when a job run is late.
 import { z } from 'zod';
 import { unlessMissing } from '../errors';

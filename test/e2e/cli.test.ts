@@ -517,7 +517,7 @@ describe('notices', () => {
 });
 
 describe('cart policies', () => {
-  it('load-default, run cart-policies over 2020-08-26 … 2020-10-10: the flag timeline and notices of SPEC §2', async () => {
+  it('load-default, run cart-policies over 2020-08-26 … 2020-10-10: the flag timeline and notices of rules §2', async () => {
     await cli(
       'merchants',
       'record',

@@ -1,6 +1,6 @@
 // The reference model: from a population, a policy calendar and the operations that took effect (job
 // runs as of their instants, revocations), what every promotion, flag and merchant × policy state must
-// be, and which notices (by eventId) must have been sent. Pure, and written from SPEC.md and the
+// be, and which notices (by eventId) must have been sent. Pure, and written from docs/rules.md and the
 // docs — deliberately not from the job code, which it checks.
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';

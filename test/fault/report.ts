@@ -141,7 +141,7 @@ ${injected.map(([kind, n]) => `| ${describe[kind]} | ${n} |`).join('\n')}
 ## The invariants
 
 After every schedule, once recovered, compared with the reference model (\`test/fault/model.ts\`,
-written from SPEC.md, not from the job code):
+written from docs/rules.md, not from the job code):
 
 - every promotion's status, its history of transitions (status, effective instant, the asOf of the run
   that made it) and its "ends soon" reminder;

@@ -1,4 +1,4 @@
-// Live-room cart policies (SPEC §2) against DynamoDB Local: the 2020 calendar replayed day by day,
+// Live-room cart policies (rules §2) against DynamoDB Local: the 2020 calendar replayed day by day,
 // flags before/on/after each date, notices to exactly the affected merchants, re-runs, late policies.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

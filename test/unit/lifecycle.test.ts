@@ -113,7 +113,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
     expect(change?.reminder).toBeUndefined();
   });
 
-  it('has the SPEC status at every instant around its boundaries', () => {
+  it('has the status the rules give at every instant around its boundaries', () => {
     expect(statusAt(a, '2020-05-07T23:59:59.999+08:00')).toBe('SCHEDULED');
     expect(statusAt(a, sh('2020-05-08 00:00'))).toBe('ACTIVE');
     expect(statusAt(a, '2020-06-06T23:59:59.999+08:00')).toBe('ACTIVE');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { quoteOrder } from '../../shared/promotion/quote';
 import { recorded, sh } from '../support/promotions';
 
-describe('order rate quote (SPEC §1)', () => {
+describe('order rate quote (rules §1)', () => {
   const a = recorded('merchant-a', '2020-05-06');
   const quote = (
     createdAt: string,

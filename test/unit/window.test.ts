@@ -4,7 +4,7 @@ import { addDays, daysBetween, parseInstant, tryParseDate, tryParseInstant } fro
 
 const window = (t: string, programStart?: string) => promotionWindow(onboardingDate(t), programStart);
 
-describe('promotion window (SPEC §1)', () => {
+describe('promotion window (rules §1)', () => {
   it("covers the source's worked example: T = 2020-05-06 → 2020-05-08 00:00 … 2020-06-06 23:59, 30 days", () => {
     expect(window('2020-05-06')).toEqual({
       onboardedOn: '2020-05-06',
@@ -50,7 +50,7 @@ describe('promotion window (SPEC §1)', () => {
   it.each([
     ['2020-05-06T16:00:00Z', '2020-05-07'], // 00:00 in Shanghai
     ['2020-05-06T15:59:59.999Z', '2020-05-06'], // 23:59:59.999 in Shanghai
-    ['2020-05-06T16:30:00Z', '2020-05-07'], // the example of SPEC §1
+    ['2020-05-06T16:30:00Z', '2020-05-07'], // the example of rules §1
     ['2020-05-06T23:30:00-05:00', '2020-05-07'], // New York evening = next Shanghai noon
     ['2020-05-07T00:30:00+09:00', '2020-05-06'], // Tokyo 00:30 = Shanghai 23:30 the day before
     ['2020-05-06T00:00:00+08:00', '2020-05-06'],
