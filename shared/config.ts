@@ -2,6 +2,7 @@
 // the CLI) and then passed down explicitly; nothing below reads process.env.
 import { z } from 'zod';
 import { describeZodError } from './errors';
+import { LEASE_TTL_MS } from './jobs/lease';
 import { DEFAULT_PROGRAM_START } from './promotion/window';
 import { calendarDateSchema } from './time';
 
@@ -19,7 +20,12 @@ const configSchema = z.object({
   /** A Lambda job stops reading new work when less than this is left, and continues in a new invocation. */
   JOB_STOP_MARGIN_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
   /** How long a job's lease lasts without a heartbeat: a killed run's job is free again this long after. */
-  LEASE_TTL_SECONDS: z.coerce.number().int().min(3).max(900).default(30),
+  LEASE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(3)
+    .max(900)
+    .default(LEASE_TTL_MS / 1000),
   SNS_TOPIC_ARN: z
     .string()
     .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'must be an SNS topic ARN')

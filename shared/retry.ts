@@ -16,7 +16,7 @@ export interface RetryPolicy {
   random?: () => number;
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): uniform in [0, min(max, base·2^(retry-1))). */
 export function backoffDelayMs(retry: number, policy: RetryPolicy): number {
@@ -26,7 +26,7 @@ export function backoffDelayMs(retry: number, policy: RetryPolicy): number {
 
 /** Sleeps the backoff before retry number `retry` (1 for the first retry). */
 export function backoff(retry: number, policy: RetryPolicy): Promise<void> {
-  return (policy.sleep ?? realSleep)(backoffDelayMs(retry, policy));
+  return (policy.sleep ?? sleep)(backoffDelayMs(retry, policy));
 }
 
 /**

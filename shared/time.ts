@@ -95,9 +95,9 @@ export const DATE_OR_INSTANT_HINT =
  * system computes from them (a window ends T+32, a range is at most 366 days) stays a four-digit year,
  * so stored strings keep sorting in time order and no arithmetic can fail on one line.
  */
-export const EARLIEST_YEAR = 1970;
-export const LATEST_YEAR = 2199;
-export const YEARS_HINT = `must be in the years ${EARLIEST_YEAR}–${LATEST_YEAR} (Asia/Shanghai)`;
+const EARLIEST_YEAR = 1970;
+const LATEST_YEAR = 2199;
+const YEARS_HINT = `must be in the years ${EARLIEST_YEAR}–${LATEST_YEAR} (Asia/Shanghai)`;
 /** Real UTC offsets run from -12:00 to +14:00. */
 const MAX_OFFSET_MINUTES = 14 * 60;
 const OFFSET_RE = /([+-])(\d{2}):?(\d{2})$/;
@@ -108,14 +108,14 @@ const inYears = (at: DateTime) => {
 };
 
 /** Why `text` is not a date input may name (the schema's message), or undefined when it is one. */
-export function dateProblem(text: string): string | undefined {
+function dateProblem(text: string): string | undefined {
   const day = tryParseDate(text);
   if (!day) return DATE_HINT;
   return inYears(day) ? undefined : YEARS_HINT;
 }
 
 /** Why `text` is not an instant input may name (the schema's message), or undefined when it is one. */
-export function instantProblem(text: string): string | undefined {
+function instantProblem(text: string): string | undefined {
   const at = tryParseInstant(text);
   if (!at) return INSTANT_HINT;
   const offset = OFFSET_RE.exec(text);

@@ -31,7 +31,7 @@ export interface TableAccess {
  * AWS requires ForAllValues; ForAllValues also holds for a request that carries no key at all, so
  * `Null: false` requires the key to be there.
  */
-export function leadingKeysCondition(partitions: string[]): Record<string, Record<string, unknown>> {
+function leadingKeysCondition(partitions: string[]): Record<string, Record<string, unknown>> {
   if (partitions.length === 0) throw new Error('a table grant must name its partitions');
   const operator = partitions.some((p) => /[*?]/.test(p))
     ? 'ForAllValues:StringLike'

@@ -1,7 +1,7 @@
 // `leases list` and `leases release`: the jobs' leases (one run of a job at a time), for operators.
 import { parseInput } from '../errors';
 import { JOB_NAMES, jobNameSchema } from '../jobs/input';
-import { LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../jobs/lease';
+import { heartbeatInterval, LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../jobs/lease';
 import type { Command } from './framework';
 
 const TTL_S = LEASE_TTL_MS / 1000;
@@ -35,7 +35,7 @@ const releaseCommand: Command = {
   help: `
 Deletes the lease if it has lapsed. A lease whose holder's heartbeat is fresh belongs to a live run and
 is refused (exit 1) unless --force; a run whose lease was released stops writing at its next heartbeat
-(at most ${TTL_S / 3} s later) and fails. There is rarely a need: a lapsed lease is taken by the next run.
+(at most ${heartbeatInterval(LEASE_TTL_MS) / 1000} s later) and fails. There is rarely a need: a lapsed lease is taken by the next run.
 
   --force   release a lease that is held (only when you know its process is dead)
 

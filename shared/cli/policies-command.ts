@@ -1,6 +1,5 @@
 // `policies …` and `flags`: the live-room cart policy calendar, as data, and the flags it sets.
 import { existsSync, readFileSync } from 'node:fs';
-import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { describeZodError, InputError, parseInput } from '../errors';
@@ -30,9 +29,8 @@ async function announceAll(
     if (!result.success) throw new InputError(describeZodError(result.error, where(i)));
     return result.data;
   });
-  const outcomes: { policyId: string; outcome: AnnounceOutcome }[] = [];
-  for (const policy of policies)
-    outcomes.push({ policyId: policy.policyId, outcome: await announcePolicy(deps, policy) });
+  const outcomes: { policy: (typeof policies)[number]; outcome: AnnounceOutcome }[] = [];
+  for (const policy of policies) outcomes.push({ policy, outcome: await announcePolicy(deps, policy) });
   // Counted once all are recorded: a policy's effect depends on the others in the calendar.
   const affected = await countAffected(
     deps,
@@ -42,12 +40,14 @@ async function announceAll(
     affects: number;
     policies: { policyId: string; outcome: AnnounceOutcome; affects: number }[];
   } = { created: 0, updated: 0, unchanged: 0, affects: 0, policies: [] };
-  for (const [i, { policyId, outcome }] of outcomes.entries()) {
+  for (const {
+    policy: { policyId, effectiveAt: at },
+    outcome,
+  } of outcomes) {
     const affects = affected.get(policyId) ?? 0;
     summary[outcome]++;
     summary.affects += affects;
     summary.policies.push({ policyId, outcome, affects });
-    const at = policies[i]?.effectiveAt;
     progress(
       `${policyId}: ${outcome}; affects ${affects} merchant${affects === 1 ? '' : 's'} (changes their live-room cart at ${at})`,
     );
@@ -176,8 +176,8 @@ Short videos are always ALLOWED.
 Prints one line per flag: { channel, products, scope, value, since, policyId, at, applied }.`,
   async run({ values }, ctx) {
     const args = parseInput(z.strictObject({ '--at': instantSchema.optional() }), { '--at': values.at });
-    const at = args['--at'] ?? formatInstant(DateTime.now()); // a reader's "now"; jobs never use the clock this way
     const { deps } = await ctx.store();
+    const at = args['--at'] ?? formatInstant(deps.clock()); // a reader's "now"; jobs never use the clock this way
     const policies = await listPolicies(deps);
     if (values.timeline) {
       const timeline = flagTimeline(policies);
@@ -197,7 +197,7 @@ Prints one line per flag: { channel, products, scope, value, since, policyId, at
  * What the cart-policies job had applied to a stored flag as of an instant: its changes made by runs
  * as of that instant or earlier (the job's own time, as every job's "now"), the last one current.
  */
-export function appliedAsOf(flag: StoredFlag, at: Instant) {
+function appliedAsOf(flag: StoredFlag, at: Instant) {
   const history = flag.history.filter((change) => change.asOf <= at);
   const last = history.at(-1);
   return last ? { value: last.value, since: last.since, policyId: last.policyId, history } : null;

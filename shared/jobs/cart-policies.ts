@@ -6,7 +6,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   announcementInstant,
   type CartPolicy,
-  changesCartFor,
+  cartChangeTest,
   coversCategories,
   flagsAt,
   type MerchantPolicyNotice,
@@ -130,7 +130,7 @@ async function sweepAudience(
   const concerns =
     step === 'WITHDRAW'
       ? (categories: string[]) => coversCategories(policy, categories)
-      : (categories: string[]) => changesCartFor(policies, policy, categories);
+      : cartChangeTest(policies, policy);
   const failedBefore = ctx.counts.failed;
   const reads = Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => ({
     unit: `${policy.policyId}:${step}:${audiencePartition(shard)}`,

@@ -111,7 +111,7 @@ export function occurrences(job: JobName, input: JobInput): Instant[] {
 }
 
 /** How far past the wall clock a real run may work as of (clock skew, a schedule firing early). */
-export const MAX_RUN_AHEAD_MS = 60 * 60 * 1000;
+const MAX_RUN_AHEAD_MS = 60 * 60 * 1000;
 
 /**
  * Refuses a real run as of more than MAX_RUN_AHEAD_MS past the wall clock `now`: it would expire and

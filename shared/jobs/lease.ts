@@ -12,6 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DateTime } from 'luxon';
 import type { Deps } from '../deps';
 import { ConflictError } from '../errors';
+import { sleep } from '../retry';
 import { jobPk } from '../store/keys';
 import { formatInstant, type Instant, parseInstant } from '../time';
 
@@ -108,8 +109,6 @@ export async function readLease(deps: Deps, job: string): Promise<LeaseHolder | 
 
 const movedOn = (a: LeaseHolder, b: LeaseHolder) =>
   a.owner !== b.owner || a.heartbeatAt !== b.heartbeatAt || a.expiresAtMs !== b.expiresAtMs;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function acquireLease(deps: Deps, job: string, options: AcquireOptions = {}): Promise<Lease> {
   const ttlMs = options.ttlMs ?? LEASE_TTL_MS;

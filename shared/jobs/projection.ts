@@ -11,7 +11,6 @@ export interface Projection {
   /** The item as the earlier occurrences would have left it, if they would have changed it. */
   get<T>(key: ItemKey): T | undefined;
   set<T>(key: ItemKey, item: T): void;
-  readonly size: number;
 }
 
 export function createProjection(): Projection {
@@ -21,9 +20,6 @@ export function createProjection(): Projection {
     get: <T>(key: ItemKey) => items.get(id(key)) as T | undefined,
     set: (key, item) => {
       items.set(id(key), item);
-    },
-    get size() {
-      return items.size;
     },
   };
 }

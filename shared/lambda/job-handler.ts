@@ -31,7 +31,7 @@ export interface JobHandlerOptions {
   stopMarginMs?: number;
   /** Starts the follow-up invocation (default: this function, invoked asynchronously). */
   invokeContinuation?: (event: Record<string, unknown>, context: Context) => Promise<void>;
-  /** The job lease's time to live (default LEASE_TTL_MS); its heartbeat runs for the whole invocation. */
+  /** The job lease's time to live (default: the configuration's LEASE_TTL_SECONDS); its heartbeat runs for the whole invocation. */
   leaseTtlMs?: number;
 }
 

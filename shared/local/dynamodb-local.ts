@@ -96,7 +96,11 @@ async function stopLeftovers(dbPath: string, log: Pick<Log, 'warn'> | undefined)
   for (const { pid, command } of runningProcesses()) {
     if (!isDynamoDbLocalOn(command, dbPath)) continue;
     log?.warn(`stopping DynamoDB Local (process ${pid}) left running on ${dbPath} by a command that died`);
-    process.kill(pid, 'SIGKILL');
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // it ended by itself meanwhile
+    }
     if (!(await until(() => processIdentity(pid) === undefined, 10_000)))
       throw new Error(`DynamoDB Local (process ${pid}) left running on ${dbPath} does not stop`);
   }

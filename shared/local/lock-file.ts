@@ -106,11 +106,11 @@ function readLock(path: string): { text: string; touchedAt: number } | undefined
   }
 }
 
-function parseHolder(text: string): Holder | undefined {
+function parseHolder(text: string): Pick<Holder, 'pid' | 'started'> | undefined {
   try {
     const value = JSON.parse(text) as Partial<Holder>;
     return typeof value.pid === 'number' && typeof value.started === 'string'
-      ? { pid: value.pid, started: value.started, token: String(value.token) }
+      ? { pid: value.pid, started: value.started }
       : undefined;
   } catch {
     return undefined; // not a lock we wrote (locks are never half-written): nobody holds it

@@ -61,7 +61,7 @@ interface Current {
 
 const MAX_ATTEMPTS = 5;
 /** A record that lost a race or met a transaction conflict is read again and retried, after a backoff. */
-export const WRITE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 1000 };
+const WRITE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 1000 };
 /** How far past the wall clock an `occurredAt` may be (producers' clocks drift; the far future would lock the merchant). */
 const MAX_OCCURRED_AHEAD = { hours: 1 };
 
@@ -107,10 +107,18 @@ export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord
 }
 
 async function writeRecord(deps: Deps, record: MerchantRecord, first: Current): Promise<RecordOutcome> {
+  // What does not depend on the stored state is settled once, not on every attempt.
+  const now = deps.clock();
+  if (record.occurredAt && record.occurredAt > formatInstant(now.plus(MAX_OCCURRED_AHEAD))) {
+    throw new InputError(
+      `occurredAt: must not be more than 1 hour after the current time (${formatInstant(now)})`,
+    );
+  }
+  const window = windowOf(deps, record);
   let current = first;
   for await (const attempt of attempts(WRITE_RETRY)) {
     if (attempt > 1) current = (await readCurrent(deps, [record.merchantId])).get(record.merchantId) ?? {};
-    const outcome = await tryWriteRecord(deps, record, current);
+    const outcome = await tryWriteRecord(deps, record, window, current);
     if (outcome) return outcome;
   }
   throw new ConflictError(
@@ -132,15 +140,11 @@ function windowOf(deps: Deps, record: MerchantRecord) {
 async function tryWriteRecord(
   deps: Deps,
   record: MerchantRecord,
+  { onboardedOn, window }: ReturnType<typeof windowOf>,
   current: Current,
 ): Promise<RecordOutcome | undefined> {
-  const now = deps.clock();
-  const processedAt = formatInstant(now);
-  if (record.occurredAt && record.occurredAt > formatInstant(now.plus(MAX_OCCURRED_AHEAD))) {
-    throw new InputError(`occurredAt: must not be more than 1 hour after the current time (${processedAt})`);
-  }
+  const processedAt = formatInstant(deps.clock());
   const occurredAt = record.occurredAt ?? processedAt;
-  const { onboardedOn, window } = windowOf(deps, record);
   const { onboardedAt } = record;
   const { profile, promotion } = current;
   // Records apply in the order they were made, not the order they arrive (EventBridge keeps none).

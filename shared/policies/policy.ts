@@ -1,6 +1,7 @@
 // Live-room cart policies (rules §2) as data, and the cart flags they set, as pure functions.
 import { z } from 'zod';
 import { unlessMissing } from '../errors';
+import { memoize } from '../memoize';
 import {
   type CalendarDate,
   calendarDateSchema,
@@ -187,6 +188,18 @@ export function changesCartFor(policies: CartPolicy[], policy: CartPolicy, categ
     coversCategories(policy, categories) &&
     cartValueAt(policies, categories, policy.effectiveAt).policyId === policy.policyId
   );
+}
+
+/**
+ * changesCartFor for one policy against one calendar, remembered per set of categories: a sweep asks
+ * it for every merchant of the audience, and many merchants share their categories.
+ */
+export function cartChangeTest(
+  policies: CartPolicy[],
+  policy: CartPolicy,
+): (categories: string[]) => boolean {
+  const byKey = memoize((key) => changesCartFor(policies, policy, key === '' ? [] : key.split('\u0000')));
+  return (categories) => byKey(categories.join('\u0000'));
 }
 
 /** Every change of every flag, in time order: the flag timeline of the calendar. */

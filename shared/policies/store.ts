@@ -20,7 +20,7 @@ import {
   type CartFlag,
   type CartPolicy,
   type CartPolicyInput,
-  changesCartFor,
+  cartChangeTest,
   conflictOf,
   sameContent,
 } from './policy';
@@ -115,7 +115,9 @@ export async function announcePolicy(deps: Deps, input: CartPolicyInput): Promis
  */
 export async function countAffected(deps: Deps, policyIds: string[]): Promise<Map<string, number>> {
   const policies = await listPolicies(deps);
-  const counted = policies.filter((p) => policyIds.includes(p.policyId));
+  const counted = policies
+    .filter((p) => policyIds.includes(p.policyId))
+    .map((policy) => ({ policy, changes: cartChangeTest(policies, policy) }));
   const counts = new Map(policyIds.map((id) => [id, 0]));
   await Promise.all(
     Array.from({ length: AUDIENCE_SHARDS }, async (_, shard) => {
@@ -133,8 +135,8 @@ export async function countAffected(deps: Deps, policyIds: string[]): Promise<Ma
       for await (const page of pages) {
         for (const item of page.Items ?? []) {
           const categories = (item.categories as string[] | undefined) ?? [];
-          for (const policy of counted) {
-            if (changesCartFor(policies, policy, categories)) {
+          for (const { policy, changes } of counted) {
+            if (changes(categories)) {
               counts.set(policy.policyId, (counts.get(policy.policyId) ?? 0) + 1);
             }
           }

@@ -4,7 +4,7 @@ import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { attempts, RetriesExhaustedError, type RetryPolicy } from '../retry';
 
-export const BATCH_GET_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 25, maxDelayMs: 1000 };
+const BATCH_GET_RETRY: RetryPolicy = { attempts: 8, baseDelayMs: 25, maxDelayMs: 1000 };
 /** BatchGetItem's limit of keys per request. */
 export const MAX_BATCH_GET_KEYS = 100;
 
