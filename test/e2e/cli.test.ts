@@ -366,8 +366,8 @@ describe('leases', () => {
     await cli('merchants', 'record', 'merchant-a', '--onboarded-at', '2020-05-06');
     await leaveLease(db, 'activate', {
       owner: 'cli:killed-host:99',
-      heartbeatAtMs: now() - 25_000,
-      expiresAtMs: now() + 3000,
+      heartbeatAtMs: now() - 22_000,
+      expiresAtMs: now() + 6000,
       tableName: TEST_TABLE,
     });
     const r = await cli('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00');
@@ -425,12 +425,13 @@ describe('leases', () => {
       ),
     );
     const args = ['run', 'activate', '--from', '2020-05-01', '--to', '2020-11-30'];
-    // A 5 s lease (LEASE_TTL_SECONDS) instead of the default 30 s keeps the test short; the mechanism is the same.
+    // A 15 s lease (LEASE_TTL_SECONDS) instead of the default 30 s keeps the test short (and long enough
+    // for the next command to start before it lapses, on a busy machine); the mechanism is the same.
     const env = {
       DYNAMODB_ENDPOINT: db.endpoint,
       TABLE_NAME: TEST_TABLE,
       PROMO_JOBS_HOME: home,
-      LEASE_TTL_SECONDS: '5',
+      LEASE_TTL_SECONDS: '15',
     };
     const first = startCli(args, env);
     const runs = async () => (await db.scanAll()).filter((i) => String(i.sk).startsWith('RUN#')).length;
@@ -452,7 +453,7 @@ describe('leases', () => {
     );
     expect(again.status).toBe(0);
     expect(again.json).toHaveLength(214);
-    expect(tookMs).toBeLessThan(5_000 + 60_000); // the lapse time and the rest of the run, not 16 minutes
+    expect(tookMs).toBeLessThan(15_000 + 60_000); // the lapse time and the rest of the run, not 16 minutes
     // Day by day, each promotion was activated on its start day (expiring is the expire job's): ACTIVE
     // once, effective at its start, whether the dead run or the second one did it.
     const promotions = (await db.scanAll()).filter((i) => i.type === 'PROMOTION');

@@ -36,6 +36,7 @@ import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
 import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { getMerchant } from '../../shared/store/promotions';
+import { checkStateAgainstModel } from './compare';
 import {
   apply,
   initialState,
@@ -792,58 +793,7 @@ export async function runScenario(
     stats.invariants++;
     if (!ok) problems.push(what);
   };
-  for (const m of scenario.merchants) {
-    const view = await getMerchant(plainDeps, m.merchantId);
-    const want = model.promotions.get(m.merchantId);
-    const got = view?.promotion;
-    check(got?.status === want?.status, `${m.merchantId}: status ${got?.status}, model ${want?.status}`);
-    const history = got?.history.map((h) => [h.status, h.effectiveAt, h.asOf]);
-    check(
-      JSON.stringify(history) === JSON.stringify(want?.history),
-      `${m.merchantId}: history ${JSON.stringify(history)}, model ${JSON.stringify(want?.history)}`,
-    );
-    check(
-      got?.reminder?.effectiveAt === want?.reminder,
-      `${m.merchantId}: reminder ${got?.reminder?.effectiveAt}, model ${want?.reminder}`,
-    );
-    for (const p of scenario.policies) {
-      const state = view?.cartPolicies.find((c) => c.policyId === p.policyId);
-      const expected = model.merchantPolicies.get(`${m.merchantId}|${p.policyId}`);
-      check(
-        state?.status === expected?.status && (state?.effectiveAt === expected?.effectiveAt || !expected),
-        `${m.merchantId} × ${p.policyId}: ${state?.status}, model ${expected?.status}`,
-      );
-    }
-  }
-  // Every policy of the model is stored, and no other: a lost policy must fail here.
-  const stored = new Map((await listPolicies(plainDeps)).map((p) => [p.policyId, p]));
-  check(
-    JSON.stringify([...stored.keys()].sort()) === JSON.stringify([...model.policies.keys()].sort()),
-    `policies stored ${JSON.stringify([...stored.keys()].sort())}, model ${JSON.stringify([...model.policies.keys()].sort())}`,
-  );
-  for (const [policyId, want] of model.policies) {
-    const p = stored.get(policyId);
-    check(
-      p !== undefined && (p.status === 'IN_FORCE') === want.inForce,
-      `${policyId}: ${p?.status}, model in force ${want.inForce}`,
-    );
-    check(
-      p !== undefined && (p.announced?.skipped ?? false) === want.skipped,
-      `${policyId}: announcement skipped ${p?.announced?.skipped}, model ${want.skipped}`,
-    );
-  }
-  const flags = new Map(
-    (await listStoredFlags(plainDeps)).map((f) => [
-      f.scope,
-      f.history.map((h) => [h.value, h.since, h.policyId, h.asOf]),
-    ]),
-  );
-  for (const scope of new Set([...flags.keys(), ...model.flags.keys()])) {
-    check(
-      JSON.stringify(flags.get(scope) ?? []) === JSON.stringify(model.flags.get(scope) ?? []),
-      `flag ${scope}: ${JSON.stringify(flags.get(scope))}, model ${JSON.stringify(model.flags.get(scope))}`,
-    );
-  }
+  await checkStateAgainstModel(plainDeps, model, scenario.merchants, scenario.policies, check);
   // Notices: every one the model says, nothing else; a duplicate only where a batch was redelivered.
   const seen = new Map<string, number>();
   for (const n of delivered) seen.set(n.eventId, (seen.get(n.eventId) ?? 0) + 1);

@@ -14,12 +14,11 @@ import { seededRandom } from '../../shared/demo/population';
 import { createDeps, silentLog } from '../../shared/deps';
 import { occurrenceOn } from '../../shared/jobs/input';
 import { startDynamoDbLocal } from '../../shared/local/dynamodb-local';
-import { listPolicies, listStoredFlags } from '../../shared/policies/store';
 import { createDynamoClients } from '../../shared/store/client';
-import { getMerchant } from '../../shared/store/promotions';
 import { ensureTable } from '../../shared/store/table';
 import { addDays, daysBetween } from '../../shared/time';
 import { startCli } from '../support/cli';
+import { checkStateAgainstModel } from './compare';
 import { apply, initialState, type ModelMerchant, type ModelOp, type ModelPolicy } from './model';
 
 const ZONE = 'Asia/Shanghai';
@@ -358,49 +357,7 @@ async function compare(
     if (!ok) stats.problems.push(what);
   };
   try {
-    for (const m of input.merchants) {
-      const view = await getMerchant(deps, m.merchantId);
-      const want = model.promotions.get(m.merchantId);
-      const got = view?.promotion;
-      check(got?.status === want?.status, `${m.merchantId}: status ${got?.status}, model ${want?.status}`);
-      const history = JSON.stringify(got?.history.map((h) => [h.status, h.effectiveAt, h.asOf]));
-      check(
-        history === JSON.stringify(want?.history),
-        `${m.merchantId}: history ${history}, model ${JSON.stringify(want?.history)}`,
-      );
-      check(
-        got?.reminder?.effectiveAt === want?.reminder,
-        `${m.merchantId}: reminder ${got?.reminder?.effectiveAt}, model ${want?.reminder}`,
-      );
-      for (const p of input.policies) {
-        const state = view?.cartPolicies.find((c) => c.policyId === p.policyId);
-        const expected = model.merchantPolicies.get(`${m.merchantId}|${p.policyId}`);
-        check(
-          state?.status === expected?.status,
-          `${m.merchantId} × ${p.policyId}: ${state?.status}, model ${expected?.status}`,
-        );
-      }
-    }
-    const stored = new Map((await listPolicies(deps)).map((p) => [p.policyId, p]));
-    for (const p of input.policies) {
-      const want = model.policies.get(p.policyId);
-      check(stored.has(p.policyId), `${p.policyId}: not stored`);
-      check(
-        (stored.get(p.policyId)?.status === 'IN_FORCE') === want?.inForce,
-        `${p.policyId}: ${stored.get(p.policyId)?.status}, model in force ${want?.inForce}`,
-      );
-    }
-    const flags = new Map(
-      (await listStoredFlags(deps)).map((f) => [
-        f.scope,
-        f.history.map((h) => [h.value, h.since, h.policyId, h.asOf]),
-      ]),
-    );
-    for (const scope of new Set([...flags.keys(), ...model.flags.keys()]))
-      check(
-        JSON.stringify(flags.get(scope) ?? []) === JSON.stringify(model.flags.get(scope) ?? []),
-        `flag ${scope}: ${JSON.stringify(flags.get(scope))}, model ${JSON.stringify(model.flags.get(scope))}`,
-      );
+    await checkStateAgainstModel(deps, model, input.merchants, input.policies, check);
   } finally {
     clients.raw.destroy();
   }

@@ -202,6 +202,7 @@ describe('the recorder orders onboardings by their own time', () => {
   });
   let stdout: string[]; // and stderr: log lines and EMF documents
   beforeEach(() => {
+    n = 0; // event ids restart for each test
     stdout = [];
     for (const stream of [process.stdout, process.stderr]) {
       vi.spyOn(stream, 'write').mockImplementation((chunk) => {

@@ -45,6 +45,7 @@ import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { leaveLease, recordingDeps, WRITES } from '../support/leases';
+import { eventually } from '../support/processes';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
@@ -334,14 +335,6 @@ describe('the job lease', () => {
       onboardedAt: t,
     }));
   const activateOn0508 = parseJobInput({ asOf: sh('2020-05-08 00:00') });
-  /** Waits (bounded) until `ready` holds: for what a timer does, without guessing how long it takes. */
-  const eventually = async (ready: () => Promise<boolean> | boolean, what: string) => {
-    const deadline = Date.now() + 10_000;
-    while (!(await ready())) {
-      if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
 
   it('a lease left by a dead holder lapses within the short TTL, and the next run takes it', async () => {
     expect(LEASE_TTL_MS).toBeLessThanOrEqual(60_000);

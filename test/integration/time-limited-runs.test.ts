@@ -17,6 +17,7 @@ import { getPromotion } from '../../shared/store/promotions';
 import { formatInstant, parseInstant } from '../../shared/time';
 import { TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
+import { eventually } from '../support/processes';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
@@ -217,18 +218,11 @@ describe('time-limited runs', () => {
     });
     const handler = createJobHandler('activate', runtime({ db: slowDb, clock }), { leaseTtlMs: 900 });
     const invocation = handler({ asOf: sh('2020-05-08 00:00') } as never, fakeContext('activate'));
-    const waitFor = async (ready: () => Promise<boolean> | boolean, what: string) => {
-      const deadline = Date.now() + 10_000;
-      while (!(await ready())) {
-        if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    await waitFor(() => writing, 'the run writing');
+    await eventually(() => writing, 'the run writing');
     const takenAt = now;
     for (let step = 1; step <= 3; step++) {
       now = takenAt.plus({ milliseconds: 800 * step }); // past each expiry the lease had before
-      await waitFor(
+      await eventually(
         async () => (await readLease(db.deps(), 'activate'))?.heartbeatAt === formatInstant(now),
         `heartbeat ${step}`,
       );

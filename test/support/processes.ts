@@ -44,13 +44,13 @@ export function dynamoDbLocalsOn(dbPath: string): number[] {
 
 /** Polls until `condition` holds, failing after `timeoutMs`. */
 export async function eventually<T>(
-  condition: () => T | undefined | false,
+  condition: () => T | undefined | false | Promise<T | undefined | false>,
   what: string,
   timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = condition();
+    const value = await condition();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -47,7 +47,9 @@ describe('merchant events', () => {
       '2020-05-06T09:00:00.000+08:00',
     );
     expect(record(a)?.occurredAt).toBe('2020-05-06T10:00:00.000+08:00');
-    expect(record(a, { time: undefined })?.occurredAt).toBeUndefined(); // then it is taken as "now"
+    const untimed = record(a, { time: undefined });
+    expect(untimed?.merchantId).toBe('merchant-a');
+    expect(untimed?.occurredAt).toBeUndefined(); // then it is taken as "now"
   });
 
   it('MerchantViolation carries merchantId, the instant (normalised to +08:00) and a reason', () => {
