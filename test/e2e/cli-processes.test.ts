@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { acquireLock } from '../../cli/local/lock-file';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
-import { acquireLock } from '../../shared/local/lock-file';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import type { Notice } from '../../shared/notices/notice';
 import { type CliResult, collect, runCli, type Started, startCli, TSX } from '../support/cli';
@@ -40,7 +40,7 @@ async function processesOf(dbPath: string) {
   const guard = parentOf(jvm) as number;
   const cli = parentOf(guard) as number;
   expect(readFileSync(`/proc/${guard}/cmdline`, 'utf8')).toContain('jvm-guard.mjs');
-  expect(readFileSync(`/proc/${cli}/cmdline`, 'utf8')).toContain('shared/cli/main.ts');
+  expect(readFileSync(`/proc/${cli}/cmdline`, 'utf8')).toContain('cli/main.ts');
   return { jvm, guard, cli };
 }
 
@@ -202,7 +202,7 @@ describe('output into a pipe whose reader has gone', () => {
     // The same through a shell, stderr too into the closed pipe; pipefail reports the CLI's status.
     const shell = await collect(
       'bash',
-      ['-c', `set -o pipefail; '${TSX}' shared/cli/main.ts notices 2>&1 | head -1`],
+      ['-c', `set -o pipefail; '${TSX}' cli/main.ts notices 2>&1 | head -1`],
       env,
     );
     expect(shell.status).toBe(0);

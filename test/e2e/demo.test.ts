@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { generatePopulation } from '../../shared/demo/population';
-import { DEMO_ONBOARDING } from '../../shared/demo/replay';
+import { generatePopulation } from '../../cli/demo/population';
+import { DEMO_ONBOARDING } from '../../cli/demo/replay';
 import { cliInProcess } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 

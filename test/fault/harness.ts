@@ -21,7 +21,8 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
-import { seededRandom } from '../../shared/demo/population';
+import { seededRandom } from '../../cli/demo/population';
+import { createStreamReader } from '../../cli/local/stream-reader';
 import { type Deps, silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { parseJobInput } from '../../shared/jobs/input';
@@ -31,7 +32,6 @@ import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../sh
 import { type Notice, noticesFor } from '../../shared/notices/notice';
 import { notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
-import { createStreamReader } from '../../shared/notices/stream-reader';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
 import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';

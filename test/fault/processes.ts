@@ -9,11 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
+import { seededRandom } from '../../cli/demo/population';
+import { startDynamoDbLocal } from '../../cli/local/dynamodb-local';
 import { loadConfig } from '../../shared/config';
-import { seededRandom } from '../../shared/demo/population';
 import { createDeps, silentLog } from '../../shared/deps';
 import { occurrenceOn } from '../../shared/jobs/input';
-import { startDynamoDbLocal } from '../../shared/local/dynamodb-local';
 import { createDynamoClients } from '../../shared/store/client';
 import { ensureTable } from '../../shared/store/table';
 import { addDays, daysBetween } from '../../shared/time';

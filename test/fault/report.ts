@@ -8,7 +8,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
-import { startDynamoDbLocal } from '../../shared/local/dynamodb-local';
+import { startDynamoDbLocal } from '../../cli/local/dynamodb-local';
 import { createDynamoClients } from '../../shared/store/client';
 import { ensureTable } from '../../shared/store/table';
 import { clearTable } from '../support/dynamo';

@@ -4,10 +4,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { importMerchants } from '../../cli/import/import';
 import { loadConfig } from '../../shared/config';
 import { createRecorderHandler } from '../../shared/lambda/recorder-handler';
 import { createObservability } from '../../shared/lambda/runtime';
-import { importMerchants } from '../../shared/merchants/import';
 import { merchantRecordSchema, recordMerchant, recordMerchants } from '../../shared/merchants/record';
 import { getMerchant } from '../../shared/store/promotions';
 import { cliOn } from '../support/cli';

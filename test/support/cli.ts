@@ -64,7 +64,7 @@ function start(
 
 /** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this). */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return collect(TSX, ['shared/cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
+  return collect(TSX, ['cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
 }
 
 /**
@@ -72,7 +72,7 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
  * which runs a second process that a SIGKILL of the first would leave behind.
  */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): Started {
-  return start(process.execPath, ['--import', 'tsx', 'shared/cli/main.ts', ...args], {
+  return start(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
     LOG_LEVEL: undefined,
     ...env,
   });
@@ -103,7 +103,7 @@ export async function cliInProcess(
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const { main } = await import('../../shared/cli/main');
+  const { main } = await import('../../cli/main');
   const status = await main(
     args,
     { ...process.env, LOG_LEVEL: undefined, ...env },

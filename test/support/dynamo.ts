@@ -3,14 +3,14 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DateTime } from 'luxon';
 import { afterAll, beforeAll } from 'vitest';
-import { type Deps, silentLog } from '../../shared/deps';
-import { type DynamoDbLocal, startDynamoDbLocal } from '../../shared/local/dynamodb-local';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../cli/local/dynamodb-local';
 import {
   createStreamReader,
   type DrainResult,
   type StreamReader,
   type StreamReaderOptions,
-} from '../../shared/notices/stream-reader';
+} from '../../cli/local/stream-reader';
+import { type Deps, silentLog } from '../../shared/deps';
 import {
   createDynamoClients,
   type DynamoClients,

@@ -5,9 +5,9 @@ import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { acquireLock, LockBusyError, type LockOptions } from '../../cli/local/lock-file';
+import { processIdentity } from '../../cli/local/processes';
 import { silentLog } from '../../shared/deps';
-import { acquireLock, LockBusyError, type LockOptions } from '../../shared/local/lock-file';
-import { processIdentity } from '../../shared/local/processes';
 import { TSX } from '../support/cli';
 
 const lockPath = () => join(mkdtempSync(join(tmpdir(), 'lock-test-')), 'the.lock');

@@ -1,9 +1,9 @@
 // `notices`: the notices delivered to the local sink, as JSON Lines (the message bodies).
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConflictError, parseInput, unlessMissing } from '../errors';
-import { NOTICE_TYPES, type Notice } from '../notices/notice';
-import { merchantIdSchema } from '../store/keys';
+import { ConflictError, parseInput, unlessMissing } from '../shared/errors';
+import { NOTICE_TYPES, type Notice } from '../shared/notices/notice';
+import { merchantIdSchema } from '../shared/store/keys';
 import type { Command } from './framework';
 import { noticeSinkPath } from './store';
 

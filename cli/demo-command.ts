@@ -2,10 +2,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { renderChart } from '../demo/chart';
-import { type ReplaySummary, replay } from '../demo/replay';
-import { InputError, parseInput } from '../errors';
-import { calendarDateSchema } from '../time';
+import { InputError, parseInput } from '../shared/errors';
+import { calendarDateSchema } from '../shared/time';
+import { renderChart } from './demo/chart';
+import { type ReplaySummary, replay } from './demo/replay';
 import type { Command } from './framework';
 
 const DEFAULTS = { from: '2020-04-25', to: '2020-11-15', merchants: 3000, seed: 2020 };

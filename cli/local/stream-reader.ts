@@ -14,9 +14,9 @@ import {
   type Shard,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { Log } from '../deps';
-import { backoff } from '../retry';
-import type { StreamRecord } from './notifier';
+import type { Log } from '../../shared/deps';
+import type { StreamRecord } from '../../shared/notices/notifier';
+import { backoff } from '../../shared/retry';
 
 type Checkpoint = Record<string, Record<string, string>>; // streamArn → shardId → last sequence number handled
 

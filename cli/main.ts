@@ -1,7 +1,7 @@
 // Entry point of `npm run --silent jobs -- <command>`.
-import { loadConfig } from '../config';
-import type { Log } from '../deps';
-import { InputError } from '../errors';
+import { loadConfig } from '../shared/config';
+import type { Log } from '../shared/deps';
+import { InputError } from '../shared/errors';
 import { COMMANDS } from './commands';
 import {
   type Command,

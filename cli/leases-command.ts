@@ -1,7 +1,7 @@
 // `leases list` and `leases release`: the jobs' leases (one run of a job at a time), for operators.
-import { parseInput } from '../errors';
-import { JOB_NAMES, jobNameSchema } from '../jobs/input';
-import { heartbeatInterval, LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../jobs/lease';
+import { parseInput } from '../shared/errors';
+import { JOB_NAMES, jobNameSchema } from '../shared/jobs/input';
+import { heartbeatInterval, LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../shared/jobs/lease';
 import type { Command } from './framework';
 
 const TTL_S = LEASE_TTL_MS / 1000;

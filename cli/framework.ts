@@ -1,9 +1,9 @@
 // A small command framework: argument parsing with node:util parseArgs, --help for every command,
 // JSON on stdout, progress and logs on stderr, and exit codes 0 (ok), 1 (failed), 2 (bad input).
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import type { AppConfig } from '../config';
-import type { Log } from '../deps';
-import { ConflictError, InputError, NotFoundError } from '../errors';
+import type { AppConfig } from '../shared/config';
+import type { Log } from '../shared/deps';
+import { ConflictError, InputError, NotFoundError } from '../shared/errors';
 import type { Store } from './store';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;

@@ -2,8 +2,8 @@
 // is imported in bounded memory. Each line is validated on its own; bad lines are reported by number.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { describeZodError, InputError } from '../errors';
-import { type MerchantRecord, merchantRecordSchema } from './record';
+import { describeZodError, InputError } from '../../shared/errors';
+import { type MerchantRecord, merchantRecordSchema } from '../../shared/merchants/record';
 
 export type ImportFormat = 'jsonl' | 'csv';
 

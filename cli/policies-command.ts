@@ -1,10 +1,10 @@
 // `policies …` and `flags`: the live-room cart policy calendar, as data, and the flags it sets.
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Deps } from '../deps';
-import { describeZodError, InputError, parseInput } from '../errors';
-import { DEFAULT_CART_POLICIES } from '../policies/calendar';
-import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../policies/policy';
+import type { Deps } from '../shared/deps';
+import { describeZodError, InputError, parseInput } from '../shared/errors';
+import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
+import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../shared/policies/policy';
 import {
   type AnnounceOutcome,
   announcePolicy,
@@ -13,8 +13,8 @@ import {
   listStoredFlags,
   type StoredFlag,
   withdrawPolicy,
-} from '../policies/store';
-import { formatInstant, type Instant, instantSchema } from '../time';
+} from '../shared/policies/store';
+import { formatInstant, type Instant, instantSchema } from '../shared/time';
 import type { Command, CommandContext } from './framework';
 
 async function announceAll(

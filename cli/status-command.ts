@@ -1,8 +1,8 @@
 // `status`: did every scheduled run happen, finish, and leave nothing overdue?
 import { z } from 'zod';
-import { parseInput } from '../errors';
-import { systemStatus } from '../jobs/status';
-import { formatInstant, instantSchema } from '../time';
+import { parseInput } from '../shared/errors';
+import { systemStatus } from '../shared/jobs/status';
+import { formatInstant, instantSchema } from '../shared/time';
 import { type Command, EXIT } from './framework';
 
 export const statusCommand: Command = {

@@ -4,7 +4,7 @@
 // SIGKILL leaves its file behind; the next process finds the holder gone and takes the lock over.
 import { randomUUID } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import type { Log } from '../deps';
+import type { Log } from '../../shared/deps';
 import { isStillRunning, processIdentity } from './processes';
 
 export interface HeldLock {

@@ -5,15 +5,20 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { AppConfig } from '../config';
-import { createDeps, type Deps, type Log } from '../deps';
-import { startDynamoDbLocal } from '../local/dynamodb-local';
-import { acquireLock, type HeldLock } from '../local/lock-file';
-import { notifyFromStream } from '../notices/notifier';
-import { fileSink, type NoticePublisher, snsPublisher } from '../notices/publisher';
-import { createStreamReader, type DrainResult } from '../notices/stream-reader';
-import { createDynamoClients, type DynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/client';
-import { ensureTable } from '../store/table';
+import type { AppConfig } from '../shared/config';
+import { createDeps, type Deps, type Log } from '../shared/deps';
+import { notifyFromStream } from '../shared/notices/notifier';
+import { fileSink, type NoticePublisher, snsPublisher } from '../shared/notices/publisher';
+import {
+  createDynamoClients,
+  type DynamoClients,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../shared/store/client';
+import { ensureTable } from '../shared/store/table';
+import { startDynamoDbLocal } from './local/dynamodb-local';
+import { acquireLock, type HeldLock } from './local/lock-file';
+import { createStreamReader, type DrainResult } from './local/stream-reader';
 
 export interface Store {
   deps: Deps;

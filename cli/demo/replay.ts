@@ -3,19 +3,19 @@
 // violations as they happen, 23:59 expire — delivering each day's notices through the stream.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Deps } from '../deps';
-import { ConflictError } from '../errors';
-import { type JobName, occurrenceOn } from '../jobs/input';
-import { type RunReport, runJob } from '../jobs/run';
-import { importMerchants } from '../merchants/import';
-import { revokePromotion } from '../merchants/record';
-import { DEFAULT_CART_POLICIES } from '../policies/calendar';
-import { type CartFlag, cartPolicyInputSchema, flagTimeline } from '../policies/policy';
-import { announcePolicy, listPolicies } from '../policies/store';
-import type { Promotion } from '../promotion/lifecycle';
-import { batchGet, MAX_BATCH_GET_KEYS } from '../store/batch-get';
-import { merchantPk, PROMOTION_SK } from '../store/keys';
-import { type CalendarDate, daysBetween, formatInstant, startOfDay } from '../time';
+import type { Deps } from '../../shared/deps';
+import { ConflictError } from '../../shared/errors';
+import { type JobName, occurrenceOn } from '../../shared/jobs/input';
+import { type RunReport, runJob } from '../../shared/jobs/run';
+import { revokePromotion } from '../../shared/merchants/record';
+import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
+import { type CartFlag, cartPolicyInputSchema, flagTimeline } from '../../shared/policies/policy';
+import { announcePolicy, listPolicies } from '../../shared/policies/store';
+import type { Promotion } from '../../shared/promotion/lifecycle';
+import { batchGet, MAX_BATCH_GET_KEYS } from '../../shared/store/batch-get';
+import { merchantPk, PROMOTION_SK } from '../../shared/store/keys';
+import { type CalendarDate, daysBetween, formatInstant, startOfDay } from '../../shared/time';
+import { importMerchants } from '../import/import';
 import { generatePopulation } from './population';
 
 export const DEMO_ONBOARDING = { from: '2020-04-25', to: '2020-10-13' };

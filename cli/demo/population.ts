@@ -2,8 +2,8 @@
 // categories, some selling third-party products in their live rooms, a few revoked for violations.
 // Deterministic for a seed, so a replay can be repeated and checked.
 import { z } from 'zod';
-import type { MerchantRecord } from '../merchants/record';
-import { addDays, type CalendarDate, formatInstant, type Instant, startOfDay } from '../time';
+import type { MerchantRecord } from '../../shared/merchants/record';
+import { addDays, type CalendarDate, formatInstant, type Instant, startOfDay } from '../../shared/time';
 
 /** mulberry32: a small, fast, seedable PRNG; the same seed gives the same population everywhere. */
 export function seededRandom(seed: number): () => number {

@@ -11,8 +11,8 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import type { Log } from '../deps';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../store/client';
+import type { Log } from '../../shared/deps';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { isStillRunning, processIdentity, runningProcesses } from './processes';
 
 export interface DynamoDbLocal {

@@ -1,10 +1,10 @@
 // Bulk import: stream the file, validate each line, record valid lines in batches. Valid lines are
 // stored even when others are rejected (by validation, or by an error while recording that one line);
 // re-running the same file changes nothing.
-import type { Deps } from '../deps';
-import { InputError } from '../errors';
+import type { Deps } from '../../shared/deps';
+import { InputError } from '../../shared/errors';
+import { type MerchantRecord, recordMerchantsSettled } from '../../shared/merchants/record';
 import { type ImportFormat, readMerchantFile } from './import-file';
-import { type MerchantRecord, recordMerchantsSettled } from './record';
 
 export interface ImportSummary {
   created: number;
