@@ -30,12 +30,6 @@ export function tryParseInstant(text: string): DateTime | undefined {
   return at.isValid ? at.setZone(ZONE) : undefined;
 }
 
-export function parseDate(text: string): DateTime {
-  const day = tryParseDate(text);
-  if (!day) throw new RangeError(`not a calendar date (yyyy-MM-dd): ${JSON.stringify(text)}`);
-  return day;
-}
-
 export function parseInstant(text: string): DateTime {
   const at = tryParseInstant(text);
   if (!at) throw new RangeError(`not an instant with an offset: ${JSON.stringify(text)}`);
@@ -54,22 +48,20 @@ export function formatInstant(at: DateTime): Instant {
   return at.setZone(STORED_OFFSET).toISO({ suppressMilliseconds: false, includeOffset: true }) as string;
 }
 
-export function formatDate(at: DateTime): CalendarDate {
-  return at.setZone(ZONE).toISODate() as string;
-}
-
 /** The Asia/Shanghai calendar day an instant falls on. */
 export function dateOf(at: DateTime): CalendarDate {
-  return formatDate(at);
+  return at.setZone(ZONE).toISODate() as string;
 }
 
 /** 00:00:00.000 Asia/Shanghai of the given day. */
 export function startOfDay(date: CalendarDate): DateTime {
-  return parseDate(date);
+  const day = tryParseDate(date);
+  if (!day) throw new RangeError(`not a calendar date (yyyy-MM-dd): ${JSON.stringify(date)}`);
+  return day;
 }
 
 export function addDays(date: CalendarDate, days: number): CalendarDate {
-  return formatDate(parseDate(date).plus({ days }));
+  return dateOf(startOfDay(date).plus({ days }));
 }
 
 /** Every calendar day from `from` to `to`, both included. */

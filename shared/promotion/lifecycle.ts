@@ -52,13 +52,13 @@ export interface PromotionChange {
 
 export const REMINDER_DAYS_BEFORE_END = 3;
 
-/** Start of the promotion's last 3 days: when "ends soon" is due. */
+/** Start of the promotion's last REMINDER_DAYS_BEFORE_END days: when "ends soon" is due. */
 export function remindAtOf(window: Pick<PromotionWindow, 'endsBefore'>): Instant {
-  return threeDaysBefore(window.endsBefore);
+  return reminderInstant(window.endsBefore);
 }
 
 // A day's cohort shares its instants: the date arithmetic is done once per distinct value, not per item.
-const threeDaysBefore = memoize((endsBefore: Instant) =>
+const reminderInstant = memoize((endsBefore: Instant) =>
   formatInstant(parseInstant(endsBefore).minus({ days: REMINDER_DAYS_BEFORE_END })),
 );
 

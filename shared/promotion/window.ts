@@ -5,8 +5,8 @@ import {
   boundedText,
   type CalendarDate,
   DATE_OR_INSTANT_HINT,
+  dateOf,
   dateOrInstantProblem,
-  formatDate,
   formatInstant,
   type Instant,
   normaliseInstant,
@@ -17,7 +17,8 @@ import {
 
 export const DEFAULT_PROGRAM_START: CalendarDate = '2020-05-01';
 const START_OFFSET_DAYS = 2;
-const END_OFFSET_DAYS = 32; // endsBefore: the first day no longer covered
+/** Days the promotion covers; endsBefore is the first day after them. */
+export const LENGTH_DAYS = 30;
 
 export interface PromotionWindow {
   onboardedOn: CalendarDate;
@@ -35,7 +36,7 @@ export interface PromotionWindow {
 export function onboardingDate(onboardedAt: string): CalendarDate {
   if (tryParseDate(onboardedAt)) return onboardedAt;
   const at = tryParseInstant(onboardedAt);
-  if (at) return formatDate(at);
+  if (at) return dateOf(at);
   throw new RangeError(`onboardedAt ${DATE_OR_INSTANT_HINT}: ${JSON.stringify(onboardedAt)}`);
 }
 
@@ -55,13 +56,13 @@ export function promotionWindow(
   programStart: CalendarDate = DEFAULT_PROGRAM_START,
 ): PromotionWindow {
   const start = startOfDay(addDays(onboardedOn, START_OFFSET_DAYS));
-  const endsBefore = startOfDay(addDays(onboardedOn, END_OFFSET_DAYS));
+  const endsBefore = startOfDay(addDays(onboardedOn, START_OFFSET_DAYS + LENGTH_DAYS));
   return {
     onboardedOn,
     eligible: onboardedOn >= programStart,
     startsAt: formatInstant(start),
     endsBefore: formatInstant(endsBefore),
-    lastDay: addDays(onboardedOn, END_OFFSET_DAYS - 1),
+    lastDay: addDays(onboardedOn, START_OFFSET_DAYS + LENGTH_DAYS - 1),
     days: Math.round(endsBefore.diff(start, 'days').days),
   };
 }
