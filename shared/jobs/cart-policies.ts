@@ -13,7 +13,7 @@ import {
   type MerchantPolicyStatus,
 } from '../policies/policy';
 import { listPolicies, listStoredFlags, type StoredFlag, setFlag, updatePolicy } from '../policies/store';
-import { type Condition, setIf } from '../store/conditional-set';
+import { type Condition, setIf } from '../store/conditional-write';
 import {
   AUDIENCE_SHARDS,
   audiencePartition,

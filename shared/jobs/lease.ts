@@ -5,14 +5,14 @@
 // it, and from then on sends nothing more (see fenced()). An invocation that finds the lease held
 // either refuses at once (Lambda: its asynchronous retries try again later) or, as the CLI does, waits
 // while the lease lapses. Leases are about real time, so they use the wall clock, never the run's asOf.
+
 import { randomUUID } from 'node:crypto';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DateTime } from 'luxon';
 import type { Deps } from '../deps';
 import { ConflictError } from '../errors';
 import { sleep } from '../retry';
+import { isLostRace, itemAfterLostRace } from '../store/conditional-write';
 import { jobPk } from '../store/keys';
 import { formatInstant, type Instant, parseInstant } from '../time';
 
@@ -157,8 +157,9 @@ export async function acquireLease(deps: Deps, job: string, options: AcquireOpti
       confirmedUntilMs = expiresAtMs;
       return { written: true };
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return { written: false, holder: error.Item ? holderOf(job, unmarshall(error.Item)) : undefined };
+      if (!isLostRace(error)) throw error;
+      const current = itemAfterLostRace(error);
+      return { written: false, holder: current ? holderOf(job, current) : undefined };
     }
   };
 
@@ -235,7 +236,7 @@ export async function acquireLease(deps: Deps, job: string, options: AcquireOpti
           }),
         );
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error; // taken over: not ours to delete
+        if (!isLostRace(error)) throw error; // taken over: not ours to delete
       }
     },
   };
@@ -296,7 +297,7 @@ export async function releaseLease(deps: Deps, job: string, force: boolean): Pro
       }),
     );
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (!isLostRace(error)) throw error;
     throw new ConflictError(`lease of ${job} changed while releasing it; look again (leases list)`);
   }
   return { job, released: true, owner: holder.owner, state, forced: state === 'held' };

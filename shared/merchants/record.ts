@@ -1,6 +1,5 @@
 // Recording merchants (onboarding, corrected onboarding dates) and revoking their promotion.
 // Idempotent: the same record twice changes nothing; every write is conditional on what was read.
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Deps } from '../deps';
@@ -9,6 +8,7 @@ import { newPromotion, type Promotion, planCorrection, planRevocation } from '..
 import { onboardedAtSchema, onboardingDate, onboardingInstant, promotionWindow } from '../promotion/window';
 import { attempts, type RetryPolicy } from '../retry';
 import { batchGet } from '../store/batch-get';
+import { isLostRace } from '../store/conditional-write';
 import { merchantIdSchema, merchantPk, PROFILE_SK, PROMOTION_SK } from '../store/keys';
 import {
   applyPromotionChange,
@@ -239,23 +239,6 @@ async function transact(deps: Deps, items: TransactItems): Promise<boolean> {
     if (isLostRace(error)) return false;
     throw error;
   }
-}
-
-/**
- * Someone else wrote first: a failed condition (what we read is out of date), or a conflict with a
- * concurrent transaction on the same items (TransactionConflict; the SDK does not retry it). Either
- * way, reading again and retrying after a backoff settles it.
- */
-function isLostRace(error: unknown): boolean {
-  if (error instanceof TransactionCanceledException) {
-    return (error.CancellationReasons ?? []).some(
-      (reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict',
-    );
-  }
-  return (
-    error instanceof Error &&
-    (error.name === 'ConditionalCheckFailedException' || error.name === 'TransactionConflictException')
-  );
 }
 
 async function readCurrent(deps: Deps, merchantIds: string[]): Promise<Map<string, Current>> {

@@ -1,10 +1,10 @@
 // Cart policies and cart flags in the table: policies under one partition (a handful; read with one
 // Query), flags under another, each flag with the history of its values and the policy behind each.
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+
 import { PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { ConflictError, NotFoundError } from '../errors';
-import { setIf } from '../store/conditional-set';
+import { isLostRace, setIf } from '../store/conditional-write';
 import {
   AUDIENCE_SHARDS,
   audiencePartition,
@@ -101,8 +101,7 @@ export async function announcePolicy(deps: Deps, input: CartPolicyInput): Promis
       }),
     );
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException)
-      throw new ConflictError(`policy ${input.policyId} changed meanwhile; try again`);
+    if (isLostRace(error)) throw new ConflictError(`policy ${input.policyId} changed meanwhile; try again`);
     throw error;
   }
   return existing ? 'updated' : 'created';
@@ -238,7 +237,7 @@ export async function setFlag(
     );
     return true;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (isLostRace(error)) return false;
     throw error;
   }
 }

@@ -1,11 +1,10 @@
 // Reading and writing merchants and their promotion. Every write is conditional on the version it
 // was planned from, so concurrent or repeated writers can never both apply a change.
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Deps } from '../deps';
 import type { Promotion, PromotionChange } from '../promotion/lifecycle';
 import type { CalendarDate, Instant } from '../time';
+import { isLostRace, itemAfterLostRace } from './conditional-write';
 import { audienceKey, type DueKey, merchantPk, PROFILE_SK, PROMOTION_SK } from './keys';
 
 export interface MerchantProfile {
@@ -148,7 +147,8 @@ export async function applyPromotionChange(
     );
     return { applied: true };
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    return { applied: false, current: error.Item ? fromItem<Promotion>(unmarshall(error.Item)) : undefined };
+    if (!isLostRace(error)) throw error;
+    const current = itemAfterLostRace(error);
+    return { applied: false, current: current ? fromItem<Promotion>(current) : undefined };
   }
 }
