@@ -15,7 +15,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { JOB_SCHEDULES, type JobName } from '../../shared/jobs/input';
+import { JOBS, type JobName } from '../../shared/jobs/registry';
 import { ZONE } from '../../shared/time';
 import { failureQueue } from './failure-queue';
 import { PromoFunction } from './promo-function';
@@ -75,7 +75,7 @@ export class ScheduledJob extends Construct {
     super(scope, id);
     const { job, prefix } = props;
     this.job = job;
-    const at = JOB_SCHEDULES[job];
+    const at = JOBS[job].schedule;
     const time = `${String(at.hour).padStart(2, '0')}:${String(at.minute).padStart(2, '0')}`;
 
     this.function = new PromoFunction(this, 'Function', {

@@ -14,15 +14,9 @@ import {
   parseInstant,
   startOfDay,
 } from '../time';
+import { JOB_NAMES, JOBS, type JobName } from './registry';
 
-/** Each job's daily schedule in Asia/Shanghai; a {from,to} backfill runs one occurrence per day at this time. */
-export const JOB_SCHEDULES = {
-  activate: { hour: 0, minute: 0 },
-  expire: { hour: 23, minute: 59 },
-  'cart-policies': { hour: 0, minute: 0 },
-} as const;
-export type JobName = keyof typeof JOB_SCHEDULES;
-export const JOB_NAMES = Object.keys(JOB_SCHEDULES) as JobName[];
+export { JOB_NAMES, type JobName } from './registry';
 /** A job's name, as operators type it (`run <job>`, `leases release <job>`). */
 export const jobNameSchema = z.enum(JOB_NAMES as [JobName, ...JobName[]], {
   error: unlessMissing(`must be one of ${JOB_NAMES.join(', ')}`),
@@ -95,7 +89,9 @@ export function parseJobInput(value: unknown): JobInput {
 
 /** The scheduled occurrence of a job on a day. */
 export function occurrenceOn(job: JobName, day: CalendarDate): Instant {
-  return formatInstant(startOfDay(day).set(JOB_SCHEDULES[job]));
+  return formatInstant(
+    startOfDay(day).set({ hour: JOBS[job].schedule.hour, minute: JOBS[job].schedule.minute }),
+  );
 }
 
 /** The instants a run works as of, in order. */
