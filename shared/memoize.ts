@@ -1,11 +1,15 @@
-/** Caches a pure function of one string, keeping at most `size` results (then starting afresh). */
-export function memoize<R>(fn: (key: string) => R, size = 1024): (key: string) => R {
-  const cache = new Map<string, R>();
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Caches a pure function of one string, keeping the `size` results used most recently (lru-cache):
+ * a working set larger than the cache loses only its least recently used keys, never all of them.
+ */
+export function memoize<R extends {}>(fn: (key: string) => R, size = 1024): (key: string) => R {
+  const cache = new LRUCache<string, R>({ max: size });
   return (key) => {
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
     const value = fn(key);
-    if (cache.size >= size) cache.clear();
     cache.set(key, value);
     return value;
   };

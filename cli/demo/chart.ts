@@ -1,11 +1,12 @@
 // The demo's picture: a self-contained HTML page (inline SVG, no scripts, no network) of active
 // promotions and notices per day, with the cart-policy dates marked, and the summary tables.
+import { NOTICE_TYPES, type NoticeType } from '../../shared/notices/notice';
 import type { ReplaySummary } from './replay';
 
 const WIDTH = 1100;
 const HEIGHT = 420;
 const PAD = { left: 70, right: 70, top: 30, bottom: 60 };
-const NOTICE_COLOURS: Record<string, string> = {
+const NOTICE_COLOURS: Record<NoticeType, string> = {
   PROMOTION_ACTIVATED: '#2e7d32',
   PROMOTION_ENDING_SOON: '#f9a825',
   PROMOTION_EXPIRED: '#757575',
@@ -36,7 +37,7 @@ export function renderChart(summary: ReplaySummary): string {
   const yActive = (v: number) => PAD.top + plotH - (v / maxActive) * plotH;
   const yNotices = (v: number) => PAD.top + plotH - (v / maxNotices) * plotH;
   const barW = Math.max(1, plotW / Math.max(1, days.length) - 1);
-  const types = Object.keys(NOTICE_COLOURS).filter((t) => summary.notices[t]);
+  const types = NOTICE_TYPES.filter((t) => summary.notices[t]);
 
   const bars = days
     .map((d, i) => {

@@ -3,6 +3,7 @@
 // merchants of a withdrawal. Each merchant's notice state is one item per policy, written with a
 // condition, so re-runs, overlapping runs and crashed runs never notify twice and never skip one.
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { CartPolicyNoticeType } from '../notices/notice';
 import {
   announcementInstant,
   type CartPolicy,
@@ -11,6 +12,7 @@ import {
   flagsAt,
   type MerchantPolicyNotice,
   type MerchantPolicyStatus,
+  type PolicyStatus,
 } from '../policies/policy';
 import { listPolicies, listStoredFlags, type StoredFlag, setFlag, updatePolicy } from '../policies/store';
 import { type Condition, setIf } from '../store/conditional-write';
@@ -25,55 +27,92 @@ import {
   merchantPk,
 } from '../store/keys';
 import { AUDIENCE_INDEX } from '../store/table';
-import { formatInstant } from '../time';
+import { formatInstant, type Instant } from '../time';
 import { countChange, forEachItem, type RunContext, type SweepCounts } from './partitions';
 
-type Step = 'ANNOUNCE' | 'ENFORCE' | 'WITHDRAW';
-
 /**
- * The condition under which a merchant's notice state moves for a step; kept next to `wouldWrite`,
- * its twin for dry runs, which decides the same from the item as read.
+ * A merchant's notice state a step may follow: none yet (never told), or a status; with
+ * `dateChanged`, only if the date they were told has since been corrected.
  */
-const announced = { ':announced': 'ANNOUNCED' };
-const CONDITIONS: Record<Step, (policy: CartPolicy) => Condition> = {
-  // Not told yet, or told a date that has since been corrected.
-  ANNOUNCE: (policy) => ({
-    expression: 'attribute_not_exists(pk) OR (#status = :announced AND #effectiveAt <> :effectiveAt)',
-    names: { '#status': 'status', '#effectiveAt': 'effectiveAt' },
-    values: { ...announced, ':effectiveAt': policy.effectiveAt },
-  }),
-  // Told of the announcement, or never told (affected since, or the policy was reached late).
-  ENFORCE: () => ({
-    expression: 'attribute_not_exists(pk) OR #status = :announced',
-    names: { '#status': 'status' },
-    values: announced,
-  }),
-  // Only those told of the announcement hear of the withdrawal.
-  WITHDRAW: () => ({ expression: '#status = :announced', names: { '#status': 'status' }, values: announced }),
-};
-const STATUS_AFTER: Record<Step, MerchantPolicyStatus> = {
-  ANNOUNCE: 'ANNOUNCED',
-  ENFORCE: 'IN_FORCE',
-  WITHDRAW: 'WITHDRAWN',
-};
-const NOTICE_KIND: Record<Step, string> = {
-  ANNOUNCE: 'CART_POLICY_ANNOUNCED',
-  ENFORCE: 'CART_POLICY_IN_FORCE',
-  WITHDRAW: 'CART_POLICY_WITHDRAWN',
+type Prior = 'UNTOLD' | { status: MerchantPolicyStatus; dateChanged?: true };
+
+/** One step, per status it leads to: the notice that status causes is the one the notifier sends for it. */
+type StepRule = {
+  [S in MerchantPolicyStatus]: {
+    /** The precondition: both the conditional write and a dry run's decision derive from it. */
+    follows: readonly Prior[];
+    statusAfter: S;
+    notice: CartPolicyNoticeType<S>;
+    /** Which merchants of the audience (by their categories) the step concerns. */
+    concerns: (policy: CartPolicy, policies: CartPolicy[]) => (categories: string[]) => boolean;
+  };
+}[MerchantPolicyStatus];
+
+export type Step = 'ANNOUNCE' | 'ENFORCE' | 'WITHDRAW';
+
+/** A merchant hears of a policy (announced, in force) only if it changes their cart, given the calendar. */
+const changesTheirCart = (policy: CartPolicy, policies: CartPolicy[]) => cartChangeTest(policies, policy);
+
+/** The cart-policy steps, one row each: what a merchant's notice state may be before, and becomes. */
+const STEPS: Record<Step, StepRule> = {
+  ANNOUNCE: {
+    // Not told yet, or told a date that has since been corrected.
+    follows: ['UNTOLD', { status: 'ANNOUNCED', dateChanged: true }],
+    statusAfter: 'ANNOUNCED',
+    notice: 'CART_POLICY_ANNOUNCED',
+    concerns: changesTheirCart,
+  },
+  ENFORCE: {
+    // Told of the announcement, or never told (affected since, or the policy was reached late).
+    follows: ['UNTOLD', { status: 'ANNOUNCED' }],
+    statusAfter: 'IN_FORCE',
+    notice: 'CART_POLICY_IN_FORCE',
+    concerns: changesTheirCart,
+  },
+  WITHDRAW: {
+    // Only those told of the announcement hear of the withdrawal, whatever the calendar says now.
+    follows: [{ status: 'ANNOUNCED' }],
+    statusAfter: 'WITHDRAWN',
+    notice: 'CART_POLICY_WITHDRAWN',
+    concerns: (policy) => (categories) => coversCategories(policy, categories),
+  },
 };
 
-function wouldWrite(step: Step, existing: MerchantPolicyNotice | undefined, policy: CartPolicy): boolean {
-  switch (step) {
-    case 'ANNOUNCE':
-      return !existing || (existing.status === 'ANNOUNCED' && existing.effectiveAt !== policy.effectiveAt);
-    case 'ENFORCE':
-      return !existing || existing.status === 'ANNOUNCED';
-    case 'WITHDRAW':
-      return existing?.status === 'ANNOUNCED';
-  }
+/** The step's precondition as a DynamoDB condition on the merchant's notice state item. */
+export function stepCondition(step: Step, policy: CartPolicy): Condition {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const clauses = STEPS[step].follows.map((prior) => {
+    if (prior === 'UNTOLD') return 'attribute_not_exists(pk)';
+    const status = `:${prior.status.toLowerCase()}`;
+    names['#status'] = 'status';
+    values[status] = prior.status;
+    if (!prior.dateChanged) return `#status = ${status}`;
+    names['#effectiveAt'] = 'effectiveAt';
+    values[':effectiveAt'] = policy.effectiveAt;
+    return `(#status = ${status} AND #effectiveAt <> :effectiveAt)`;
+  });
+  return { expression: clauses.join(' OR '), names, values };
 }
 
-const count = (counts: SweepCounts, kind: string) => countChange(counts, [kind]);
+/** The same precondition decided from the state as read: what a dry run uses instead of the write. */
+export function stepFollows(
+  step: Step,
+  existing: MerchantPolicyNotice | undefined,
+  policy: CartPolicy,
+): boolean {
+  return STEPS[step].follows.some((prior) =>
+    prior === 'UNTOLD'
+      ? existing === undefined
+      : existing?.status === prior.status &&
+        (!prior.dateChanged || existing.effectiveAt !== policy.effectiveAt),
+  );
+}
+
+/** What a run counts: the notices it causes, the flags it moves, the policies it puts in force. */
+type CartPolicyChange = CartPolicyNoticeType | 'FLAG_CHANGED' | 'POLICY_IN_FORCE';
+
+const count = (counts: SweepCounts, kind: CartPolicyChange) => countChange(counts, [kind]);
 const policyKey = (policy: CartPolicy) => ({ pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) });
 
 /** Moves one merchant's notice state for a policy; returns whether it changed. */
@@ -88,7 +127,7 @@ async function notifyMerchant(
     type: 'MERCHANT_CART_POLICY',
     merchantId,
     policyId: policy.policyId,
-    status: STATUS_AFTER[step],
+    status: STEPS[step].statusAfter,
     title: policy.title,
     announcedOn: policy.announcedOn,
     effectiveAt: policy.effectiveAt,
@@ -106,11 +145,11 @@ async function notifyMerchant(
           new GetCommand({ TableName: ctx.deps.tableName, Key: key, ConsistentRead: true }),
         )
       ).Item as MerchantPolicyNotice | undefined);
-    if (!wouldWrite(step, existing, policy)) return false;
+    if (!stepFollows(step, existing, policy)) return false;
     ctx.projection?.set(key, state);
     return true;
   }
-  return setIf(ctx.deps, key, state, CONDITIONS[step](policy));
+  return setIf(ctx.deps, key, state, stepCondition(step, policy));
 }
 
 /**
@@ -127,10 +166,7 @@ async function sweepAudience(
   policy: CartPolicy,
   policies: CartPolicy[],
 ): Promise<boolean> {
-  const concerns =
-    step === 'WITHDRAW'
-      ? (categories: string[]) => coversCategories(policy, categories)
-      : cartChangeTest(policies, policy);
+  const concerns = STEPS[step].concerns(policy, policies);
   const failedBefore = ctx.counts.failed;
   const reads = Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => ({
     unit: `${policy.policyId}:${step}:${audiencePartition(shard)}`,
@@ -144,7 +180,7 @@ async function sweepAudience(
   await forEachItem(ctx, reads, async (item) => {
     if (!concerns((item.categories as string[]) ?? [])) return 'alreadyDone';
     if (!(await notifyMerchant(ctx, step, policy, String(item.merchantId)))) return 'alreadyDone';
-    count(ctx.counts, NOTICE_KIND[step]);
+    count(ctx.counts, STEPS[step].notice);
     return 'changed';
   });
   return !ctx.progress.stopped && ctx.counts.failed === failedBefore;
@@ -189,7 +225,7 @@ async function markPolicy(
   ctx: RunContext,
   policy: CartPolicy,
   fields: Partial<CartPolicy>,
-  kind?: string,
+  kind?: CartPolicyChange,
 ): Promise<void> {
   if (ctx.dryRun) {
     ctx.projection?.set<CartPolicy>(policyKey(policy), { ...policy, ...fields, version: policy.version + 1 });
@@ -205,6 +241,65 @@ async function markPolicy(
   }
 }
 
+type Stamp = { asOf: Instant; processedAt: Instant };
+
+/** A withdrawn policy: those told of its announcement are told it is withdrawn, once. */
+async function tellWithdrawal(ctx: RunContext, policy: CartPolicy, policies: CartPolicy[], stamp: Stamp) {
+  if (policy.announced && !policy.announced.skipped && !policy.withdrawalNotified) {
+    if (!(await sweepAudience(ctx, 'WITHDRAW', policy, policies))) return false;
+    await markPolicy(ctx, policy, { withdrawalNotified: stamp });
+  }
+  return true;
+}
+
+/** A scheduled policy: announced on its announcement day, put in force at its instant. */
+async function announceAndEnforce(ctx: RunContext, policy: CartPolicy, policies: CartPolicy[], stamp: Stamp) {
+  const { asOf } = ctx;
+  let current = policy;
+  if (!policy.announced && announcementInstant(policy) <= asOf) {
+    // Reached only after it took effect (recorded late, or a late run): merchants hear that it is
+    // in force, not that it will be.
+    const skipped = policy.effectiveAt <= asOf;
+    if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy, policies))) return false;
+    const fields: Partial<CartPolicy> = {
+      announced: { ...stamp, skipped },
+      history: [
+        ...policy.history,
+        { status: 'ANNOUNCED', effectiveAt: announcementInstant(policy), ...stamp },
+      ],
+    };
+    await markPolicy(ctx, policy, fields);
+    current = { ...policy, ...fields, version: policy.version + 1 };
+  }
+  if (policy.effectiveAt <= asOf) {
+    await applyFlags(ctx, policies, policy);
+    if (!(await sweepAudience(ctx, 'ENFORCE', current, policies))) return false;
+    await markPolicy(
+      ctx,
+      current,
+      {
+        status: 'IN_FORCE',
+        history: [...current.history, { status: 'IN_FORCE', effectiveAt: policy.effectiveAt, ...stamp }],
+      },
+      'POLICY_IN_FORCE',
+    );
+  }
+  return true;
+}
+
+/**
+ * What a run does with a policy, by its status: false when the run stops there (its deadline, or a
+ * merchant failed; a continuation or a re-run picks up).
+ */
+const ADVANCE: Record<
+  PolicyStatus,
+  (ctx: RunContext, policy: CartPolicy, policies: CartPolicy[], stamp: Stamp) => Promise<boolean>
+> = {
+  SCHEDULED: announceAndEnforce,
+  IN_FORCE: async () => true, // nothing left to do
+  WITHDRAWN: tellWithdrawal,
+};
+
 export async function runCartPolicies(ctx: RunContext): Promise<void> {
   const { deps, asOf } = ctx;
   // In order of their instants: missed days are caught up in order. A dry run reads them as its
@@ -213,42 +308,6 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
   for (const policy of policies) {
     ctx.counts.examined++;
     const stamp = { asOf, processedAt: formatInstant(deps.clock()) };
-    if (policy.status === 'WITHDRAWN') {
-      if (policy.announced && !policy.announced.skipped && !policy.withdrawalNotified) {
-        if (!(await sweepAudience(ctx, 'WITHDRAW', policy, policies))) return;
-        await markPolicy(ctx, policy, { withdrawalNotified: stamp });
-      }
-      continue;
-    }
-    if (policy.status === 'IN_FORCE') continue;
-    let current = policy;
-    if (!policy.announced && announcementInstant(policy) <= asOf) {
-      // Reached only after it took effect (recorded late, or a late run): merchants hear that it is
-      // in force, not that it will be.
-      const skipped = policy.effectiveAt <= asOf;
-      if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy, policies))) return;
-      const fields: Partial<CartPolicy> = {
-        announced: { ...stamp, skipped },
-        history: [
-          ...policy.history,
-          { status: 'ANNOUNCED', effectiveAt: announcementInstant(policy), ...stamp },
-        ],
-      };
-      await markPolicy(ctx, policy, fields);
-      current = { ...policy, ...fields, version: policy.version + 1 };
-    }
-    if (policy.effectiveAt <= asOf) {
-      await applyFlags(ctx, policies, policy);
-      if (!(await sweepAudience(ctx, 'ENFORCE', current, policies))) return;
-      await markPolicy(
-        ctx,
-        current,
-        {
-          status: 'IN_FORCE',
-          history: [...current.history, { status: 'IN_FORCE', effectiveAt: policy.effectiveAt, ...stamp }],
-        },
-        'POLICY_IN_FORCE',
-      );
-    }
+    if (!(await ADVANCE[policy.status](ctx, policy, policies, stamp))) return;
   }
 }

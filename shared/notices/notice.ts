@@ -2,7 +2,12 @@
 // old and new image, as the table's stream carries them — to the notices a merchant should get.
 import { createHash } from 'node:crypto';
 import { memoize } from '../memoize';
-import { ALL_CATEGORIES, type MerchantPolicyNotice } from '../policies/policy';
+import {
+  ALL_CATEGORIES,
+  type MerchantPolicyNotice,
+  type MerchantPolicyStatus,
+  type PolicyValue,
+} from '../policies/policy';
 import type { Promotion } from '../promotion/lifecycle';
 import { PROMOTION_RATE } from '../promotion/quote';
 import { type Instant, parseInstant } from '../time';
@@ -18,16 +23,46 @@ export const NOTICE_TYPES = [
 ] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
-export interface Notice {
+/** A promotion's window, as each promotion notice carries it. */
+type WindowData = Pick<Promotion, 'startsAt' | 'endsBefore' | 'lastDay' | 'days'>;
+/** What each cart-policy notice carries. */
+type CartPolicyData = Pick<
+  MerchantPolicyNotice,
+  'policyId' | 'title' | 'announcedOn' | 'effectiveAt' | 'categories' | 'thirdPartyProducts'
+> & { channel: 'live' };
+
+/** Checks at compile time that `T` has an entry for each of `K` and for nothing else. */
+type ExactlyFor<
+  K extends PropertyKey,
+  T extends { [P in K]: unknown } & { [P in Exclude<keyof T, K>]: never },
+> = T;
+
+/** Each type's `data` (docs/notices.md): a new notice type does not compile until it has its entry. */
+type NoticeData = ExactlyFor<
+  NoticeType,
+  {
+    PROMOTION_ACTIVATED: WindowData & { rate: number };
+    PROMOTION_ENDING_SOON: WindowData & { daysLeft: number };
+    PROMOTION_EXPIRED: WindowData;
+    PROMOTION_REVOKED: WindowData & { revokedAt: Instant; reason: string };
+    CART_POLICY_ANNOUNCED: CartPolicyData;
+    CART_POLICY_IN_FORCE: CartPolicyData;
+    CART_POLICY_WITHDRAWN: CartPolicyData;
+  }
+>;
+
+export interface NoticeOf<T extends NoticeType> {
   /** The same change always yields the same id: a redelivery or re-run can be recognised by it. */
   eventId: string;
-  type: NoticeType;
+  type: T;
   merchantId: string;
   effectiveAt: Instant;
-  data: Record<string, unknown>;
+  data: NoticeData[T];
   /** A short zh-CN text for the merchant. */
   text: string;
 }
+/** A notice of any type, its `data` told apart by `type`. */
+export type Notice = { [T in NoticeType]: NoticeOf<T> }[NoticeType];
 
 /** A stored item as the stream shows it (unmarshalled), before and after one write. */
 export interface ItemChange {
@@ -53,15 +88,15 @@ export function zhDate(day: string): string {
   return `${y}年${m}月${d}日`;
 }
 
-function notice(
-  type: NoticeType,
+function notice<T extends NoticeType>(
+  type: T,
   merchantId: string,
   effectiveAt: Instant,
-  data: Record<string, unknown>,
+  data: NoticeData[T],
   text: string,
   /** What else identifies the change (a cart policy's id); a promotion is one per merchant. */
   subject?: string,
-): Notice {
+): NoticeOf<T> {
   const parts =
     subject === undefined ? [type, merchantId, effectiveAt] : [type, merchantId, effectiveAt, subject];
   return { eventId: eventIdOf(...parts), type, merchantId, effectiveAt, data, text };
@@ -82,7 +117,7 @@ export function promotionNotices(change: ItemChange): Notice[] {
   const previous = change.oldImage as Promotion | undefined;
   const added = next.history.slice(previous?.history.length ?? 0);
   const statuses = new Set(added.map((entry) => entry.status));
-  const window = {
+  const window: WindowData = {
     startsAt: next.startsAt,
     endsBefore: next.endsBefore,
     lastDay: next.lastDay,
@@ -151,17 +186,44 @@ const CATEGORY_NAMES: Record<string, string> = {
   books: '图书',
 };
 
+/** What a policy value means for third-party products in a live-room cart. */
+const CART_RULE_TEXT: Record<PolicyValue, string> = {
+  XINGTU_ONLY: '第三方平台商品（如淘宝、京东）需通过星图下单方可进入直播间购物车',
+  BLOCKED: '直播间购物车不再支持第三方平台商品（如淘宝、京东）',
+};
+
 function cartRuleText(state: MerchantPolicyNotice): string {
   const scope =
     state.categories === ALL_CATEGORIES
       ? ''
       : `（适用类目：${state.categories.map((c) => CATEGORY_NAMES[c] ?? c).join('、')}）`;
-  const rule =
-    state.thirdPartyProducts === 'BLOCKED'
-      ? '直播间购物车不再支持第三方平台商品（如淘宝、京东）'
-      : '第三方平台商品（如淘宝、京东）需通过星图下单方可进入直播间购物车';
-  return `${rule}${scope}；抖音小店商品不受影响，短视频仍可正常挂载第三方商品`;
+  return `${CART_RULE_TEXT[state.thirdPartyProducts]}${scope}；抖音小店商品不受影响，短视频仍可正常挂载第三方商品`;
 }
+
+/**
+ * What a merchant's notice state for a policy tells them, by its status: the notice type and its text
+ * (`when`: the policy's instant in zh-CN). The cart-policies job's steps name the type their status leads to.
+ */
+export const CART_POLICY_NOTICES = {
+  ANNOUNCED: {
+    type: 'CART_POLICY_ANNOUNCED',
+    text: (state, when) => `平台公告（${zhDate(state.announcedOn)}）：自${when}起，${cartRuleText(state)}。`,
+  },
+  IN_FORCE: {
+    type: 'CART_POLICY_IN_FORCE',
+    text: (state, when) => `自${when}起已生效：${cartRuleText(state)}。`,
+  },
+  WITHDRAWN: {
+    type: 'CART_POLICY_WITHDRAWN',
+    text: (state, when) => `平台已撤回原定于${when}生效的直播间购物车政策「${state.title}」，现行规则不变。`,
+  },
+} as const satisfies Record<
+  MerchantPolicyStatus,
+  { type: NoticeType; text: (state: MerchantPolicyNotice, when: string) => string }
+>;
+/** The notice type a merchant's notice state of this status causes. */
+export type CartPolicyNoticeType<S extends MerchantPolicyStatus = MerchantPolicyStatus> =
+  (typeof CART_POLICY_NOTICES)[S]['type'];
 
 /**
  * The notices one write of a merchant's cart-policy notice state causes: announced (again, if the
@@ -172,7 +234,7 @@ export function cartPolicyNotices(change: ItemChange): Notice[] {
   if (!next || change.newImage?.type !== 'MERCHANT_CART_POLICY') return [];
   const previous = change.oldImage as MerchantPolicyNotice | undefined;
   if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
-  const data = {
+  const data: CartPolicyData = {
     policyId: next.policyId,
     title: next.title,
     announcedOn: next.announcedOn,
@@ -181,42 +243,17 @@ export function cartPolicyNotices(change: ItemChange): Notice[] {
     categories: next.categories,
     thirdPartyProducts: next.thirdPartyProducts,
   };
-  const when = zhDateTime(next.effectiveAt);
-  switch (next.status) {
-    case 'ANNOUNCED':
-      return [
-        notice(
-          'CART_POLICY_ANNOUNCED',
-          next.merchantId,
-          next.effectiveAt,
-          data,
-          `平台公告（${zhDate(next.announcedOn)}）：自${when}起，${cartRuleText(next)}。`,
-          next.policyId,
-        ),
-      ];
-    case 'IN_FORCE':
-      return [
-        notice(
-          'CART_POLICY_IN_FORCE',
-          next.merchantId,
-          next.effectiveAt,
-          data,
-          `自${when}起已生效：${cartRuleText(next)}。`,
-          next.policyId,
-        ),
-      ];
-    case 'WITHDRAWN':
-      return [
-        notice(
-          'CART_POLICY_WITHDRAWN',
-          next.merchantId,
-          next.effectiveAt,
-          data,
-          `平台已撤回原定于${when}生效的直播间购物车政策「${next.title}」，现行规则不变。`,
-          next.policyId,
-        ),
-      ];
-  }
+  const told = CART_POLICY_NOTICES[next.status];
+  return [
+    notice(
+      told.type,
+      next.merchantId,
+      next.effectiveAt,
+      data,
+      told.text(next, zhDateTime(next.effectiveAt)),
+      next.policyId,
+    ),
+  ];
 }
 
 /** Every notice a change of any item causes. */

@@ -11,11 +11,15 @@ import {
   startOfDay,
 } from '../time';
 
-/** What third-party products may do in a live-room cart, from least to most restricted. */
+/**
+ * What third-party products may do in a live-room cart, from least to most restricted: the one list
+ * of values (a new one goes here, in its place by severity; the compiler then names what must handle it).
+ */
 export const CART_FLAG_VALUES = ['ALLOWED', 'XINGTU_ONLY', 'BLOCKED'] as const;
 export type CartFlagValue = (typeof CART_FLAG_VALUES)[number];
-export const POLICY_VALUES = ['XINGTU_ONLY', 'BLOCKED'] as const;
-export type PolicyValue = (typeof POLICY_VALUES)[number];
+/** What a policy may set: every value but the unrestricted one. */
+export type PolicyValue = Exclude<CartFlagValue, 'ALLOWED'>;
+export const POLICY_VALUES = CART_FLAG_VALUES.filter((value): value is PolicyValue => value !== 'ALLOWED');
 export const severity = (value: CartFlagValue) => CART_FLAG_VALUES.indexOf(value);
 
 export const ALL_CATEGORIES = 'ALL';
@@ -234,7 +238,7 @@ export interface MerchantPolicyNotice {
   title: string;
   announcedOn: string;
   effectiveAt: Instant;
-  thirdPartyProducts: CartPolicy['thirdPartyProducts'];
+  thirdPartyProducts: PolicyValue;
   categories: CartPolicy['scope']['categories'];
   processedAt: Instant;
   asOf: Instant;

@@ -8,6 +8,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
+import { type Step, stepCondition, stepFollows } from '../../shared/jobs/cart-policies';
 import { parseJobInput } from '../../shared/jobs/input';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
@@ -15,9 +16,17 @@ import type { Notice } from '../../shared/notices/notice';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
-import { cartPolicyInputSchema, flagsAt } from '../../shared/policies/policy';
+import {
+  type CartPolicy,
+  cartPolicyInputSchema,
+  flagsAt,
+  type MerchantPolicyNotice,
+  type MerchantPolicyStatus,
+} from '../../shared/policies/policy';
 import { announcePolicy, listPolicies, listStoredFlags, withdrawPolicy } from '../../shared/policies/store';
 import { createDynamoClients } from '../../shared/store/client';
+import { setIf } from '../../shared/store/conditional-write';
+import { merchantCartPolicySk, merchantPk } from '../../shared/store/keys';
 import { getMerchant } from '../../shared/store/promotions';
 import { daysBetween } from '../../shared/time';
 import { useLocalDynamo } from '../support/dynamo';
@@ -44,6 +53,7 @@ const notices = async (): Promise<Notice[]> => {
     return [];
   }
 };
+const policyOf = (notice: Notice) => ('policyId' in notice.data ? notice.data.policyId : undefined);
 const run = async (input: Record<string, unknown>) =>
   (await runJob(db.deps(), 'cart-policies', parseJobInput(input))).reports;
 const announce = (input: z.input<typeof cartPolicyInputSchema>) =>
@@ -425,7 +435,7 @@ describe('scope, corrections, late and conflicting policies', () => {
       thirdPartyProducts: 'BLOCKED',
     });
     await run({ from: '2020-08-26', to: '2020-10-10' });
-    const told = (await notices()).map((n) => [n.merchantId, n.type, String(n.data.policyId)]);
+    const told = (await notices()).map((n) => [n.merchantId, n.type, String(policyOf(n))]);
     const of = (policyId: string) =>
       told
         .filter(([, , id]) => id === policyId)
@@ -454,7 +464,7 @@ describe('scope, corrections, late and conflicting policies', () => {
     await run({ from: '2020-08-26', to: '2020-09-01' }); // on 08-30 the 10-09 block would already cover it
     const ofLate = async () =>
       (await notices())
-        .filter((n) => n.data.policyId === 'cosmetics-late')
+        .filter((n) => policyOf(n) === 'cosmetics-late')
         .map((n) => [n.merchantId, n.type, n.effectiveAt]);
     expect(await ofLate()).toEqual([]);
     await withdrawPolicy(db.deps(), 'live-third-party-blocked-2020-10-09', 'postponed');
@@ -479,5 +489,57 @@ describe('scope, corrections, late and conflicting policies', () => {
     expect(sent.map((n) => [n.type, n.effectiveAt.slice(0, 10)])).toEqual([
       ['CART_POLICY_IN_FORCE', '2020-09-06'],
     ]);
+  });
+});
+
+describe('each step’s precondition', () => {
+  const policy: CartPolicy = {
+    ...cartPolicyInputSchema.parse(DEFAULT_CART_POLICIES[0]),
+    status: 'SCHEDULED',
+    version: 1,
+    history: [],
+  };
+  const told = (status: MerchantPolicyStatus, effectiveAt = policy.effectiveAt): MerchantPolicyNotice => ({
+    merchantId: 'm',
+    policyId: policy.policyId,
+    status,
+    title: policy.title,
+    announcedOn: policy.announcedOn,
+    effectiveAt,
+    thirdPartyProducts: policy.thirdPartyProducts,
+    categories: policy.scope.categories,
+    processedAt: sh('2020-08-26 00:00'),
+    asOf: sh('2020-08-26 00:00'),
+  });
+  const priors: Record<string, MerchantPolicyNotice | undefined> = {
+    untold: undefined,
+    'announced this date': told('ANNOUNCED'),
+    'announced another date': told('ANNOUNCED', sh('2020-09-01 00:00')),
+    'in force': told('IN_FORCE'),
+    withdrawn: told('WITHDRAWN'),
+  };
+
+  it('the conditional write and a dry run decide alike, as the rules say, from every state', async () => {
+    const deps = db.deps();
+    const moves: Record<Step, string[]> = { ANNOUNCE: [], ENFORCE: [], WITHDRAW: [] };
+    for (const step of Object.keys(moves) as Step[]) {
+      for (const [name, prior] of Object.entries(priors)) {
+        const key = { pk: merchantPk(`${step}-${name}`), sk: merchantCartPolicySk(policy.policyId) };
+        if (prior)
+          expect(await setIf(deps, key, prior, { expression: 'attribute_not_exists(pk)' })).toBe(true);
+        const written = await setIf(deps, key, { asOf: sh('2020-09-06 00:00') }, stepCondition(step, policy));
+        expect({ step, name, dryRun: stepFollows(step, prior, policy) }).toEqual({
+          step,
+          name,
+          dryRun: written,
+        });
+        if (written) moves[step].push(name);
+      }
+    }
+    expect(moves).toEqual({
+      ANNOUNCE: ['untold', 'announced another date'],
+      ENFORCE: ['untold', 'announced this date', 'announced another date'],
+      WITHDRAW: ['announced this date', 'announced another date'],
+    });
   });
 });

@@ -15,7 +15,13 @@ const notice = (i: number, text = '优惠已生效'): Notice => ({
   type: 'PROMOTION_ACTIVATED',
   merchantId: `m-${i}`,
   effectiveAt: '2020-05-08T00:00:00.000+08:00',
-  data: {},
+  data: {
+    startsAt: '2020-05-08T00:00:00.000+08:00',
+    endsBefore: '2020-06-07T00:00:00.000+08:00',
+    lastDay: '2020-06-06',
+    days: 30,
+    rate: 0.01,
+  },
   text,
 });
 const notices = (n: number) => Array.from({ length: n }, (_, i) => notice(i));
