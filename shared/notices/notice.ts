@@ -8,7 +8,7 @@ import {
   type MerchantPolicyStatus,
   type PolicyValue,
 } from '../policies/policy';
-import type { Promotion } from '../promotion/lifecycle';
+import type { HistoryEntry, Promotion, PromotionStatus } from '../promotion/lifecycle';
 import { PROMOTION_RATE } from '../promotion/quote';
 import { type Instant, parseInstant } from '../time';
 
@@ -104,6 +104,51 @@ function notice<T extends NoticeType>(
 
 const percent = `${PROMOTION_RATE * 100}%`;
 
+/** One write of a promotion: the item after and before it, and the statuses its new entries record. */
+interface PromotionWrite {
+  next: Promotion;
+  previous: Promotion | undefined;
+  statuses: Set<PromotionStatus>;
+  window: WindowData;
+}
+
+/** The notice a new history entry causes, by its status, given what else the same write did. */
+const ON_ENTRY: Record<PromotionStatus, (entry: HistoryEntry, write: PromotionWrite) => Notice | undefined> =
+  {
+    INELIGIBLE: () => undefined, // recording or correcting: bookkeeping
+    SCHEDULED: () => undefined,
+    ACTIVE: (entry, { next, statuses, window }) =>
+      statuses.has('EXPIRED') || statuses.has('REVOKED')
+        ? undefined
+        : notice(
+            'PROMOTION_ACTIVATED',
+            next.merchantId,
+            entry.effectiveAt,
+            { ...window, rate: PROMOTION_RATE },
+            `新商家技术服务费专项优惠已生效：${zhDateTime(next.startsAt)} 至 ${zhDate(next.lastDay)} 23:59，共${next.days}天，期间非广告订单技术服务费低至${percent}。`,
+          ),
+    EXPIRED: (entry, { next, previous, window }) =>
+      previous?.status === 'ACTIVE'
+        ? notice(
+            'PROMOTION_EXPIRED',
+            next.merchantId,
+            entry.effectiveAt,
+            window,
+            `您的新商家技术服务费专项优惠已于${zhDate(next.lastDay)} 23:59 结束，此后订单按类目标准费率收取技术服务费。`,
+          )
+        : undefined,
+    REVOKED: (entry, { next, window }) => {
+      const reason = entry.reason ?? next.revokeReason ?? '';
+      return notice(
+        'PROMOTION_REVOKED',
+        next.merchantId,
+        entry.effectiveAt,
+        { ...window, revokedAt: entry.effectiveAt, reason },
+        `因违反平台规则（${reason}），您的新商家技术服务费专项优惠自${zhDateTime(entry.effectiveAt)}起取消，此前的订单不受影响。`,
+      );
+    },
+  };
+
 /**
  * The notices one write of a promotion causes. New history entries and a newly recorded reminder
  * are what changed. A merchant is not told of a promotion that started and ended in the same write
@@ -123,42 +168,11 @@ export function promotionNotices(change: ItemChange): Notice[] {
     lastDay: next.lastDay,
     days: next.days,
   };
+  const write: PromotionWrite = { next, previous, statuses, window };
   const notices: Notice[] = [];
   for (const entry of added) {
-    if (entry.status === 'ACTIVE' && !statuses.has('EXPIRED') && !statuses.has('REVOKED')) {
-      notices.push(
-        notice(
-          'PROMOTION_ACTIVATED',
-          next.merchantId,
-          entry.effectiveAt,
-          { ...window, rate: PROMOTION_RATE },
-          `新商家技术服务费专项优惠已生效：${zhDateTime(next.startsAt)} 至 ${zhDate(next.lastDay)} 23:59，共${next.days}天，期间非广告订单技术服务费低至${percent}。`,
-        ),
-      );
-    }
-    if (entry.status === 'EXPIRED' && previous?.status === 'ACTIVE') {
-      notices.push(
-        notice(
-          'PROMOTION_EXPIRED',
-          next.merchantId,
-          entry.effectiveAt,
-          window,
-          `您的新商家技术服务费专项优惠已于${zhDate(next.lastDay)} 23:59 结束，此后订单按类目标准费率收取技术服务费。`,
-        ),
-      );
-    }
-    if (entry.status === 'REVOKED') {
-      const reason = entry.reason ?? next.revokeReason ?? '';
-      notices.push(
-        notice(
-          'PROMOTION_REVOKED',
-          next.merchantId,
-          entry.effectiveAt,
-          { ...window, revokedAt: entry.effectiveAt, reason },
-          `因违反平台规则（${reason}），您的新商家技术服务费专项优惠自${zhDateTime(entry.effectiveAt)}起取消，此前的订单不受影响。`,
-        ),
-      );
-    }
+    const told = ON_ENTRY[entry.status](entry, write);
+    if (told) notices.push(told);
   }
   if (next.reminder && !previous?.reminder && next.status === 'ACTIVE') {
     const daysLeft = Math.round(
