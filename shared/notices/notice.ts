@@ -113,41 +113,41 @@ interface PromotionWrite {
 }
 
 /** The notice a new history entry causes, by its status, given what else the same write did. */
-const ON_ENTRY: Record<PromotionStatus, (entry: HistoryEntry, write: PromotionWrite) => Notice | undefined> =
-  {
-    INELIGIBLE: () => undefined, // recording or correcting: bookkeeping
-    SCHEDULED: () => undefined,
-    ACTIVE: (entry, { next, statuses, window }) =>
-      statuses.has('EXPIRED') || statuses.has('REVOKED')
-        ? undefined
-        : notice(
-            'PROMOTION_ACTIVATED',
-            next.merchantId,
-            entry.effectiveAt,
-            { ...window, rate: PROMOTION_RATE },
-            `新商家技术服务费专项优惠已生效：${zhDateTime(next.startsAt)} 至 ${zhDate(next.lastDay)} 23:59，共${next.days}天，期间非广告订单技术服务费低至${percent}。`,
-          ),
-    EXPIRED: (entry, { next, previous, window }) =>
-      previous?.status === 'ACTIVE'
-        ? notice(
-            'PROMOTION_EXPIRED',
-            next.merchantId,
-            entry.effectiveAt,
-            window,
-            `您的新商家技术服务费专项优惠已于${zhDate(next.lastDay)} 23:59 结束，此后订单按类目标准费率收取技术服务费。`,
-          )
-        : undefined,
-    REVOKED: (entry, { next, window }) => {
-      const reason = entry.reason ?? next.revokeReason ?? '';
-      return notice(
-        'PROMOTION_REVOKED',
-        next.merchantId,
-        entry.effectiveAt,
-        { ...window, revokedAt: entry.effectiveAt, reason },
-        `因违反平台规则（${reason}），您的新商家技术服务费专项优惠自${zhDateTime(entry.effectiveAt)}起取消，此前的订单不受影响。`,
-      );
-    },
-  };
+type EntryNotice = (entry: HistoryEntry, write: PromotionWrite) => Notice | undefined;
+const ON_ENTRY: Record<PromotionStatus, EntryNotice> = {
+  INELIGIBLE: () => undefined, // recording or correcting: bookkeeping
+  SCHEDULED: () => undefined,
+  ACTIVE: (entry, { next, statuses, window }) =>
+    statuses.has('EXPIRED') || statuses.has('REVOKED')
+      ? undefined
+      : notice(
+          'PROMOTION_ACTIVATED',
+          next.merchantId,
+          entry.effectiveAt,
+          { ...window, rate: PROMOTION_RATE },
+          `新商家技术服务费专项优惠已生效：${zhDateTime(next.startsAt)} 至 ${zhDate(next.lastDay)} 23:59，共${next.days}天，期间非广告订单技术服务费低至${percent}。`,
+        ),
+  EXPIRED: (entry, { next, previous, window }) =>
+    previous?.status === 'ACTIVE'
+      ? notice(
+          'PROMOTION_EXPIRED',
+          next.merchantId,
+          entry.effectiveAt,
+          window,
+          `您的新商家技术服务费专项优惠已于${zhDate(next.lastDay)} 23:59 结束，此后订单按类目标准费率收取技术服务费。`,
+        )
+      : undefined,
+  REVOKED: (entry, { next, window }) => {
+    const reason = entry.reason ?? next.revokeReason ?? '';
+    return notice(
+      'PROMOTION_REVOKED',
+      next.merchantId,
+      entry.effectiveAt,
+      { ...window, revokedAt: entry.effectiveAt, reason },
+      `因违反平台规则（${reason}），您的新商家技术服务费专项优惠自${zhDateTime(entry.effectiveAt)}起取消，此前的订单不受影响。`,
+    );
+  },
+};
 
 /**
  * The notices one write of a promotion causes. New history entries and a newly recorded reminder
