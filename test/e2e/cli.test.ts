@@ -240,6 +240,46 @@ describe('merchants import / record / revoke, merchant, quote', () => {
     expect(await cli('merchants', 'import', file('m.txt', ''))).toMatchObject({ status: 2 });
   });
 
+  it('reads CSV as RFC 4180: a quoted cell keeps its comma and its line break; lines are numbered as in the file', async () => {
+    const path = file(
+      'quoted.csv',
+      [
+        'merchantId,onboardedAt,categories,liveCartSources',
+        'comma,2020-05-06,"cosmetics,apparel",shop', // one cell holding a comma: not 5 cells
+        'multi,2020-05-07,"cosmetics;',
+        'apparel",shop', // the same record: its cell holds a line break
+        '',
+        'late,2020-02-30,,',
+        'open,"2020-05-06,,', // an unclosed quote is rejected alone: the next line still counts
+        'after,2020-05-08,,',
+      ].join('\r\n'),
+    );
+    const r = await cli('merchants', 'import', path);
+    expect([r.status, r.json[0]]).toEqual([
+      1,
+      {
+        created: 2,
+        updated: 0,
+        unchanged: 0,
+        stale: 0,
+        rejectedCount: 3,
+        rejected: [
+          { line: 2, error: expect.stringMatching(/^categories\.0: must be lower-case/) },
+          {
+            line: 6,
+            error: expect.stringMatching(/^onboardedAt: must be a calendar date: 2020-02-30 is not/),
+          },
+          { line: 7, error: '(line): unterminated quoted field' },
+        ],
+      },
+    ]);
+    expect((await cli('merchant', 'multi')).json[0]).toMatchObject({
+      categories: ['apparel', 'cosmetics'],
+      liveCartSources: ['shop'],
+    });
+    expect((await cli('merchant', 'after')).json[0]).toMatchObject({ onboardedOn: '2020-05-08' });
+  });
+
   it('records one merchant, corrects its T, revokes it, and quotes its orders', async () => {
     expect((await cli('merchants', 'record', 'r', '--onboarded-at', '2020-05-06')).json[0]).toEqual({
       merchantId: 'r',
