@@ -10,7 +10,9 @@ import {
   describeError,
   EXIT,
   exitCodeOf,
+  type Invocation,
   type Output,
+  type Run,
   writeOutput,
 } from './framework';
 import { homeDirectory, openStore, type Store } from './store';
@@ -119,12 +121,12 @@ export async function main(
   }
   const chosen = chosenCommand(program);
   if (!chosen) return EXIT.badInput; // commander always runs an action or refuses: not reached
-  return runChosen(chosen.run, chosen.input, { ...env, ...globalSettings(program) }, io);
+  return runCommand(chosen.run, chosen.input, { ...env, ...globalSettings(program) }, io);
 }
 
-async function runChosen(
-  run: NonNullable<ReturnType<typeof chosenCommand>>['run'],
-  input: NonNullable<ReturnType<typeof chosenCommand>>['input'],
+async function runCommand(
+  run: Run,
+  input: Invocation,
   env: Record<string, string | undefined>,
   io: CliIo,
 ): Promise<number> {
