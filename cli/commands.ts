@@ -16,15 +16,13 @@ import { merchantIdSchema } from '../shared/store/keys';
 import { getMerchant } from '../shared/store/promotions';
 import { calendarDateSchema, instantSchema } from '../shared/time';
 import { defineDemo } from './demo-command';
-import { EXIT, group, listOf, parseOptions, runs } from './framework';
+import { EXIT, group, listOf, parseOptions, reasonSchema, runs, shown } from './framework';
 import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
 import { defineLeases } from './leases-command';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { defineStatus } from './status-command';
-
-const reasonSchema = z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters');
 
 function defineWindow(program: Command) {
   program
@@ -231,7 +229,7 @@ function inOptionTerms(error: unknown, given: Record<string, string | undefined>
     if (!option) return problem;
     const text = given[option];
     const named = text === undefined || problem.includes(text);
-    return `${option}${problem.slice(field.length)}${named ? '' : ` (got ${text})`}`;
+    return `${option}${problem.slice(field.length)}${named ? '' : ` (got ${shown(text)})`}`;
   });
   return new InputError(problems.join('; '));
 }

@@ -77,7 +77,7 @@ export function chosenCommand(program: Command) {
 }
 
 /** A value as an error message shows it: quoted when it is empty or holds spaces, shortened when long. */
-function shown(text: string): string {
+export function shown(text: string): string {
   const short = text.length > 60 ? `${text.slice(0, 57)}…` : text;
   return /^[\x21-\x7e\u00a0-\uffff]+$/.test(short) ? short : JSON.stringify(short);
 }
@@ -97,6 +97,13 @@ export function parseOptions<S extends z.ZodType>(schema: S, given: Record<strin
   });
   throw new InputError(problems.join('; '));
 }
+
+/** An operator's reason (`--reason`), kept with what it explains. */
+export const reasonSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(500, 'must be at most 500 characters');
 
 /** Splits a comma-separated option value into its items (`--categories a,b`). */
 export function listOf(text: unknown): unknown {

@@ -16,7 +16,7 @@ import {
   withdrawPolicy,
 } from '../shared/policies/store';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
-import { type CommandContext, group, parseOptions, runs } from './framework';
+import { type CommandContext, group, parseOptions, reasonSchema, runs } from './framework';
 
 async function announceAll(
   deps: Deps,
@@ -155,8 +155,8 @@ Prints { policyId, changed }.`,
       runs(async ({ args: [policyId], options }, ctx) => {
         const args = parseOptions(
           z.strictObject({
-            '<policyId>': z.string().min(1),
-            '--reason': z.string().trim().min(1, 'must not be empty').max(500),
+            '<policyId>': z.string().min(1, 'must not be empty'),
+            '--reason': reasonSchema,
           }),
           { '<policyId>': policyId, '--reason': options.reason },
         );
