@@ -1,12 +1,13 @@
 // `demo` (what `npm start` runs): replay 2020 on the embedded DynamoDB Local and show what happened.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import { z } from 'zod';
-import { InputError, parseInput } from '../shared/errors';
+import { InputError } from '../shared/errors';
 import { calendarDateSchema } from '../shared/time';
 import { renderChart } from './demo/chart';
 import { type ReplaySummary, replay } from './demo/replay';
-import type { Command } from './framework';
+import { parseOptions, runs } from './framework';
 
 const DEFAULTS = { from: '2020-04-25', to: '2020-11-15', merchants: 3000, seed: 2020 };
 
@@ -14,12 +15,16 @@ const optionsSchema = z
   .strictObject({
     '--from': calendarDateSchema,
     '--to': calendarDateSchema,
-    '--merchants': z.coerce.number().int('must be a whole number').min(1).max(200_000),
-    '--seed': z.coerce
-      .number()
+    '--merchants': z.coerce
+      .number({ error: 'must be a number' })
       .int('must be a whole number')
-      .min(0)
-      .max(2 ** 32 - 1),
+      .min(1, 'must be at least 1')
+      .max(200_000, 'must be at most 200000'),
+    '--seed': z.coerce
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be at least 0')
+      .max(2 ** 32 - 1, `must be at most ${2 ** 32 - 1}`),
   })
   .refine((o) => o['--to'] >= o['--from'], { message: 'must be on or after --from', path: ['--to'] });
 
@@ -65,67 +70,68 @@ function table(summary: ReplaySummary, chartPath: string): string {
   ].join('\n');
 }
 
-export const demoCommand: Command = {
-  name: 'demo',
-  usage: 'demo [--from <date>] [--to <date>] [--merchants <n>] [--seed <n>]',
-  summary: 'Replay 2020 on the embedded DynamoDB Local with a generated population (what npm start runs).',
-  options: {
-    from: { type: 'string', default: DEFAULTS.from },
-    to: { type: 'string', default: DEFAULTS.to },
-    merchants: { type: 'string', default: String(DEFAULTS.merchants) },
-    seed: { type: 'string', default: String(DEFAULTS.seed) },
-  },
-  help: `
+export function defineDemo(program: Command) {
+  program
+    .command('demo')
+    .usage('[--from <date>] [--to <date>] [--merchants <n>] [--seed <n>]')
+    .description(
+      'Replay 2020 on the embedded DynamoDB Local with a generated population (what npm start runs).',
+    )
+    .option('--from <date>', 'first day replayed', DEFAULTS.from)
+    .option('--to <date>', 'last day replayed', DEFAULTS.to)
+    .option('--merchants <n>', 'population size', String(DEFAULTS.merchants))
+    .option('--seed <n>', 'population seed', String(DEFAULTS.seed))
+    .addHelpText(
+      'after',
+      `
 Generates --merchants merchants onboarding from late April to October 2020 (deterministic for --seed),
 imports them through the real import path, loads the cart-policy calendar, then runs the jobs day by
 day as the schedules would: 00:00 activate and cart-policies, violations as they happen, 23:59
 expire; each day's notices are delivered through the table's stream to the local sink.
 
-  --from <date>      first day replayed (default ${DEFAULTS.from})
-  --to <date>        last day replayed (default ${DEFAULTS.to})
-  --merchants <n>    population size (default ${DEFAULTS.merchants})
-  --seed <n>         population seed (default ${DEFAULTS.seed})
-
 Progress and a summary table go to stderr, the summary as JSON to stdout, and a chart of active
 promotions and notices per day to $PROMO_JOBS_HOME/demo/report.html.
 State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-000001".`,
-  async run({ values }, ctx) {
-    const options = parseInput(optionsSchema, {
-      '--from': values.from,
-      '--to': values.to,
-      '--merchants': values.merchants,
-      '--seed': values.seed,
-    });
-    if (ctx.config.target === 'aws')
-      throw new InputError('demo: runs only on a local DynamoDB, never on the deployed table');
-    const store = await ctx.store();
-    const tty = ctx.stderr.isTTY === true;
-    ctx.progress(
-      `Replaying ${options['--from']} … ${options['--to']} on DynamoDB Local at ${store.endpoint}`,
+    )
+    .action(
+      runs(async ({ options: given }, ctx) => {
+        const options = parseOptions(optionsSchema, {
+          '--from': given.from,
+          '--to': given.to,
+          '--merchants': given.merchants,
+          '--seed': given.seed,
+        });
+        if (ctx.config.target === 'aws')
+          throw new InputError('demo: runs only on a local DynamoDB, never on the deployed table');
+        const store = await ctx.store();
+        const tty = ctx.stderr.isTTY === true;
+        ctx.progress(
+          `Replaying ${options['--from']} … ${options['--to']} on DynamoDB Local at ${store.endpoint}`,
+        );
+        const summary = await replay(
+          store.deps,
+          {
+            from: options['--from'],
+            to: options['--to'],
+            merchants: options['--merchants'],
+            seed: options['--seed'],
+            home: store.home,
+          },
+          {
+            deliver: () => store.deliverNotices(),
+            onDay: (index, total, day) => {
+              const done = index + 1;
+              if (tty) ctx.stderr.write(`\r${bar(done, total)} ${day.day}${done === total ? '\n' : ''}`);
+              else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
+                ctx.progress(`${bar(done, total)} ${day.day}`);
+            },
+          },
+        );
+        const chartPath = join(store.home, 'demo', 'report.html');
+        writeFileSync(chartPath, renderChart(summary));
+        ctx.stderr.write(table(summary, chartPath));
+        const { days: _days, ...rest } = summary;
+        return { output: { ...rest, chart: chartPath } };
+      }),
     );
-    const summary = await replay(
-      store.deps,
-      {
-        from: options['--from'],
-        to: options['--to'],
-        merchants: options['--merchants'],
-        seed: options['--seed'],
-        home: store.home,
-      },
-      {
-        deliver: () => store.deliverNotices(),
-        onDay: (index, total, day) => {
-          const done = index + 1;
-          if (tty) ctx.stderr.write(`\r${bar(done, total)} ${day.day}${done === total ? '\n' : ''}`);
-          else if (done === total || done % Math.max(1, Math.ceil(total / 10)) === 0)
-            ctx.progress(`${bar(done, total)} ${day.day}`);
-        },
-      },
-    );
-    const chartPath = join(store.home, 'demo', 'report.html');
-    writeFileSync(chartPath, renderChart(summary));
-    ctx.stderr.write(table(summary, chartPath));
-    const { days: _days, ...rest } = summary;
-    return { output: { ...rest, chart: chartPath } };
-  },
-};
+}

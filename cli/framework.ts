@@ -1,12 +1,13 @@
-// A small command framework: argument parsing with node:util parseArgs, --help for every command,
-// JSON on stdout, progress and logs on stderr, and exit codes 0 (ok), 1 (failed), 2 (bad input).
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+// What every command shares, around commander (which parses the arguments, checks required and
+// conflicting options and prints each command's help): the context a command runs in, its result
+// (JSON on stdout, an exit code 0 ok, 1 failed, 2 bad input), and the validation of option values
+// with zod, naming the option, the value given and the problem.
+import type { Command } from 'commander';
+import { z } from 'zod';
 import type { AppConfig } from '../shared/config';
 import type { Log } from '../shared/deps';
-import { ConflictError, InputError, NotFoundError } from '../shared/errors';
+import { ConflictError, describeZodError, InputError, NotFoundError } from '../shared/errors';
 import type { Store } from './store';
-
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
 /** A stream a command writes to; `isTTY` decides between a live progress bar and plain lines. */
 export interface Output {
@@ -32,56 +33,105 @@ export interface CommandResult {
   exitCode?: number;
 }
 
-export interface Command {
-  /** e.g. `merchants import` */
-  name: string;
-  summary: string;
-  /** The full --help text after the usage line. */
-  help: string;
-  usage: string;
-  options?: OptionSpec;
-  /** Names of the positional arguments, in order; `?` marks an optional one. */
-  positionals?: string[];
-  run(
-    args: { positionals: string[]; values: Record<string, string | boolean | undefined> },
-    ctx: CommandContext,
-  ): Promise<CommandResult>;
+/** What commander parsed for a command: its arguments in order, and its options by camel-cased name. */
+export interface Invocation {
+  args: (string | undefined)[];
+  options: Record<string, string | boolean | undefined>;
 }
+
+export type Run = (input: Invocation, ctx: CommandContext) => Promise<CommandResult>;
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
 
-export function parseCommandArgs(command: Command, argv: string[]) {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
+/** The command that parsing chose, by the program it was parsed with (one program per invocation). */
+const chosen = new WeakMap<Command, { run: Run; input: Invocation }>();
+
+/**
+ * A command's commander action: parsing only records what to run, so that the CLI runs it (and opens
+ * the store, delivers notices, closes it) once every argument has been checked.
+ */
+export function runs(run: Run) {
+  return (...params: unknown[]) => {
+    const command = params.at(-1) as Command;
+    let program = command;
+    let name = command.name();
+    while (program.parent) {
+      program = program.parent;
+      if (program.parent) name = `${program.name()} ${name}`;
+    }
+    const extra = command.args[command.registeredArguments.length];
+    if (extra !== undefined) {
+      throw new InputError(
+        `unexpected argument ${JSON.stringify(extra)} (usage: ${name} ${command.usage()})`,
+      );
+    }
+    chosen.set(program, {
+      run,
+      input: { args: [...command.processedArgs], options: command.opts() },
     });
-  } catch (error) {
-    throw new InputError(`${(error as Error).message.split('\n')[0]} (see: ${command.name} --help)`);
-  }
-  if (parsed.values.help) return { help: true as const };
-  const names = command.positionals ?? [];
-  const required = names.filter((n) => !n.endsWith('?')).length;
-  if (parsed.positionals.length < required) {
-    throw new InputError(`<${names[parsed.positionals.length]}>: missing (usage: ${command.usage})`);
-  }
-  if (parsed.positionals.length > names.length) {
-    throw new InputError(
-      `unexpected argument ${JSON.stringify(parsed.positionals[names.length])} (usage: ${command.usage})`,
-    );
-  }
-  return {
-    help: false as const,
-    positionals: parsed.positionals,
-    values: parsed.values as Record<string, string | boolean | undefined>,
   };
 }
 
-export function helpText(command: Command): string {
-  return `usage: npm run --silent jobs -- ${command.usage}\n\n${command.summary}\n\n${command.help.trim()}\n`;
+export function chosenCommand(program: Command) {
+  return chosen.get(program);
+}
+
+/** A value as an error message shows it: quoted when it is empty or holds spaces, shortened when long. */
+export function shown(text: string): string {
+  const short = text.length > 60 ? `${text.slice(0, 57)}…` : text;
+  return /^[\x21-\x7e\u00a0-\uffff]+$/.test(short) ? short : JSON.stringify(short);
+}
+
+/**
+ * Validates option values with a zod schema keyed by the options' names (`--at`, `<merchantId>`).
+ * Each problem names the option and the value given: `--standard-rate: must be at least 0 (got -0.05)`.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, given: Record<string, unknown>): z.output<S> {
+  const result = schema.safeParse(given);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const problem = describeZodError(new z.ZodError([issue]));
+    const text = given[String(issue.path[0])];
+    const named = typeof text === 'string' && text !== '' && issue.message.includes(text);
+    return typeof text === 'string' && !named ? `${problem} (got ${shown(text)})` : problem;
+  });
+  throw new InputError(problems.join('; '));
+}
+
+/** An operator's reason (`--reason`), kept with what it explains. */
+export const reasonSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(500, 'must be at most 500 characters');
+
+/** Splits a comma-separated option value into its items (`--categories a,b`). */
+export function listOf(text: unknown): unknown {
+  return typeof text === 'string'
+    ? text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : text;
+}
+
+/**
+ * A command that only groups others (`merchants`, `policies`, `leases`): its `--help` lists them; on its
+ * own, or with a name that is none of them, it says which there are (exit 2).
+ */
+export function group(program: Command, name: string, summary: string): Command {
+  const command = program
+    .command(name)
+    .description(summary)
+    .usage('<command> [options]')
+    .argument('[command]')
+    .action((given: string | undefined) => {
+      const names = command.commands.map((c) => `${name} ${c.name()}`).join(', ');
+      throw new InputError(
+        `${name}: ${given === undefined ? '' : `unknown command ${JSON.stringify(given)}; `}expected one of: ${names}`,
+      );
+    });
+  return command;
 }
 
 /** Exit code for an error: 2 for bad input, 1 for everything else. */
@@ -102,16 +152,4 @@ export function writeOutput(output: unknown, stream: Output): void {
   } else if (output !== undefined) {
     stream.write(`${JSON.stringify(output, null, stream.isTTY ? 2 : undefined)}\n`);
   }
-}
-
-/** Renames the fields named in a validation message, e.g. `asOf:` to `--as-of:`. */
-export function renameFields(error: unknown, names: Record<string, string>): unknown {
-  if (!(error instanceof InputError)) return error;
-  // A field at the start of a problem, possibly with a path below it: `categories.0: …`.
-  const message = error.message.replace(
-    /(^|; )([A-Za-z]+)([.\w]*):/g,
-    (match, sep: string, field: string, path: string) =>
-      names[field] ? `${sep}${names[field]}${path}:` : match,
-  );
-  return new InputError(message);
 }

@@ -1,28 +1,45 @@
-// Entry point of `npm run --silent jobs -- <command>`.
+// Entry point of `npm run --silent jobs -- <command>`: commander parses the arguments (exit 2 on
+// anything it refuses), then the chosen command runs with a store opened for it.
+import { Command, CommanderError, Help } from 'commander';
 import { loadConfig } from '../shared/config';
 import type { Log } from '../shared/deps';
-import { InputError } from '../shared/errors';
-import { COMMANDS } from './commands';
+import { defineCommands } from './commands';
 import {
-  type Command,
   type CommandContext,
+  chosenCommand,
   describeError,
   EXIT,
   exitCodeOf,
-  helpText,
+  type Invocation,
   type Output,
-  parseCommandArgs,
+  type Run,
   writeOutput,
 } from './framework';
 import { homeDirectory, openStore, type Store } from './store';
 
-function overview(commands: Command[]): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
+/** Where a command writes: the process's streams, or (in tests) buffers. */
+export interface CliIo {
+  stdout: Output;
+  stderr: Output;
+}
+
+/** The overview (`help`, `--help`): every command by its full name, one line each. */
+function overview(program: Command, helper: Help): string {
+  const leaves = program.commands
+    .filter((c) => c.name() !== 'help')
+    .flatMap((c) =>
+      c.commands.length > 0
+        ? c.commands.map((sub) => ({ name: `${c.name()} ${sub.name()}`, summary: sub.description() }))
+        : [{ name: c.name(), summary: c.description() }],
+    );
+  const width = Math.max(...leaves.map((c) => c.name.length));
+  const options = program.options.map((o) => ({ term: helper.optionTerm(o), text: o.description }));
+  const optionWidth = Math.max(...options.map((o) => o.term.length));
   return [
-    'usage: npm run --silent jobs -- <command> [options]',
+    `usage: ${program.name()} <command> [options]`,
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...leaves.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
     'Every command takes --help. JSON goes to stdout, progress and errors to stderr.',
     'Exit codes: 0 ok, 1 failed (unknown merchant, rejected lines, failed items), 2 bad arguments or input.',
@@ -30,10 +47,44 @@ function overview(commands: Command[]): string {
     'PROMO_JOBS_HOME (default ./.promo-jobs).',
     '',
     'Options before the command:',
-    '  --aws               work on the deployed table (standard AWS credential chain; PROMO_JOBS_TARGET=aws)',
-    '  --table <name>      the table (TABLE_NAME; default promo-jobs)',
-    '  --topic-arn <arn>   publish notices to this SNS topic instead of the local sink (SNS_TOPIC_ARN)',
+    ...options.map((o) => `  ${o.term.padEnd(optionWidth)}  ${o.text}`),
+    '',
   ].join('\n');
+}
+
+function createProgram(io: CliIo): Command {
+  const program = new Command('npm run --silent jobs --')
+    .enablePositionalOptions() // the global options come before the command
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .configureHelp({
+      styleTitle: (title) => (title === 'Usage:' ? 'usage:' : title),
+      formatHelp: (cmd, helper) =>
+        cmd.parent ? Help.prototype.formatHelp.call(helper, cmd, helper) : overview(cmd, helper),
+    })
+    .showSuggestionAfterError()
+    .allowExcessArguments() // refused by runs(), naming the argument
+    .option('--aws', 'work on the deployed table (standard AWS credential chain; PROMO_JOBS_TARGET=aws)')
+    .option('--table <name>', 'the table (TABLE_NAME; default promo-jobs)')
+    .option(
+      '--topic-arn <arn>',
+      'publish notices to this SNS topic instead of the local sink (SNS_TOPIC_ARN)',
+    );
+  defineCommands(program);
+  return program;
+}
+
+/** The global options, as the environment settings they stand for. */
+function globalSettings(program: Command): Record<string, string> {
+  const { aws, table, topicArn } = program.opts<{ aws?: boolean; table?: string; topicArn?: string }>();
+  return {
+    ...(aws ? { PROMO_JOBS_TARGET: 'aws' } : {}),
+    ...(table !== undefined ? { TABLE_NAME: table } : {}),
+    ...(topicArn !== undefined ? { SNS_TOPIC_ARN: topicArn } : {}),
+  };
 }
 
 function stderrLog(stderr: Output, verbose: boolean): Log {
@@ -46,80 +97,43 @@ function stderrLog(stderr: Output, verbose: boolean): Log {
   };
 }
 
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
-  const two = `${argv[0]} ${argv[1]}`;
-  const byTwo = COMMANDS.find((c) => c.name === two);
-  if (byTwo) return { command: byTwo, rest: argv.slice(2) };
-  const byOne = COMMANDS.find((c) => c.name === argv[0]);
-  return byOne ? { command: byOne, rest: argv.slice(1) } : undefined;
-}
-
-/** Where a command writes: the process's streams, or (in tests) buffers. */
-export interface CliIo {
-  stdout: Output;
-  stderr: Output;
-}
-
 export async function main(
   argv: string[],
   env: Record<string, string | undefined> = process.env,
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
-  let parsed: ReturnType<typeof globalOptions>;
-  try {
-    parsed = globalOptions(argv, env);
-  } catch (error) {
-    io.stderr.write(`error: ${describeError(error)}\n`);
+  const program = createProgram(io);
+  if (argv.length === 0) {
+    io.stdout.write(program.helpInformation());
     return EXIT.badInput;
   }
-  return runCommand(parsed.argv, parsed.env, io);
-}
-
-/** `--aws`, `--table <name>`, `--topic-arn <arn>` before the command, as environment settings. */
-function globalOptions(argv: string[], env: Record<string, string | undefined>) {
-  const settings: Record<string, string> = {};
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--aws') settings.PROMO_JOBS_TARGET = 'aws';
-    else if (arg === '--table' || arg === '--topic-arn') {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith('--')) throw new InputError(`${arg}: needs a value`);
-      settings[arg === '--table' ? 'TABLE_NAME' : 'SNS_TOPIC_ARN'] = value;
-    } else break;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) {
+      io.stderr.write(`error: ${describeError(error)}\n`);
+      return exitCodeOf(error);
+    }
+    // commander has printed its message (or the help) already; help that was asked for is a success.
+    const helpAsked =
+      error.code === 'commander.helpDisplayed' || (error.code === 'commander.help' && error.exitCode === 0);
+    return helpAsked ? EXIT.ok : EXIT.badInput;
   }
-  return { argv: argv.slice(i), env: { ...env, ...settings } };
+  const chosen = chosenCommand(program);
+  if (!chosen) return EXIT.badInput; // commander always runs an action or refuses: not reached
+  return runCommand(chosen.run, chosen.input, { ...env, ...globalSettings(program) }, io);
 }
 
 async function runCommand(
-  argv: string[],
+  run: Run,
+  input: Invocation,
   env: Record<string, string | undefined>,
   io: CliIo,
 ): Promise<number> {
   const { stdout, stderr } = io;
-  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    stdout.write(`${overview(COMMANDS)}\n`);
-    return argv.length === 0 ? EXIT.badInput : EXIT.ok;
-  }
-  const found = findCommand(argv);
-  if (!found) {
-    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
-    stderr.write(
-      group.length > 0
-        ? `${argv[0]}: expected one of: ${group.map((c) => c.name).join(', ')}\n`
-        : `unknown command ${JSON.stringify(argv[0])}\n\n${overview(COMMANDS)}\n`,
-    );
-    return EXIT.badInput;
-  }
-  const { command, rest } = found;
   const log = stderrLog(stderr, env.LOG_LEVEL === 'info' || env.LOG_LEVEL === 'debug');
   let store: Store | undefined;
   try {
-    const args = parseCommandArgs(command, rest);
-    if (args.help) {
-      stdout.write(helpText(command));
-      return EXIT.ok;
-    }
     const config = loadConfig(env);
     const ctx: CommandContext = {
       config,
@@ -137,7 +151,7 @@ async function runCommand(
     };
     let exitCode: number;
     try {
-      const result = await command.run(args, ctx);
+      const result = await run(input, ctx);
       writeOutput(result.output, stdout);
       exitCode = result.exitCode ?? EXIT.ok;
     } catch (error) {

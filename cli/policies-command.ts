@@ -1,8 +1,9 @@
 // `policies …` and `flags`: the live-room cart policy calendar, as data, and the flags it sets.
 import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Deps } from '../shared/deps';
-import { describeZodError, InputError, parseInput } from '../shared/errors';
+import { describeZodError, InputError } from '../shared/errors';
 import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
 import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../shared/policies/policy';
 import {
@@ -15,7 +16,7 @@ import {
   withdrawPolicy,
 } from '../shared/policies/store';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
-import type { Command, CommandContext } from './framework';
+import { type CommandContext, group, parseOptions, reasonSchema, runs } from './framework';
 
 async function announceAll(
   deps: Deps,
@@ -71,27 +72,36 @@ A policy:
     "thirdPartyProducts": "XINGTU_ONLY"           (or BLOCKED)
   }`;
 
-export const loadDefaultCommand: Command = {
-  name: 'policies load-default',
-  usage: 'policies load-default',
-  summary: 'Record the built-in calendar: the two dated live-room cart policies of 2020.',
-  help: `
+export function definePolicies(program: Command) {
+  const policies = group(program, 'policies', 'The live-room cart policy calendar.');
+  policies
+    .command('load-default')
+    .description('Record the built-in calendar: the two dated live-room cart policies of 2020.')
+    .addHelpText(
+      'after',
+      `
 Records 2020-09-06 (third-party products only through a Xingtu order) and 2020-10-09 (third-party
 products blocked), both announced 2020-08-26, for all categories of live rooms. Loading them again
 changes nothing. Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] }
 (affects: how many merchants each policy would tell, as in "policies announce").`,
-  async run(_args, ctx) {
-    const { deps } = await ctx.store();
-    return { output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`, ctx.progress) };
-  },
-};
+    )
+    .action(
+      runs(async (_input, ctx) => {
+        const { deps } = await ctx.store();
+        return {
+          output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`, ctx.progress),
+        };
+      }),
+    );
 
-export const announceCommand: Command = {
-  name: 'policies announce',
-  usage: 'policies announce <file.json>',
-  summary: 'Record a new cart policy, or correct one not yet in force, from a JSON file.',
-  positionals: ['file.json'],
-  help: `
+  policies
+    .command('announce')
+    .usage('<file.json>')
+    .description('Record a new cart policy, or correct one not yet in force, from a JSON file.')
+    .argument('<file.json>', 'one policy, or an array of them')
+    .addHelpText(
+      'after',
+      `
 The file holds one policy or an array of them. No redeploy is needed: the cart-policies job reads the
 calendar from the table. A policy with the same scope and instant as another is refused; a policy in
 force can no longer be changed. Correcting the date of an announced policy re-announces it.
@@ -105,64 +115,83 @@ now (the cart-policies job decides again at each step); stderr says it, and warn
 Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] } (the top
 affects sums the policies'); nothing is recorded if any policy in the file is invalid (exit 2) or
 conflicts (exit 1).`,
-  async run({ positionals }, ctx) {
-    const path = positionals[0] as string;
-    if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
-    let value: unknown;
-    try {
-      value = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      throw new InputError('<file.json>: not valid JSON');
-    }
-    const inputs = Array.isArray(value) ? value : [value];
-    const { deps } = await ctx.store();
-    return {
-      output: await announceAll(deps, inputs, (i) => (Array.isArray(value) ? `[${i}]` : ''), ctx.progress),
-    };
-  },
-};
+    )
+    .action(
+      runs(async ({ args }, ctx) => {
+        const path = args[0] as string;
+        if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
+        let value: unknown;
+        try {
+          value = JSON.parse(readFileSync(path, 'utf8'));
+        } catch {
+          throw new InputError('<file.json>: not valid JSON');
+        }
+        const inputs = Array.isArray(value) ? value : [value];
+        const { deps } = await ctx.store();
+        return {
+          output: await announceAll(
+            deps,
+            inputs,
+            (i) => (Array.isArray(value) ? `[${i}]` : ''),
+            ctx.progress,
+          ),
+        };
+      }),
+    );
 
-export const withdrawCommand: Command = {
-  name: 'policies withdraw',
-  usage: 'policies withdraw <policyId> --reason <text>',
-  summary: 'Withdraw a cart policy that is not yet in force.',
-  positionals: ['policyId'],
-  options: { reason: { type: 'string' } },
-  help: `
+  policies
+    .command('withdraw')
+    .usage('<policyId> --reason <text>')
+    .description('Withdraw a cart policy that is not yet in force.')
+    .argument('<policyId>')
+    .requiredOption('--reason <text>', 'why (at most 500 characters)')
+    .addHelpText(
+      'after',
+      `
 Merchants who were told of its announcement are told it is withdrawn by the next cart-policies run.
 Prints { policyId, changed }.`,
-  async run({ positionals, values }, ctx) {
-    const args = parseInput(
-      z.strictObject({
-        '<policyId>': z.string().min(1),
-        '--reason': z.string().trim().min(1, 'must not be empty').max(500),
+    )
+    .action(
+      runs(async ({ args: [policyId], options }, ctx) => {
+        const args = parseOptions(
+          z.strictObject({
+            '<policyId>': z.string().min(1, 'must not be empty'),
+            '--reason': reasonSchema,
+          }),
+          { '<policyId>': policyId, '--reason': options.reason },
+        );
+        const { deps } = await ctx.store();
+        return { output: await withdrawPolicy(deps, args['<policyId>'], args['--reason']) };
       }),
-      { '<policyId>': positionals[0], '--reason': values.reason },
     );
-    const { deps } = await ctx.store();
-    return { output: await withdrawPolicy(deps, args['<policyId>'], args['--reason']) };
-  },
-};
 
-export const listCommand: Command = {
-  name: 'policies list',
-  usage: 'policies list',
-  summary: 'List the cart policy calendar (JSON Lines, in order of the instants they take effect).',
-  help: `
+  policies
+    .command('list')
+    .description('List the cart policy calendar (JSON Lines, in order of the instants they take effect).')
+    .addHelpText(
+      'after',
+      `
 Each line: { policyId, title, announcedOn, effectiveAt, scope, thirdPartyProducts, status, announced, history }.
 status is SCHEDULED (not yet in force), IN_FORCE or WITHDRAWN.`,
-  async run(_args, ctx) {
-    const { deps } = await ctx.store();
-    return { output: (await listPolicies(deps)).map(({ version: _version, ...policy }) => policy) };
-  },
-};
+    )
+    .action(
+      runs(async (_input, ctx) => {
+        const { deps } = await ctx.store();
+        return { output: (await listPolicies(deps)).map(({ version: _version, ...policy }) => policy) };
+      }),
+    );
+}
 
-export const flagsCommand: Command = {
-  name: 'flags',
-  usage: 'flags [--at <instant>] [--timeline]',
-  summary: 'The live-room cart flags at an instant (default: now), from the policy calendar.',
-  options: { at: { type: 'string' }, timeline: { type: 'boolean' } },
-  help: `
+export function defineFlags(program: Command) {
+  program
+    .command('flags')
+    .usage('[--at <instant>] [--timeline]')
+    .description('The live-room cart flags at an instant (default: now), from the policy calendar.')
+    .option('--at <instant>', 'the instant to ask about (with offset), e.g. 2020-09-06T00:00:00+08:00')
+    .option('--timeline', 'print every change of every flag instead (JSON Lines); with --at, those up to it')
+    .addHelpText(
+      'after',
+      `
 For each scope (ALL categories, and each category a policy names) the value for third-party products
 in live-room carts: ALLOWED → XINGTU_ONLY → BLOCKED, the most restrictive policy in force winning.
 Computed from the calendar, so it is right at any instant even before the cart-policies job has run;
@@ -170,28 +199,30 @@ Computed from the calendar, so it is right at any instant even before the cart-p
 --at or earlier, with the history up to it (null if no run had changed the flag by then).
 Short videos are always ALLOWED.
 
-  --at <instant>   the instant to ask about (with offset), e.g. 2020-09-06T00:00:00+08:00
-  --timeline       print every change of every flag instead (JSON Lines); with --at, those up to it
-
 Prints one line per flag: { channel, products, scope, value, since, policyId, at, applied }.`,
-  async run({ values }, ctx) {
-    const args = parseInput(z.strictObject({ '--at': instantSchema.optional() }), { '--at': values.at });
-    const { deps } = await ctx.store();
-    const at = args['--at'] ?? formatInstant(deps.clock()); // a reader's "now"; jobs never use the clock this way
-    const policies = await listPolicies(deps);
-    if (values.timeline) {
-      const timeline = flagTimeline(policies);
-      return { output: args['--at'] ? timeline.filter((change) => change.since <= at) : timeline };
-    }
-    const stored = await listStoredFlags(deps);
-    return {
-      output: flagsAt(policies, at).map((flag) => {
-        const applied = stored.find((s) => s.channel === flag.channel && s.scope === flag.scope);
-        return { ...flag, at, applied: applied ? appliedAsOf(applied, at) : null };
+    )
+    .action(
+      runs(async ({ options }, ctx) => {
+        const args = parseOptions(z.strictObject({ '--at': instantSchema.optional() }), {
+          '--at': options.at,
+        });
+        const { deps } = await ctx.store();
+        const at = args['--at'] ?? formatInstant(deps.clock()); // a reader's "now"; jobs never use the clock this way
+        const policies = await listPolicies(deps);
+        if (options.timeline) {
+          const timeline = flagTimeline(policies);
+          return { output: args['--at'] ? timeline.filter((change) => change.since <= at) : timeline };
+        }
+        const stored = await listStoredFlags(deps);
+        return {
+          output: flagsAt(policies, at).map((flag) => {
+            const applied = stored.find((s) => s.channel === flag.channel && s.scope === flag.scope);
+            return { ...flag, at, applied: applied ? appliedAsOf(applied, at) : null };
+          }),
+        };
       }),
-    };
-  },
-};
+    );
+}
 
 /**
  * What the cart-policies job had applied to a stored flag as of an instant: its changes made by runs
@@ -202,11 +233,3 @@ function appliedAsOf(flag: StoredFlag, at: Instant) {
   const last = history.at(-1);
   return last ? { value: last.value, since: last.since, policyId: last.policyId, history } : null;
 }
-
-export const POLICY_COMMANDS = [
-  loadDefaultCommand,
-  announceCommand,
-  withdrawCommand,
-  listCommand,
-  flagsCommand,
-];

@@ -8,27 +8,23 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { AppConfig } from '../shared/config';
 import { createDeps, type Deps, type Log } from '../shared/deps';
 import { notifyFromStream } from '../shared/notices/notifier';
-import { fileSink, type NoticePublisher, snsPublisher } from '../shared/notices/publisher';
-import {
-  createDynamoClients,
-  type DynamoClients,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-} from '../shared/store/client';
+import { fileSink, snsPublisher } from '../shared/notices/publisher';
+import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../shared/store/client';
 import { ensureTable } from '../shared/store/table';
 import { startDynamoDbLocal } from './local/dynamodb-local';
 import { acquireLock, type HeldLock } from './local/lock-file';
 import { createStreamReader, type DrainResult } from './local/stream-reader';
 
+/**
+ * A command's session with the table: what it works with (`deps`), the delivery of the notices it
+ * causes, and the close that stops what was started for it (the embedded DynamoDB Local, its lock).
+ */
 export interface Store {
   deps: Deps;
-  clients: DynamoClients;
   target: 'local' | 'aws';
   /** Where the table is, for people: an endpoint, or the table in AWS. */
   endpoint: string;
   home: string;
-  /** Where notices go: the SNS topic in SNS_TOPIC_ARN, or the local sink file. */
-  publisher: NoticePublisher;
   /**
    * Publishes the notices that the table's stream holds beyond the local checkpoint (what this and
    * any interrupted earlier command wrote), as the deployed notifier would.
@@ -55,18 +51,11 @@ export function homeDirectory(env: Record<string, string | undefined>): string {
  */
 function openAwsStore(config: AppConfig, home: string, log: Log): Store {
   const clients = createDynamoClients(undefined);
-  const unused: NoticePublisher = {
-    publish: async () => {
-      throw new Error('in AWS the deployed notifier publishes notices');
-    },
-  };
   return {
     deps: createDeps(config, clients.doc, log),
-    clients,
     target: 'aws',
     endpoint: `table ${config.tableName} in AWS`,
     home,
-    publisher: unused,
     deliverNotices: async () => ({ records: 0, batches: 0, notices: {} }),
     close: async () => clients.raw.destroy(),
   };
@@ -121,11 +110,9 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
   const deps = createDeps(config, clients.doc, log);
   return {
     deps,
-    clients,
     target: 'local',
     endpoint,
     home,
-    publisher,
     deliverNotices: async () => {
       // One deliverer per home at a time: two readers from one checkpoint would publish the same records.
       delivering = await acquireLock(join(home, 'delivery.lock'), {

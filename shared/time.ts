@@ -101,9 +101,18 @@ const inYears = (at: DateTime) => {
 
 /** Why `text` is not a date input may name (the schema's message), or undefined when it is one. */
 function dateProblem(text: string): string | undefined {
+  if (!DATE_RE.test(text)) return DATE_HINT;
   const day = tryParseDate(text);
-  if (!day) return DATE_HINT;
+  if (!day) return `must be a calendar date: ${impossibleDate(text)}`;
   return inYears(day) ? undefined : YEARS_HINT;
+}
+
+/** What is wrong with a `yyyy-MM-dd` that names no day: `2020-02-30 is not a date of February 2020 (it has 29 days)`. */
+function impossibleDate(text: string): string {
+  const [year, month] = text.split('-').map(Number) as [number, number];
+  const first = DateTime.fromObject({ year, month, day: 1 }, { zone: ZONE });
+  if (!first.isValid) return `${text} has no month ${month}`;
+  return `${text} is not a date of ${first.toFormat('LLLL yyyy', { locale: 'en' })} (it has ${first.daysInMonth} days)`;
 }
 
 /** Why `text` is not an instant input may name (the schema's message), or undefined when it is one. */
@@ -119,7 +128,7 @@ function instantProblem(text: string): string | undefined {
 
 /** A date (its 00:00 in Asia/Shanghai) or an instant with an offset: why not, or undefined. */
 export function dateOrInstantProblem(text: string): string | undefined {
-  if (tryParseDate(text)) return dateProblem(text);
+  if (DATE_RE.test(text)) return dateProblem(text);
   if (tryParseInstant(text)) return instantProblem(text);
   return DATE_OR_INSTANT_HINT;
 }

@@ -1,7 +1,11 @@
-// Reading merchant records from JSON Lines or CSV, streamed line by line so that a file of any size
-// is imported in bounded memory. Each line is validated on its own; bad lines are reported by number.
+// Reading merchant records from JSON Lines or CSV, streamed so that a file of any size is imported in
+// bounded memory. Each line (a CSV record, which quoting may spread over several lines) is validated on
+// its own; bad ones are reported by the number of the line they start on.
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
 import { describeZodError, InputError } from '../../shared/errors';
 import { type MerchantRecord, merchantRecordSchema } from '../../shared/merchants/record';
 
@@ -18,65 +22,49 @@ export function formatOf(path: string): ImportFormat {
 const CSV_COLUMNS = ['merchantId', 'onboardedAt', 'categories', 'liveCartSources', 'occurredAt'] as const;
 const LIST_COLUMNS = new Set<string>(['categories', 'liveCartSources']);
 const MAX_LINE_LENGTH = 10_000;
+const TOO_LONG = `(line): longer than ${MAX_LINE_LENGTH} characters`;
 
 function validate(line: number, value: unknown): ParsedLine {
   const result = merchantRecordSchema.safeParse(value);
   return result.success ? { line, record: result.data } : { line, error: describeZodError(result.error) };
 }
 
-/** Splits one CSV line (RFC 4180 quoting, no embedded newlines). */
-export function splitCsvLine(text: string): string[] {
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cell += ch;
-    } else if (ch === '"' && cell === '') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
-  }
-  if (quoted) throw new Error('unterminated quoted field');
-  cells.push(cell);
-  return cells;
-}
-
 /** Yields every non-blank line of the file as a validated record or an error naming the problem. */
 export async function* readMerchantFile(path: string, format: ImportFormat): AsyncGenerator<ParsedLine> {
+  yield* format === 'jsonl' ? readJsonLines(path) : readCsv(path);
+}
+
+async function* readJsonLines(path: string): AsyncGenerator<ParsedLine> {
   const lines = createInterface({
     input: createReadStream(path, { encoding: 'utf8' }),
     crlfDelay: Number.POSITIVE_INFINITY,
   });
-  let lineNumber = 0;
-  let header: string[] | undefined;
+  let line = 0;
   for await (const raw of lines) {
-    lineNumber++;
-    const text = lineNumber === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    line++;
+    const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
     if (text.trim() === '') continue;
     if (text.length > MAX_LINE_LENGTH) {
-      yield { line: lineNumber, error: `(line): longer than ${MAX_LINE_LENGTH} characters` };
+      yield { line, error: TOO_LONG };
       continue;
     }
-    if (format === 'jsonl') {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        yield { line: lineNumber, error: '(line): not valid JSON' };
-        continue;
-      }
-      yield validate(lineNumber, value);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      yield { line, error: '(line): not valid JSON' };
       continue;
     }
+    yield validate(line, value);
+  }
+}
+
+async function* readCsv(path: string): AsyncGenerator<ParsedLine> {
+  let header: string[] | undefined;
+  for await (const row of csvRows(path)) {
     if (!header) {
-      header = splitCsvLine(text).map((h) => h.trim());
+      if ('error' in row) throw new InputError(`file: CSV header: ${row.error.replace('(line): ', '')}`);
+      header = row.cells.map((h) => h.trim());
       const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
       if (unknown.length > 0 || !header.includes('merchantId') || !header.includes('onboardedAt')) {
         throw new InputError(
@@ -86,15 +74,13 @@ export async function* readMerchantFile(path: string, format: ImportFormat): Asy
       }
       continue;
     }
-    let cells: string[];
-    try {
-      cells = splitCsvLine(text);
-    } catch (error) {
-      yield { line: lineNumber, error: `(line): ${(error as Error).message}` };
+    if ('error' in row) {
+      yield row;
       continue;
     }
+    const { line, cells } = row;
     if (cells.length !== header.length) {
-      yield { line: lineNumber, error: `(line): has ${cells.length} cells, the header has ${header.length}` };
+      yield { line, error: `(line): has ${cells.length} cells, the header has ${header.length}` };
       continue;
     }
     const value: Record<string, unknown> = {};
@@ -104,7 +90,146 @@ export async function* readMerchantFile(path: string, format: ImportFormat): Asy
       // Lists are written "a;b" in a CSV cell.
       value[column] = LIST_COLUMNS.has(column) ? cell.split(';').map((s) => s.trim()) : cell;
     });
-    yield validate(lineNumber, value);
+    yield validate(line, value);
   }
-  if (format === 'csv' && !header) throw new InputError('file: CSV file has no header line');
+  if (!header) throw new InputError('file: CSV file has no header line');
+}
+
+type CsvRow = { line: number; cells: string[] } | { line: number; error: string };
+
+/** Why csv-parse refused a record, as a line's error. */
+function csvProblem(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return '(line): unterminated quoted field';
+    case 'CSV_MAX_RECORD_SIZE':
+      return TOO_LONG;
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return '(line): a quoted cell must end at its closing quote (a quote inside it is written "")';
+    default:
+      return `(line): not valid CSV (${error.code})`;
+  }
+}
+
+const isBlank = (cells: string[]) => cells.every((cell) => cell.trim() === '');
+/** Line breaks as readline counts them: CRLF, LF or a lone CR. */
+const lineBreaks = (text: string) => text.match(/\r\n|\r|\n/g)?.length ?? 0;
+
+/**
+ * The file's CSV records (RFC 4180: a quoted cell may hold commas, "" and line breaks), each with the
+ * line it starts on, blank lines skipped. A record the parser refuses (an unclosed quote, a runaway
+ * length) is yielded as an error of the line it starts on, and parsing resumes on the next line: one
+ * bad line does not swallow the rest of the file.
+ */
+async function* csvRows(path: string): AsyncGenerator<CsvRow> {
+  let start = 0; // the byte the parser starts at
+  let linesBefore = 0; // the lines of the file before `start`
+  for (;;) {
+    const input = createReadStream(path, { start });
+    const parser = input.pipe(
+      parse({
+        bom: start === 0,
+        info: true,
+        raw: true,
+        relax_column_count: true, // a line with too few or too many cells is rejected alone, below
+        relax_quotes: true, // a quote inside an unquoted cell is a character, as it always was here
+        skip_empty_lines: true,
+        max_record_size: MAX_LINE_LENGTH,
+      }),
+    );
+    let bytesRead = 0; // of the records parsed, from `start`
+    let linesRead = 0;
+    try {
+      for await (const { record, info, raw } of inOrder<ParsedRecord>(parser)) {
+        // Lines counted from the record's raw text (which starts with the empty lines skipped before
+        // it): csv-parse's own count takes a CRLF inside quotes for two.
+        const line = linesBefore + linesRead + lineBreaks(/^[\r\n]*/.exec(raw)?.[0] ?? '') + 1;
+        bytesRead = info.bytes;
+        linesRead += lineBreaks(raw);
+        if (!isBlank(record)) yield { line, cells: record };
+      }
+      return;
+    } catch (error) {
+      if (!(error instanceof CsvError)) throw error;
+      const bad = await nextLine(path, start + bytesRead, linesBefore + linesRead);
+      if (!bad) return;
+      yield { line: bad.line, error: csvProblem(error) };
+      start = bad.after;
+      linesBefore = bad.line;
+    } finally {
+      input.destroy();
+      parser.destroy();
+    }
+  }
+}
+
+interface ParsedRecord {
+  record: string[];
+  info: { bytes: number };
+  raw: string;
+}
+
+/**
+ * A stream's items, then its error: unlike the stream's own async iterator, which throws as soon as
+ * the stream fails and drops the records it had parsed before the bad one.
+ */
+async function* inOrder<T>(stream: Readable): AsyncGenerator<T> {
+  const queue: T[] = [];
+  let failure: { error: unknown } | undefined;
+  let ended = false;
+  let wake = () => {};
+  stream.on('data', (item: T) => {
+    queue.push(item);
+    if (queue.length >= 1000) stream.pause();
+    wake();
+  });
+  stream.on('error', (error) => {
+    failure = { error };
+    wake();
+  });
+  stream.on('end', () => {
+    ended = true;
+    wake();
+  });
+  for (;;) {
+    const item = queue.shift();
+    if (item !== undefined) {
+      if (queue.length < 100) stream.resume();
+      yield item;
+    } else if (failure) throw failure.error;
+    else if (ended) return;
+    else await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
+
+/**
+ * The first non-blank line from byte `from` (the `lines`-th line of the file ended just before): its
+ * number and the byte after its line break, or undefined at the end of the file.
+ */
+async function nextLine(
+  path: string,
+  from: number,
+  lines: number,
+): Promise<{ line: number; after: number } | undefined> {
+  const file = await open(path);
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    let position = from;
+    let line = lines + 1;
+    let blank = true;
+    for (;;) {
+      const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) return blank ? undefined : { line, after: position };
+      for (let i = 0; i < bytesRead; i++) {
+        const byte = chunk[i] as number;
+        if (byte === 0x0a) {
+          if (!blank) return { line, after: position + i + 1 };
+          line++;
+        } else if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d) blank = false;
+      }
+      position += bytesRead;
+    }
+  } finally {
+    await file.close();
+  }
 }

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { JOB_NAMES } from '../../shared/jobs/input';
 import { LEASE_TTL_MS } from '../../shared/jobs/lease';
+import { JOBS } from '../../shared/jobs/registry';
 import { dateOf } from '../../shared/time';
 import { cliOn, runCli, runNpmScript, startCli } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
@@ -53,6 +55,86 @@ describe('help', () => {
     expect((await cli('merchants')).stderr).toMatch(
       /expected one of: merchants import, merchants record, merchants revoke/,
     );
+  });
+});
+
+describe('commander: help, negative values, unknown options, errors that name the value', () => {
+  it('a group of commands has --help too, listing its commands, exit 0; help <group> is the same', async () => {
+    for (const [group, commands] of [
+      ['merchants', ['import', 'record', 'revoke']],
+      ['policies', ['load-default', 'announce', 'withdraw', 'list']],
+      ['leases', ['list', 'release']],
+    ] as const) {
+      const help = await cli(group, '--help');
+      expect([group, help.status, help.stderr]).toEqual([group, 0, '']);
+      expect(help.stdout).toMatch(new RegExp(`^usage: npm run --silent jobs -- ${group} <command>`));
+      for (const command of commands) expect(help.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'));
+      expect((await cli('help', group)).stdout).toEqual(help.stdout);
+    }
+  });
+
+  it('run --help lists every job of the registry with its schedule and what it does', async () => {
+    const help = await cli('run', '--help');
+    expect(help.status).toBe(0);
+    const time = (n: number) => String(n).padStart(2, '0');
+    for (const job of JOB_NAMES) {
+      const { schedule, summary } = JOBS[job];
+      const line = `${job} +${time(schedule.hour)}:${time(schedule.minute)} daily \\(${schedule.timeZone}\\): `;
+      expect(help.stdout).toMatch(new RegExp(`^ {2}${line}`, 'm'));
+      expect(help.stdout.replace(/\s+/g, ' ')).toContain(summary);
+    }
+  });
+
+  it('a negative number is the value of its option, refused by its own rule', async () => {
+    const quote = await cli(
+      'quote',
+      '--merchant',
+      'r',
+      '--created-at',
+      '2020-05-20T12:00:00+08:00',
+      '--source',
+      'other',
+      '--standard-rate',
+      '-0.05',
+    );
+    expect([quote.status, quote.stdout, quote.stderr]).toEqual([
+      2,
+      '',
+      'error: --standard-rate: must be at least 0 (got -0.05)\n',
+    ]);
+    const status = await cli('status', '--days', '-3');
+    expect([status.status, status.stderr]).toEqual([2, 'error: --days: must be at least 1 (got -3)\n']);
+  });
+
+  it('an unknown option is named in one balanced message, exit 2', async () => {
+    for (const args of [
+      ['window', '2020-05-06', '--frobnicate'],
+      ['merchants', 'record', 'r', '--onboarded-at', '2020-05-06', '--frobnicate'],
+      ['--frobnicate', 'window', '2020-05-06'],
+    ]) {
+      const r = await cli(...args);
+      expect([args, r.status, r.stdout, r.stderr]).toEqual([
+        args,
+        2,
+        '',
+        "error: unknown option '--frobnicate'\n",
+      ]);
+    }
+  });
+
+  it('an impossible date says which month it is not a date of, naming the argument', async () => {
+    const r = await cli('window', '2020-02-30');
+    expect([r.status, r.stderr]).toEqual([
+      2,
+      'error: <date|instant>: must be a calendar date: 2020-02-30 is not a date of February 2020 (it has 29 days)\n',
+    ]);
+    const range = await cli('run', 'activate', '--from', '2021-02-29', '--to', '2021-03-01');
+    expect([range.status, range.stderr]).toEqual([
+      2,
+      'error: --from: must be a calendar date: 2021-02-29 is not a date of February 2021 (it has 28 days)\n',
+    ]);
+    const format = await cli('merchants', 'revoke', 'r', '--at', '2020-05-20', '--reason', 'x');
+    expect(format.stderr).toMatch(/^error: --at: must be an ISO 8601 instant .* \(got 2020-05-20\)$/m);
   });
 });
 
@@ -158,6 +240,46 @@ describe('merchants import / record / revoke, merchant, quote', () => {
     expect(await cli('merchants', 'import', file('m.txt', ''))).toMatchObject({ status: 2 });
   });
 
+  it('reads CSV as RFC 4180: a quoted cell keeps its comma and its line break; lines are numbered as in the file', async () => {
+    const path = file(
+      'quoted.csv',
+      [
+        'merchantId,onboardedAt,categories,liveCartSources',
+        'comma,2020-05-06,"cosmetics,apparel",shop', // one cell holding a comma: not 5 cells
+        'multi,2020-05-07,"cosmetics;',
+        'apparel",shop', // the same record: its cell holds a line break
+        '',
+        'late,2020-02-30,,',
+        'open,"2020-05-06,,', // an unclosed quote is rejected alone: the next line still counts
+        'after,2020-05-08,,',
+      ].join('\r\n'),
+    );
+    const r = await cli('merchants', 'import', path);
+    expect([r.status, r.json[0]]).toEqual([
+      1,
+      {
+        created: 2,
+        updated: 0,
+        unchanged: 0,
+        stale: 0,
+        rejectedCount: 3,
+        rejected: [
+          { line: 2, error: expect.stringMatching(/^categories\.0: must be lower-case/) },
+          {
+            line: 6,
+            error: expect.stringMatching(/^onboardedAt: must be a calendar date: 2020-02-30 is not/),
+          },
+          { line: 7, error: '(line): unterminated quoted field' },
+        ],
+      },
+    ]);
+    expect((await cli('merchant', 'multi')).json[0]).toMatchObject({
+      categories: ['apparel', 'cosmetics'],
+      liveCartSources: ['shop'],
+    });
+    expect((await cli('merchant', 'after')).json[0]).toMatchObject({ onboardedOn: '2020-05-08' });
+  });
+
   it('records one merchant, corrects its T, revokes it, and quotes its orders', async () => {
     expect((await cli('merchants', 'record', 'r', '--onboarded-at', '2020-05-06')).json[0]).toEqual({
       merchantId: 'r',
@@ -220,7 +342,7 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       /--at: must be an ISO 8601 instant/,
     );
     expect((await cli('merchants', 'revoke', 'r', '--at', '2020-05-20T12:00:00+08:00')).stderr).toMatch(
-      /--reason: is required/,
+      /required option '--reason <text>' not specified/,
     );
     expect((await quote('2020-05-20T12:00:00+08:00', 'tv')).stderr).toMatch(/--source: must be one of ad/);
     expect(
@@ -272,10 +394,10 @@ describe('run', () => {
     [['run', 'activate', '--from', '2020-05-09'], /--to: required with --from/],
     [
       ['run', 'activate', '--as-of', '2020-05-08T00:00:00Z', '--from', '2020-05-09', '--to', '2020-05-10'],
-      /not both/,
+      /option '--as-of <instant>' cannot be used with option '--from <date>'/,
     ],
     [['run', 'publish', '--as-of', '2020-05-08T00:00:00Z'], /<job>: must be one of activate, expire/],
-    [['run', 'activate', '--as-of', '2020-05-08T00:00:00Z', '--force'], /Unknown option '--force'/],
+    [['run', 'activate', '--as-of', '2020-05-08T00:00:00Z', '--force'], /unknown option '--force'/],
   ])('%j exits 2: %s', async (args, message) => {
     const r = await cli(...args);
     expect([r.status, r.stdout]).toEqual([2, '']);
@@ -852,7 +974,7 @@ describe('against the deployed table (--aws)', () => {
       1,
       expect.stringMatching(/DYNAMODB_ENDPOINT: not with PROMO_JOBS_TARGET=aws/),
     ]);
-    expect((await runCli(['--table'], env)).stderr).toMatch(/--table: needs a value/);
+    expect((await runCli(['--table'], env)).stderr).toMatch(/option '--table <name>' argument missing/);
   });
 });
 
