@@ -3,17 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Deps } from '../shared/deps';
 import { describeZodError, InputError, parseInput } from '../shared/errors';
-import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
-import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../shared/policies/policy';
 import {
   type AnnounceOutcome,
   announcePolicy,
   countAffected,
-  listPolicies,
-  listStoredFlags,
-  type StoredFlag,
   withdrawPolicy,
-} from '../shared/policies/store';
+} from '../shared/policies/announcements';
+import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
+import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../shared/policies/policy';
+import { listStoredFlags, type StoredFlag } from '../shared/store/flags';
+import { listPolicies } from '../shared/store/policies';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
 import type { Command, CommandContext } from './framework';
 

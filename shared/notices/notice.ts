@@ -5,6 +5,7 @@ import { memoize } from '../memoize';
 import { ALL_CATEGORIES, type MerchantPolicyNotice } from '../policies/policy';
 import type { Promotion } from '../promotion/lifecycle';
 import { PROMOTION_RATE } from '../promotion/quote';
+import { MERCHANT_CART_POLICY_TYPE, PROMOTION_TYPE } from '../store/keys';
 import { type Instant, parseInstant } from '../time';
 
 export const NOTICE_TYPES = [
@@ -78,7 +79,7 @@ const percent = `${PROMOTION_RATE * 100}%`;
  */
 export function promotionNotices(change: ItemChange): Notice[] {
   const next = change.newImage as Promotion | undefined;
-  if (!next || change.newImage?.type !== 'PROMOTION') return [];
+  if (!next || change.newImage?.type !== PROMOTION_TYPE) return [];
   const previous = change.oldImage as Promotion | undefined;
   const added = next.history.slice(previous?.history.length ?? 0);
   const statuses = new Set(added.map((entry) => entry.status));
@@ -169,7 +170,7 @@ function cartRuleText(state: MerchantPolicyNotice): string {
  */
 export function cartPolicyNotices(change: ItemChange): Notice[] {
   const next = change.newImage as MerchantPolicyNotice | undefined;
-  if (!next || change.newImage?.type !== 'MERCHANT_CART_POLICY') return [];
+  if (!next || change.newImage?.type !== MERCHANT_CART_POLICY_TYPE) return [];
   const previous = change.oldImage as MerchantPolicyNotice | undefined;
   if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
   const data = {

@@ -14,11 +14,13 @@ import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/re
 import type { Notice } from '../../shared/notices/notice';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
+import { announcePolicy, withdrawPolicy } from '../../shared/policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema, flagsAt } from '../../shared/policies/policy';
-import { announcePolicy, listPolicies, listStoredFlags, withdrawPolicy } from '../../shared/policies/store';
 import { createDynamoClients } from '../../shared/store/client';
-import { getMerchant } from '../../shared/store/promotions';
+import { listStoredFlags } from '../../shared/store/flags';
+import { getMerchant } from '../../shared/store/merchants';
+import { listPolicies } from '../../shared/store/policies';
 import { daysBetween } from '../../shared/time';
 import { useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';

@@ -10,7 +10,6 @@ import {
   statusAt,
 } from '../../shared/promotion/lifecycle';
 import { promotionWindow } from '../../shared/promotion/window';
-import { dueKey } from '../../shared/store/keys';
 import { apply, recorded, sh } from '../support/promotions';
 
 const processedAt = '2026-11-25T10:00:00.000+08:00';
@@ -44,7 +43,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
           by: 'activate',
         },
       ],
-      due: dueKey('EXPIRE', 'merchant-a', sh('2020-06-04 00:00')),
+      next: { action: 'REMIND', at: sh('2020-06-04 00:00') },
     });
   });
 
@@ -60,12 +59,14 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
 
   it('activated in its last 3 days waits only for expiry (no "ends soon" right after "activated")', () => {
     // The reminder goes out at 23:59 on 06-03; a promotion activated on 06-02 still gets it, one on 06-03 not.
-    expect(planActivation(a, ctx('2020-06-02 00:00'))?.due).toEqual(
-      dueKey('EXPIRE', 'merchant-a', sh('2020-06-04 00:00')),
-    );
-    expect(planActivation(a, ctx('2020-06-03 00:00'))?.due).toEqual(
-      dueKey('EXPIRE', 'merchant-a', sh('2020-06-07 00:00')),
-    );
+    expect(planActivation(a, ctx('2020-06-02 00:00'))?.next).toEqual({
+      action: 'REMIND',
+      at: sh('2020-06-04 00:00'),
+    });
+    expect(planActivation(a, ctx('2020-06-03 00:00'))?.next).toEqual({
+      action: 'EXPIRE',
+      at: sh('2020-06-07 00:00'),
+    });
   });
 
   it('reached after its window goes SCHEDULED → ACTIVE → EXPIRED in one change, both effective instants recorded', () => {
@@ -75,7 +76,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
       ['ACTIVE', sh('2020-05-08 00:00')],
       ['EXPIRED', sh('2020-06-07 00:00')],
     ]);
-    expect(change?.due).toBeNull();
+    expect(change?.next).toBeNull();
   });
 
   it('gets its "ends soon" reminder at 23:59 three days before its last day, then expires at 23:59 on its last day', () => {
@@ -86,7 +87,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
       status: 'ACTIVE',
       entries: [],
       reminder: { effectiveAt: sh('2020-06-04 00:00'), processedAt, asOf: sh('2020-06-03 23:59') },
-      due: dueKey('EXPIRE', 'merchant-a', sh('2020-06-07 00:00')),
+      next: { action: 'EXPIRE', at: sh('2020-06-07 00:00') },
     });
     const afterReminder = apply(active, reminded as PromotionChange);
     expect(planExpiry(afterReminder, ctx('2020-06-05 23:59'))).toBeUndefined();
@@ -159,14 +160,14 @@ describe('corrections of T', () => {
     expect(change?.status).toBe('SCHEDULED');
     expect(change?.window?.startsAt).toBe(sh('2020-05-12 00:00'));
     expect(change?.entries[0]?.reason).toBe('onboarding date corrected from 2020-05-06 to 2020-05-10');
-    expect(change?.due).toEqual(dueKey('ACTIVATE', 'm', sh('2020-05-12 00:00')));
+    expect(change?.next).toEqual({ action: 'ACTIVATE', at: sh('2020-05-12 00:00') });
     expect(change?.reminder).toBeNull();
   });
 
   it('a T moved before the program start makes it INELIGIBLE; moved back, SCHEDULED again', () => {
     const change = planCorrection(p, promotionWindow('2020-04-01'), processedAt);
     expect(change?.status).toBe('INELIGIBLE');
-    expect(change?.due).toBeNull();
+    expect(change?.next).toBeNull();
     const ineligible = apply(p, change as PromotionChange);
     expect(planCorrection(ineligible, promotionWindow('2020-05-06'), processedAt)?.status).toBe('SCHEDULED');
   });
@@ -175,7 +176,7 @@ describe('corrections of T', () => {
     const revoked = { ...p, status: 'REVOKED' as const, revokedAt: sh('2020-05-09 00:00') };
     expect(planCorrection(revoked, promotionWindow('2020-05-07'), processedAt)).toMatchObject({
       status: 'REVOKED',
-      due: null,
+      next: null,
     });
   });
 });
@@ -192,7 +193,7 @@ describe('revocation', () => {
           status: 'REVOKED',
           entries: [{ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason: 'fake orders' }],
           revoked: { at, reason: 'fake orders' },
-          due: null,
+          next: null,
         },
       });
     }
@@ -201,7 +202,7 @@ describe('revocation', () => {
   it('during the window revokes an ACTIVE promotion, effective at its instant', () => {
     const active = apply(p, planActivation(p, ctx('2020-05-08 00:00')) as PromotionChange);
     const plan = planRevocation(active, sh('2020-05-20 08:00'), 'fake orders', processedAt);
-    expect(plan).toMatchObject({ kind: 'change', change: { status: 'REVOKED', due: null } });
+    expect(plan).toMatchObject({ kind: 'change', change: { status: 'REVOKED', next: null } });
     const { change } = plan as { change: PromotionChange };
     expect(change.entries.map((e) => [e.status, e.effectiveAt])).toEqual([
       ['REVOKED', sh('2020-05-20 08:00')],
@@ -213,7 +214,7 @@ describe('revocation', () => {
       const plan = planRevocation(p, at, 'fake orders', processedAt);
       expect(plan).toMatchObject({ kind: 'change' });
       const { change } = plan as { change: PromotionChange };
-      expect(change).toMatchObject({ status: 'REVOKED', revoked: { at, reason: 'fake orders' }, due: null });
+      expect(change).toMatchObject({ status: 'REVOKED', revoked: { at, reason: 'fake orders' }, next: null });
       expect(change.reminder).toBeUndefined();
       expect(change.entries).toEqual([
         {
