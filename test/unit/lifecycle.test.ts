@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   endOfDayCutoff,
+  newPromotion,
   type PromotionChange,
   planActivation,
   planCorrection,
@@ -246,6 +247,41 @@ describe('revocation', () => {
       planRevocation(recorded('old', '2020-04-01'), sh('2020-05-21 08:00'), 'x', processedAt),
     ).toMatchObject({
       kind: 'refused',
+    });
+  });
+});
+
+describe('what a promotion waits for next (next: { action, at } | null)', () => {
+  it('through its whole life: ACTIVATE at its start, REMIND at its last 3 days, EXPIRE at its end, then nothing', () => {
+    const window = promotionWindow('2020-05-06');
+    const fresh = newPromotion('m', window, sh('2020-05-06 00:00'), processedAt);
+    expect(fresh.next).toEqual({ action: 'ACTIVATE', at: sh('2020-05-08 00:00') });
+    const activation = planActivation(fresh.promotion, ctx('2020-05-08 00:00')) as PromotionChange;
+    expect(activation.next).toEqual({ action: 'REMIND', at: sh('2020-06-04 00:00') });
+    const active = apply(fresh.promotion, activation);
+    const reminder = planExpiry(active, ctx('2020-06-03 23:59')) as PromotionChange;
+    expect(reminder.next).toEqual({ action: 'EXPIRE', at: sh('2020-06-07 00:00') });
+    const expiry = planExpiry(apply(active, reminder), ctx('2020-06-06 23:59')) as PromotionChange;
+    expect(expiry.next).toBeNull();
+  });
+
+  it('an ineligible merchant waits for nothing from the start; a revoked promotion waits for nothing more', () => {
+    const ineligible = newPromotion('m', promotionWindow('2020-04-30'), sh('2020-04-30 00:00'), processedAt);
+    expect(ineligible.next).toBeNull();
+    const p = recorded('m', '2020-05-06');
+    const plan = planRevocation(p, sh('2020-05-20 08:00'), 'fake orders', processedAt);
+    expect(plan).toMatchObject({ kind: 'change', change: { next: null } });
+  });
+
+  it('a reminder already recorded is not waited for again: an activation replanned after it waits for the end', () => {
+    const p = recorded('m', '2020-05-06');
+    const reminded = {
+      ...p,
+      reminder: { effectiveAt: sh('2020-06-04 00:00'), processedAt, asOf: sh('2020-06-03 23:59') },
+    };
+    expect(planActivation(reminded, ctx('2020-05-08 00:00'))?.next).toEqual({
+      action: 'EXPIRE',
+      at: sh('2020-06-07 00:00'),
     });
   });
 });
