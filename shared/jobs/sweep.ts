@@ -8,12 +8,11 @@ import {
   type Promotion,
   type PromotionChange,
 } from '../promotion/lifecycle';
-import { dueKeyOf, duePartitionsOf } from '../store/keys';
+import { dueKeyOf, duePartitionsOf, type ItemKey } from '../store/keys';
 import { applyPromotionChange, promotionItem, readPromotion } from '../store/promotions';
 import { DUE_INDEX } from '../store/table';
 import { formatInstant, type Instant } from '../time';
 import { countChange, forEachItem, type PartitionRead, type RunContext } from './partitions';
-import type { ItemKey } from './projection';
 
 /** A promotion job: the steps it takes, how far it reads them, and how it plans each promotion found. */
 export interface SweepSpec {
