@@ -138,6 +138,7 @@ async function tryWriteRecord(
   { onboardedOn, window }: ReturnType<typeof windowOf>,
   current: MerchantRecords,
 ): Promise<RecordOutcome | undefined> {
+  if (current.malformed) throw current.malformed; // never write over what cannot be read
   const processedAt = formatInstant(deps.clock());
   const occurredAt = record.occurredAt ?? processedAt;
   const { onboardedAt } = record;

@@ -9,7 +9,7 @@ import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycl
 import type { CalendarDate, Instant } from '../time';
 import { batchGet } from './batch-get';
 import { atVersion, IS_NEW, writeAllIf, writeIf } from './conditional-write';
-import { parseItem, readRecord } from './items';
+import { MalformedItemError, parseItem, readRecord } from './items';
 import {
   AUDIENCE_SHARDS,
   audienceKey,
@@ -57,27 +57,30 @@ export function profileItem(profile: MerchantProfile): Record<string, unknown> {
 export interface MerchantRecords {
   profile?: MerchantProfile;
   promotion?: Promotion;
+  /** Why a stored item of this merchant could not be read: what is recorded for it cannot be trusted. */
+  malformed?: MalformedItemError;
 }
 
-/** The profile and promotion of each of these merchants (at most 50: one BatchGetItem), read consistently. */
+/**
+ * The profile and promotion of each of these merchants (at most 50: one BatchGetItem), read
+ * consistently. A malformed item is that merchant's problem alone, not the others'.
+ */
 export async function readMerchants(
   deps: Deps,
   merchantIds: string[],
 ): Promise<Map<string, MerchantRecords>> {
-  const records = new Map<string, MerchantRecords>();
+  const records = new Map<string, MerchantRecords>(merchantIds.map((id) => [id, {}]));
+  const idOf = new Map(merchantIds.map((id) => [merchantPk(id), id]));
   const keys = merchantIds.flatMap((id) => [profileKey(id), promotionKey(id)]);
-  const entryOf = (id: string) => {
-    const entry = records.get(id) ?? {};
-    records.set(id, entry);
-    return entry;
-  };
   for (const item of await batchGet(deps, keys, { ConsistentRead: true })) {
-    if (item.sk === PROFILE_SK) {
-      const profile = readRecord(MERCHANT_TYPE, item);
-      entryOf(profile.merchantId).profile = profile;
-    } else {
-      const promotion = readPromotion(item);
-      entryOf(promotion.merchantId).promotion = promotion;
+    const entry = records.get(idOf.get(String(item.pk)) ?? '');
+    if (!entry) continue;
+    try {
+      if (item.sk === PROFILE_SK) entry.profile = readRecord(MERCHANT_TYPE, item);
+      else entry.promotion = readPromotion(item);
+    } catch (error) {
+      if (!(error instanceof MalformedItemError)) throw error;
+      entry.malformed = error;
     }
   }
   return records;

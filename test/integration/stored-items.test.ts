@@ -5,7 +5,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
-import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
+import { merchantRecordSchema, recordMerchants, recordMerchantsSettled } from '../../shared/merchants/record';
 import { announcePolicy } from '../../shared/policies/announcements';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { getMerchant, readMerchants } from '../../shared/store/merchants';
@@ -44,9 +44,11 @@ describe('stored items read through the repositories', () => {
       /MERCHANT#broken \/ PROMO#NEW_MERCHANT_FEE is malformed: status: /,
     );
     await put({ ...stored, type: 'PROMOTON' });
-    await expect(readMerchants(db.deps(), ['broken'])).rejects.toThrow(
+    const read = (await readMerchants(db.deps(), ['broken'])).get('broken');
+    expect(read?.malformed?.message).toBe(
       'stored item MERCHANT#broken / PROMO#NEW_MERCHANT_FEE is malformed: type: must be PROMOTION (found "PROMOTON")',
     );
+    expect(read?.profile?.merchantId).toBe('broken'); // the merchant's other item still reads
   });
 
   it('a profile missing a required field is refused; one recorded before occurredAt existed still reads', async () => {
@@ -60,6 +62,23 @@ describe('stored items read through the repositories', () => {
     await expect(getMerchant(db.deps(), 'broken')).rejects.toThrow(
       'stored item MERCHANT#broken / PROFILE is malformed: categories: is required',
     );
+  });
+
+  it('recording over a malformed stored merchant fails that record alone, naming the item; the others are recorded', async () => {
+    await record('broken');
+    const { categories: _, ...broken } = await itemAt('MERCHANT#broken', 'PROFILE');
+    await put({ ...broken, categories: 'apparel' });
+    const results = await recordMerchantsSettled(
+      db.deps(),
+      ['broken', 'fine'].map((merchantId) =>
+        merchantRecordSchema.parse({ merchantId, onboardedAt: '2020-05-07' }),
+      ),
+    );
+    expect(results[1]).toEqual({ outcome: 'created' });
+    expect(String((results[0] as { error: unknown }).error)).toBe(
+      'MalformedItemError: stored item MERCHANT#broken / PROFILE is malformed: categories: Invalid input: expected array, received string',
+    );
+    expect((await itemAt('MERCHANT#broken', 'PROFILE')).categories).toBe('apparel'); // not written over
   });
 
   it('a policy whose instant is not a stored instant is refused, naming its key and the field', async () => {
