@@ -13,7 +13,7 @@ import { merchantRecordSchema, recordMerchant, revokePromotion } from '../shared
 import { orderSourceSchema, quoteOrder, standardRateSchema } from '../shared/promotion/quote';
 import { onboardedAtSchema, onboardingDate, promotionWindow } from '../shared/promotion/window';
 import { merchantIdSchema } from '../shared/store/keys';
-import { getMerchant } from '../shared/store/promotions';
+import { getMerchant } from '../shared/store/merchants';
 import { calendarDateSchema, instantSchema } from '../shared/time';
 import { defineDemo } from './demo-command';
 import { EXIT, group, listOf, parseOptions, reasonSchema, runs, shown } from './framework';

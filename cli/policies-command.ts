@@ -4,17 +4,16 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Deps } from '../shared/deps';
 import { describeZodError, InputError } from '../shared/errors';
-import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
-import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../shared/policies/policy';
 import {
   type AnnounceOutcome,
   announcePolicy,
   countAffected,
-  listPolicies,
-  listStoredFlags,
-  type StoredFlag,
   withdrawPolicy,
-} from '../shared/policies/store';
+} from '../shared/policies/announcements';
+import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
+import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../shared/policies/policy';
+import { listStoredFlags, type StoredFlag } from '../shared/store/flags';
+import { listPolicies } from '../shared/store/policies';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
 import { type CommandContext, group, parseOptions, reasonSchema, runs } from './framework';
 

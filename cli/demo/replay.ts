@@ -8,12 +8,11 @@ import { ConflictError } from '../../shared/errors';
 import { type JobName, occurrenceOn } from '../../shared/jobs/input';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { revokePromotion } from '../../shared/merchants/record';
+import { announcePolicy } from '../../shared/policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { type CartFlag, cartPolicyInputSchema, flagTimeline } from '../../shared/policies/policy';
-import { announcePolicy, listPolicies } from '../../shared/policies/store';
-import type { Promotion } from '../../shared/promotion/lifecycle';
-import { batchGet, MAX_BATCH_GET_KEYS } from '../../shared/store/batch-get';
-import { merchantPk, PROMOTION_SK } from '../../shared/store/keys';
+import { listPolicies } from '../../shared/store/policies';
+import { promotionStatuses } from '../../shared/store/promotions';
 import { type CalendarDate, daysBetween, formatInstant, startOfDay } from '../../shared/time';
 import { importMerchants } from '../import/import';
 import { generatePopulation } from './population';
@@ -153,21 +152,11 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   return summary;
 }
 
-/** Counts the promotions of the given merchants by status (BatchGetItem, 100 keys a request). */
+/** Counts the promotions of the given merchants by status. */
 async function statusCounts(deps: Deps, merchantIds: string[]): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
-    const keys = merchantIds
-      .slice(i, i + MAX_BATCH_GET_KEYS)
-      .map((id) => ({ pk: merchantPk(id), sk: PROMOTION_SK }));
-    const items = await batchGet(deps, keys, {
-      ProjectionExpression: '#s',
-      ExpressionAttributeNames: { '#s': 'status' },
-    });
-    for (const item of items) {
-      const status = (item as Pick<Promotion, 'status'>).status;
-      counts[status] = (counts[status] ?? 0) + 1;
-    }
+  for (const status of (await promotionStatuses(deps, merchantIds)).values()) {
+    counts[status] = (counts[status] ?? 0) + 1;
   }
   return counts;
 }

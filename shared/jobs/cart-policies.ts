@@ -2,7 +2,6 @@
 // day, put it in force at its instant (flags, then merchants, then the policy itself), and tell the
 // merchants of a withdrawal. Each merchant's notice state is one item per policy, written with a
 // condition, so re-runs, overlapping runs and crashed runs never notify twice and never skip one.
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { CartPolicyNoticeType } from '../notices/notice';
 import {
   announcementInstant,
@@ -14,8 +13,8 @@ import {
   type MerchantPolicyStatus,
   type PolicyStatus,
 } from '../policies/policy';
-import { listPolicies, listStoredFlags, type StoredFlag, setFlag, updatePolicy } from '../policies/store';
-import { type Condition, setIf } from '../store/conditional-write';
+import type { Condition } from '../store/conditional-write';
+import { listStoredFlags, type StoredFlag, setFlag } from '../store/flags';
 import {
   AUDIENCE_SHARDS,
   audiencePartition,
@@ -26,6 +25,8 @@ import {
   merchantCartPolicySk,
   merchantPk,
 } from '../store/keys';
+import { getNoticeState, moveNoticeState } from '../store/merchant-notices';
+import { listPolicies, updatePolicy } from '../store/policies';
 import { AUDIENCE_INDEX } from '../store/table';
 import { formatInstant, type Instant } from '../time';
 import { countChange, forEachItem, type RunContext, type SweepCounts } from './partitions';
@@ -123,8 +124,7 @@ async function notifyMerchant(
   merchantId: string,
 ): Promise<boolean> {
   const key = { pk: merchantPk(merchantId), sk: merchantCartPolicySk(policy.policyId) };
-  const state: MerchantPolicyNotice & { type: string } = {
-    type: 'MERCHANT_CART_POLICY',
+  const state: MerchantPolicyNotice = {
     merchantId,
     policyId: policy.policyId,
     status: STEPS[step].statusAfter,
@@ -140,16 +140,12 @@ async function notifyMerchant(
     // The state an earlier occurrence of this dry run would have written, else the stored one.
     const existing =
       ctx.projection?.get<MerchantPolicyNotice>(key) ??
-      ((
-        await ctx.deps.db.send(
-          new GetCommand({ TableName: ctx.deps.tableName, Key: key, ConsistentRead: true }),
-        )
-      ).Item as MerchantPolicyNotice | undefined);
+      (await getNoticeState(ctx.deps, merchantId, policy.policyId));
     if (!stepFollows(step, existing, policy)) return false;
     ctx.projection?.set(key, state);
     return true;
   }
-  return setIf(ctx.deps, key, state, stepCondition(step, policy));
+  return moveNoticeState(ctx.deps, state, stepCondition(step, policy));
 }
 
 /**

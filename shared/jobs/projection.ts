@@ -2,10 +2,7 @@
 // in memory by the item's table key, so that each later occurrence plans from it exactly as the real
 // run plans from what its earlier occurrences wrote. Only the items the dry run would change are
 // held, each at its last projected version: memory is O(projected changes), never the whole cohort.
-export interface ItemKey {
-  pk: string;
-  sk: string;
-}
+import type { ItemKey } from '../store/keys';
 
 export interface Projection {
   /** The item as the earlier occurrences would have left it, if they would have changed it. */

@@ -3,9 +3,9 @@
 import { paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { announcementInstant } from '../policies/policy';
-import { listPolicies } from '../policies/store';
 import { endOfDayCutoff } from '../promotion/lifecycle';
-import { DUE_SHARDS, type DueAction, duePartition, jobPk, jobRunSk } from '../store/keys';
+import { DUE_SHARDS, type DueQueue, duePartition, jobPk, jobRunSk } from '../store/keys';
+import { listPolicies } from '../store/policies';
 import { DUE_INDEX } from '../store/table';
 import { addDays, dateOf, type Instant, parseInstant } from '../time';
 import { JOB_NAMES, type JobName, occurrenceOn } from './input';
@@ -26,7 +26,7 @@ export interface SystemStatus {
   ok: boolean;
 }
 
-async function countDue(deps: Deps, action: DueAction, upTo: Instant): Promise<number> {
+async function countDue(deps: Deps, queue: DueQueue, upTo: Instant): Promise<number> {
   const counts = await Promise.all(
     Array.from({ length: DUE_SHARDS }, async (_, shard) => {
       let total = 0;
@@ -37,7 +37,7 @@ async function countDue(deps: Deps, action: DueAction, upTo: Instant): Promise<n
           IndexName: DUE_INDEX.indexName,
           KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
           ExpressionAttributeNames: { '#pk': DUE_INDEX.partitionKey, '#sk': DUE_INDEX.sortKey },
-          ExpressionAttributeValues: { ':pk': duePartition(action, shard), ':upTo': upTo },
+          ExpressionAttributeValues: { ':pk': duePartition(queue, shard), ':upTo': upTo },
           Select: 'COUNT',
         },
       );

@@ -1,24 +1,20 @@
 // Recording merchants (onboarding, corrected onboarding dates) and revoking their promotion.
 // Idempotent: the same record twice changes nothing; every write is conditional on what was read.
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { ConflictError, InputError, NotFoundError, RevocationRefusedError } from '../errors';
 import { newPromotion, type Promotion, planCorrection, planRevocation } from '../promotion/lifecycle';
 import { onboardedAtSchema, onboardingDate, onboardingInstant, promotionWindow } from '../promotion/window';
 import { attempts, type RetryPolicy } from '../retry';
-import { batchGet } from '../store/batch-get';
-import { isLostRace } from '../store/conditional-write';
-import { merchantIdSchema, merchantPk, PROFILE_SK, PROMOTION_SK } from '../store/keys';
+import { merchantIdSchema } from '../store/keys';
 import {
-  applyPromotionChange,
-  fromItem,
-  getPromotion,
+  createMerchant,
   type MerchantProfile,
-  profileItem,
-  promotionItem,
-  promotionUpdate,
-} from '../store/promotions';
+  type MerchantRecords,
+  readMerchants,
+  replaceProfile,
+} from '../store/merchants';
+import { applyPromotionChange, getPromotion } from '../store/promotions';
 import { formatInstant, type Instant, instantSchema } from '../time';
 
 const slug = z
@@ -54,11 +50,6 @@ export type RecordOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
 /** One record's result: its outcome, or the error that stopped it (the others are recorded regardless). */
 export type RecordResult = { outcome: RecordOutcome } | { error: unknown };
 
-interface Current {
-  profile?: MerchantProfile;
-  promotion?: Promotion;
-}
-
 const MAX_ATTEMPTS = 5;
 /** A record that lost a race or met a transaction conflict is read again and retried, after a backoff. */
 const WRITE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 1000 };
@@ -88,7 +79,7 @@ export async function recordMerchants(deps: Deps, records: MerchantRecord[]): Pr
 export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord[]): Promise<RecordResult[]> {
   const results: RecordResult[] = [];
   for (const chunk of chunksWithoutRepeats(records, 50)) {
-    const current = await readCurrent(
+    const current = await readMerchants(
       deps,
       chunk.map((r) => r.merchantId),
     );
@@ -106,7 +97,11 @@ export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord
   return results;
 }
 
-async function writeRecord(deps: Deps, record: MerchantRecord, first: Current): Promise<RecordOutcome> {
+async function writeRecord(
+  deps: Deps,
+  record: MerchantRecord,
+  first: MerchantRecords,
+): Promise<RecordOutcome> {
   // What does not depend on the stored state is settled once, not on every attempt.
   const now = deps.clock();
   if (record.occurredAt && record.occurredAt > formatInstant(now.plus(MAX_OCCURRED_AHEAD))) {
@@ -117,7 +112,7 @@ async function writeRecord(deps: Deps, record: MerchantRecord, first: Current): 
   const window = windowOf(deps, record);
   let current = first;
   for await (const attempt of attempts(WRITE_RETRY)) {
-    if (attempt > 1) current = (await readCurrent(deps, [record.merchantId])).get(record.merchantId) ?? {};
+    if (attempt > 1) current = (await readMerchants(deps, [record.merchantId])).get(record.merchantId) ?? {};
     const outcome = await tryWriteRecord(deps, record, window, current);
     if (outcome) return outcome;
   }
@@ -141,8 +136,9 @@ async function tryWriteRecord(
   deps: Deps,
   record: MerchantRecord,
   { onboardedOn, window }: ReturnType<typeof windowOf>,
-  current: Current,
+  current: MerchantRecords,
 ): Promise<RecordOutcome | undefined> {
+  if (current.malformed) throw current.malformed; // never write over what cannot be read
   const processedAt = formatInstant(deps.clock());
   const occurredAt = record.occurredAt ?? processedAt;
   const { onboardedAt } = record;
@@ -163,24 +159,7 @@ async function tryWriteRecord(
       updatedAt: processedAt,
       occurredAt,
     };
-    return (await transact(deps, [
-      {
-        Put: {
-          TableName: deps.tableName,
-          Item: profileItem(newProfile),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      {
-        Put: {
-          TableName: deps.tableName,
-          Item: promotionItem(fresh.promotion, fresh.due),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-    ]))
-      ? 'created'
-      : undefined;
+    return (await createMerchant(deps, newProfile, fresh.promotion, fresh.next)) ? 'created' : undefined;
   }
 
   const nextProfile: MerchantProfile = {
@@ -205,56 +184,13 @@ async function tryWriteRecord(
   if (!profileChanged && !correction && !newerTime) return 'unchanged';
   const outcome = profileChanged || correction ? 'updated' : 'unchanged';
 
-  const putProfile = {
-    TableName: deps.tableName,
-    Item: profileItem(nextProfile),
-    ConditionExpression: 'version = :version',
-    ExpressionAttributeValues: { ':version': profile.version },
-  };
-  if (!promotion || !correction) {
-    try {
-      await deps.db.send(new PutCommand(putProfile));
-      return outcome;
-    } catch (error) {
-      if (isLostRace(error)) return undefined;
-      throw error;
-    }
-  }
-  return (await transact(deps, [
-    { Put: putProfile },
-    { Update: { TableName: deps.tableName, ...promotionUpdate(promotion, correction) } },
-  ]))
-    ? outcome
-    : undefined;
-}
-
-type TransactItems = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>;
-
-/** All or nothing; false when someone else wrote first. */
-async function transact(deps: Deps, items: TransactItems): Promise<boolean> {
-  try {
-    await deps.db.send(new TransactWriteCommand({ TransactItems: items }));
-    return true;
-  } catch (error) {
-    if (isLostRace(error)) return false;
-    throw error;
-  }
-}
-
-async function readCurrent(deps: Deps, merchantIds: string[]): Promise<Map<string, Current>> {
-  const current = new Map<string, Current>();
-  const keys = merchantIds.flatMap((id) => [
-    { pk: merchantPk(id), sk: PROFILE_SK },
-    { pk: merchantPk(id), sk: PROMOTION_SK },
-  ]);
-  for (const item of await batchGet(deps, keys, { ConsistentRead: true })) {
-    const id = String(item.merchantId);
-    const entry = current.get(id) ?? {};
-    if (item.sk === PROFILE_SK) entry.profile = fromItem<MerchantProfile>(item);
-    else entry.promotion = fromItem<Promotion>(item);
-    current.set(id, entry);
-  }
-  return current;
+  const written = await replaceProfile(
+    deps,
+    nextProfile,
+    profile.version,
+    promotion && correction ? { promotion, change: correction } : undefined,
+  );
+  return written ? outcome : undefined;
 }
 
 /** Splits records into chunks of at most `size` in which no merchant appears twice (order kept). */

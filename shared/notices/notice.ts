@@ -10,6 +10,7 @@ import {
 } from '../policies/policy';
 import type { HistoryEntry, Promotion, PromotionStatus } from '../promotion/lifecycle';
 import { PROMOTION_RATE } from '../promotion/quote';
+import { MERCHANT_CART_POLICY_TYPE, PROMOTION_TYPE } from '../store/keys';
 import { type Instant, parseInstant } from '../time';
 
 export const NOTICE_TYPES = [
@@ -158,7 +159,7 @@ const ON_ENTRY: Record<PromotionStatus, EntryNotice> = {
  */
 export function promotionNotices(change: ItemChange): Notice[] {
   const next = change.newImage as Promotion | undefined;
-  if (!next || change.newImage?.type !== 'PROMOTION') return [];
+  if (!next || change.newImage?.type !== PROMOTION_TYPE) return [];
   const previous = change.oldImage as Promotion | undefined;
   const added = next.history.slice(previous?.history.length ?? 0);
   const statuses = new Set(added.map((entry) => entry.status));
@@ -245,7 +246,7 @@ export type CartPolicyNoticeType<S extends MerchantPolicyStatus = MerchantPolicy
  */
 export function cartPolicyNotices(change: ItemChange): Notice[] {
   const next = change.newImage as MerchantPolicyNotice | undefined;
-  if (!next || change.newImage?.type !== 'MERCHANT_CART_POLICY') return [];
+  if (!next || change.newImage?.type !== MERCHANT_CART_POLICY_TYPE) return [];
   const previous = change.oldImage as MerchantPolicyNotice | undefined;
   if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
   const data: CartPolicyData = {

@@ -5,6 +5,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { Log } from '../deps';
+import { readStoredItem } from '../store/items';
 import { type Notice, noticesFor } from './notice';
 import type { NoticePublisher } from './publisher';
 
@@ -30,8 +31,9 @@ export interface NotifierResult {
   byType: Record<string, number>;
 }
 
+/** A stream image as the stored item it is, checked by its kind's schema (a malformed one throws, naming its key and field). */
 const image = (value: Record<string, unknown> | undefined) =>
-  value ? unmarshall(value as Record<string, AttributeValue>) : undefined;
+  value ? readStoredItem(unmarshall(value as Record<string, AttributeValue>)) : undefined;
 
 export async function notifyFromStream(
   records: StreamRecord[],

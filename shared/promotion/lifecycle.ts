@@ -1,14 +1,27 @@
 // The promotion's lifecycle as pure functions of its recorded facts and an instant (rules §1).
 // Jobs and recorders decide here what should change; the repository only writes it.
 import { memoize } from '../memoize';
-import { type DueAction, type DueKey, dueKey } from '../store/keys';
 import { addDays, dateOf, formatInstant, type Instant, parseInstant, startOfDay } from '../time';
 import type { PromotionWindow } from './window';
 
-export type PromotionStatus = 'INELIGIBLE' | 'SCHEDULED' | 'ACTIVE' | 'EXPIRED' | 'REVOKED';
+export const PROMOTION_STATUSES = ['INELIGIBLE', 'SCHEDULED', 'ACTIVE', 'EXPIRED', 'REVOKED'] as const;
+export type PromotionStatus = (typeof PROMOTION_STATUSES)[number];
 
 /** Who made a change: a job, or a recording operation. */
-export type ChangeSource = 'activate' | 'expire' | 'record' | 'correct' | 'revoke';
+export const CHANGE_SOURCES = ['activate', 'expire', 'record', 'correct', 'revoke'] as const;
+export type ChangeSource = (typeof CHANGE_SOURCES)[number];
+
+/**
+ * The step a promotion waits for: its start (ACTIVATE, by the activate job), the "ends soon"
+ * reminder (REMIND) and its end (EXPIRE), both by the expire job.
+ */
+export type NextAction = 'ACTIVATE' | 'REMIND' | 'EXPIRE';
+
+/** What a promotion waits for next, and from when it is due. The store files it where its job looks. */
+export interface NextStep {
+  action: NextAction;
+  at: Instant;
+}
 
 export interface HistoryEntry {
   status: PromotionStatus;
@@ -46,8 +59,8 @@ export interface PromotionChange {
   window?: PromotionWindow;
   reminder?: Reminder | null; // null removes it
   revoked?: { at: Instant; reason: string };
-  /** The next due key, or null when the promotion waits for nothing. */
-  due: DueKey | null;
+  /** What the promotion waits for after the change, or null when it waits for nothing. */
+  next: NextStep | null;
 }
 
 export const REMINDER_DAYS_BEFORE_END = 3;
@@ -95,15 +108,11 @@ export const endOfDayCutoff = memoize(
   (asOf: Instant): Instant => formatInstant(startOfDay(addDays(dateOf(parseInstant(asOf)), 1))),
 );
 
-function due(action: DueAction, promotion: { merchantId: string }, at: Instant): DueKey {
-  return dueKey(action, promotion.merchantId, at);
-}
-
 /** What an ACTIVE promotion waits for next: the reminder if it is still ahead of the day of `asOf`. */
-function nextDueWhileActive(promotion: Promotion, asOf: Instant): DueKey {
+function nextWhileActive(promotion: Promotion, asOf: Instant): NextStep {
   const remindAt = remindAtOf(promotion);
   const remindLater = promotion.reminder === undefined && remindAt > endOfDayCutoff(asOf);
-  return due('EXPIRE', promotion, remindLater ? remindAt : promotion.endsBefore);
+  return remindLater ? { action: 'REMIND', at: remindAt } : { action: 'EXPIRE', at: promotion.endsBefore };
 }
 
 export interface JobContext {
@@ -121,9 +130,9 @@ export function planActivation(promotion: Promotion, ctx: JobContext): Promotion
   const entries: HistoryEntry[] = [{ status: 'ACTIVE', effectiveAt: promotion.startsAt, ...stamp }];
   if (promotion.endsBefore <= ctx.asOf) {
     entries.push({ status: 'EXPIRED', effectiveAt: promotion.endsBefore, ...stamp });
-    return { status: 'EXPIRED', entries, due: null };
+    return { status: 'EXPIRED', entries, next: null };
   }
-  return { status: 'ACTIVE', entries, due: nextDueWhileActive(promotion, ctx.asOf) };
+  return { status: 'ACTIVE', entries, next: nextWhileActive(promotion, ctx.asOf) };
 }
 
 /**
@@ -141,12 +150,17 @@ export function planExpiry(promotion: Promotion, ctx: JobContext): PromotionChan
       asOf: ctx.asOf,
       by: 'expire',
     };
-    return { status: 'EXPIRED', entries: [entry], due: null };
+    return { status: 'EXPIRED', entries: [entry], next: null };
   }
   const remindAt = remindAtOf(promotion);
   if (promotion.reminder === undefined && remindAt <= cutoff) {
     const reminder = { effectiveAt: remindAt, processedAt: ctx.processedAt, asOf: ctx.asOf };
-    return { status: 'ACTIVE', entries: [], reminder, due: due('EXPIRE', promotion, promotion.endsBefore) };
+    return {
+      status: 'ACTIVE',
+      entries: [],
+      reminder,
+      next: { action: 'EXPIRE', at: promotion.endsBefore },
+    };
   }
   return undefined;
 }
@@ -157,7 +171,7 @@ export function newPromotion(
   window: PromotionWindow,
   onboardedAt: Instant,
   processedAt: Instant,
-): { promotion: Promotion; due: DueKey | null } {
+): { promotion: Promotion; next: NextStep | null } {
   const status: PromotionStatus = window.eligible ? 'SCHEDULED' : 'INELIGIBLE';
   const promotion: Promotion = {
     merchantId,
@@ -166,7 +180,7 @@ export function newPromotion(
     version: 1,
     history: [{ status, effectiveAt: onboardedAt, processedAt, by: 'record' }],
   };
-  return { promotion, due: status === 'SCHEDULED' ? due('ACTIVATE', promotion, window.startsAt) : null };
+  return { promotion, next: status === 'SCHEDULED' ? { action: 'ACTIVATE', at: window.startsAt } : null };
 }
 
 /**
@@ -189,7 +203,7 @@ export function planCorrection(
     window,
     reminder: null,
     entries: [{ status, effectiveAt: processedAt, processedAt, by: 'correct', reason }],
-    due: status === 'SCHEDULED' ? due('ACTIVATE', promotion, window.startsAt) : null,
+    next: status === 'SCHEDULED' ? { action: 'ACTIVATE', at: window.startsAt } : null,
   };
 }
 
@@ -232,5 +246,5 @@ export function planRevocation(
     });
   }
   entries.push({ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason });
-  return { kind: 'change', change: { status: 'REVOKED', entries, revoked: { at, reason }, due: null } };
+  return { kind: 'change', change: { status: 'REVOKED', entries, revoked: { at, reason }, next: null } };
 }

@@ -1,9 +1,11 @@
-// One way to write "set these fields if this condition holds", and one way to recognise that a
-// conditional write lost (someone else wrote first).
+// One way to write "change this item if this condition holds" (a put, an update, or several at once),
+// one builder for update expressions, and one way to recognise that a conditional write lost
+// (someone else wrote first).
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Deps } from '../deps';
+import type { ItemKey } from './keys';
 
 export interface Condition {
   expression: string;
@@ -11,36 +13,133 @@ export interface Condition {
   values?: Record<string, unknown>;
 }
 
-/** Sets `fields` on the item at `key` if `condition` holds; false when it did not (someone else wrote first). */
-export async function setIf(
-  deps: Deps,
-  key: Record<string, string>,
-  fields: object,
-  condition: Condition,
-): Promise<boolean> {
-  const names: Record<string, string> = { ...condition.names };
-  const values: Record<string, unknown> = { ...condition.values };
-  const clauses = Object.entries(fields).map(([name, value]) => {
-    names[`#f_${name}`] = name;
-    values[`:f_${name}`] = value;
-    return `#f_${name} = :f_${name}`;
-  });
-  try {
-    await deps.db.send(
-      new UpdateCommand({
+/** The item does not exist yet. */
+export const IS_NEW: Condition = { expression: 'attribute_not_exists(pk)' };
+
+/** The item is still at the version it was read at. */
+export const atVersion = (version: number): Condition => ({
+  expression: '#c_version = :c_version',
+  names: { '#c_version': 'version' },
+  values: { ':c_version': version },
+});
+
+/** What an UpdateItem changes; fields whose value is undefined are left as they are. */
+export interface Update {
+  set?: object;
+  /** Lists appended to (an absent list is taken as empty). */
+  append?: Record<string, unknown[]>;
+  /** Fields set only where the item has none yet. */
+  setIfMissing?: Record<string, unknown>;
+  /** Numbers added to (an absent number is taken as 0). */
+  add?: Record<string, number>;
+  remove?: string[];
+}
+
+const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The UpdateItem expression and placeholders of an update, and of its condition. */
+export function updateExpression(update: Update, condition?: Condition) {
+  const names: Record<string, string> = { ...condition?.names };
+  const values: Record<string, unknown> = { ...condition?.values };
+  const placeholder = (name: string) => {
+    if (!ATTRIBUTE_NAME.test(name)) throw new Error(`not an attribute name for an update: ${name}`);
+    names[`#u_${name}`] = name;
+    return `#u_${name}`;
+  };
+  const value = (name: string, v: unknown) => {
+    values[`:u_${name}`] = v;
+    return `:u_${name}`;
+  };
+  const set: string[] = [];
+  for (const [name, v] of Object.entries(update.set ?? {})) {
+    if (v !== undefined) set.push(`${placeholder(name)} = ${value(name, v)}`);
+  }
+  for (const [name, v] of Object.entries(update.setIfMissing ?? {})) {
+    const field = placeholder(name);
+    set.push(`${field} = if_not_exists(${field}, ${value(name, v)})`);
+  }
+  const append = Object.entries(update.append ?? {});
+  if (append.length > 0) values[':u_empty_list'] = [];
+  for (const [name, list] of append) {
+    const field = placeholder(name);
+    set.push(`${field} = list_append(if_not_exists(${field}, :u_empty_list), ${value(name, list)})`);
+  }
+  const add = Object.entries(update.add ?? {}).map(([name, n]) => `${placeholder(name)} ${value(name, n)}`);
+  const remove = (update.remove ?? []).map(placeholder);
+  const clauses = [
+    set.length > 0 ? `SET ${set.join(', ')}` : '',
+    add.length > 0 ? `ADD ${add.join(', ')}` : '',
+    remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
+  ].filter(Boolean);
+  if (clauses.length === 0) throw new Error('an update must change something');
+  return {
+    UpdateExpression: clauses.join(' '),
+    ...(condition ? { ConditionExpression: condition.expression } : {}),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+  };
+}
+
+/** One conditional write: a whole item put, or an update of the item at a key. */
+export type ConditionalWrite =
+  | { put: Record<string, unknown>; condition: Condition }
+  | { key: ItemKey; update: Update; condition: Condition };
+
+export type WriteOutcome =
+  | { written: true }
+  /** `current`: the item as it is now (from the failed condition, no extra read), if there is one. */
+  | { written: false; current: Record<string, unknown> | undefined };
+
+function request(deps: Deps, write: ConditionalWrite) {
+  if ('put' in write) {
+    return {
+      Put: {
         TableName: deps.tableName,
-        Key: key,
-        UpdateExpression: `SET ${clauses.join(', ')}`,
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
+        Item: write.put,
+        ConditionExpression: write.condition.expression,
+        ...(write.condition.names ? { ExpressionAttributeNames: write.condition.names } : {}),
+        ...(write.condition.values ? { ExpressionAttributeValues: write.condition.values } : {}),
+      },
+    };
+  }
+  return {
+    Update: { TableName: deps.tableName, Key: write.key, ...updateExpression(write.update, write.condition) },
+  };
+}
+
+/** Writes if the condition holds; when it did not, says so with the item as it is now. */
+export async function writeIf(deps: Deps, write: ConditionalWrite): Promise<WriteOutcome> {
+  const { Put, Update } = request(deps, write);
+  const onLoss = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
+  try {
+    if (Put) await deps.db.send(new PutCommand({ ...Put, ...onLoss }));
+    else await deps.db.send(new UpdateCommand({ ...Update, ...onLoss }));
+    return { written: true };
+  } catch (error) {
+    if (isLostRace(error)) return { written: false, current: itemAfterLostRace(error) };
+    throw error;
+  }
+}
+
+/** All of the writes or none (one transaction); false when someone else wrote first. */
+export async function writeAllIf(deps: Deps, writes: ConditionalWrite[]): Promise<boolean> {
+  try {
+    await deps.db.send(new TransactWriteCommand({ TransactItems: writes.map((w) => request(deps, w)) }));
     return true;
   } catch (error) {
     if (isLostRace(error)) return false;
     throw error;
   }
+}
+
+/** Sets `fields` on the item at `key` if `condition` holds; false when it did not (someone else wrote first). */
+export async function setIf(
+  deps: Deps,
+  key: ItemKey,
+  fields: object,
+  condition: Condition,
+): Promise<boolean> {
+  return (await writeIf(deps, { key, update: { set: fields }, condition })).written;
 }
 
 /**

@@ -1,5 +1,6 @@
-// The single-table key layout. Every key is built here and nowhere else.
+// The single-table key layout and the items' `type` tags. Every key is built here and nowhere else.
 import { z } from 'zod';
+import type { NextAction, NextStep } from '../promotion/lifecycle';
 
 export const PROMOTION_PROGRAM = 'NEW_MERCHANT_FEE';
 
@@ -10,9 +11,24 @@ export const merchantIdSchema = z
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain only letters, digits, ".", "_", ":" and "-"');
 
+/** The `type` tag of each kind of stored item (shared/store/items.ts holds their schemas). */
+export const MERCHANT_TYPE = 'MERCHANT';
+export const PROMOTION_TYPE = 'PROMOTION';
+export const CART_POLICY_TYPE = 'CART_POLICY';
+export const CART_FLAG_TYPE = 'CART_FLAG';
+/** A merchant's notice state for one cart policy. */
+export const MERCHANT_CART_POLICY_TYPE = 'MERCHANT_CART_POLICY';
+
+export type ItemKey = { pk: string; sk: string };
+
 export const merchantPk = (merchantId: string) => `MERCHANT#${merchantId}`;
 export const PROFILE_SK = 'PROFILE';
 export const PROMOTION_SK = `PROMO#${PROMOTION_PROGRAM}`;
+export const profileKey = (merchantId: string): ItemKey => ({ pk: merchantPk(merchantId), sk: PROFILE_SK });
+export const promotionKey = (merchantId: string): ItemKey => ({
+  pk: merchantPk(merchantId),
+  sk: PROMOTION_SK,
+});
 
 export const jobPk = (job: string) => `JOB#${job}`;
 export const jobRunSk = (asOf: string) => `RUN#${asOf}`;
@@ -24,9 +40,18 @@ export const jobRunSk = (asOf: string) => `RUN#${asOf}`;
  * Changing DUE_SHARDS needs a migration of waiting items (see docs/decisions.md).
  */
 export const DUE_SHARDS = 16;
-/** ACTIVATE: SCHEDULED promotions, due at their start. EXPIRE: ACTIVE ones, due at their next
- * end-of-life step — the "ends soon" reminder while it is pending, then the end of the window. */
-export type DueAction = 'ACTIVATE' | 'EXPIRE';
+/**
+ * The due index's partition families, one per job that reads them: `ACTIVATE#<shard>` holds what
+ * the activate job takes (SCHEDULED promotions, due at their start), `EXPIRE#<shard>` what the
+ * expire job takes (ACTIVE ones, due at their reminder while it is pending, then at their end).
+ */
+export type DueQueue = 'ACTIVATE' | 'EXPIRE';
+/**
+ * Where each step the lifecycle plans waits. The reminder and the end share the expire job's
+ * partitions: one job takes both, and items written before the steps had their own names are
+ * found where they are (docs/decisions.md, "The store boundary").
+ */
+const QUEUE_OF: Record<NextAction, DueQueue> = { ACTIVATE: 'ACTIVATE', REMIND: 'EXPIRE', EXPIRE: 'EXPIRE' };
 
 export interface DueKey {
   due_pk: string;
@@ -43,11 +68,21 @@ export function shardOf(id: string, shards = DUE_SHARDS): number {
   return (hash >>> 0) % shards;
 }
 
-export const duePartition = (action: DueAction, shard: number) =>
-  `${action}#${String(shard).padStart(2, '0')}`;
+export const duePartition = (queue: DueQueue, shard: number) => `${queue}#${String(shard).padStart(2, '0')}`;
 
-export function dueKey(action: DueAction, id: string, at: string): DueKey {
-  return { due_pk: duePartition(action, shardOf(id)), due_sk: at };
+/** The due index key of a promotion waiting for `next`; undefined when it waits for nothing. */
+export function dueKeyOf(merchantId: string, next: NextStep | null): DueKey | undefined {
+  return next
+    ? { due_pk: duePartition(QUEUE_OF[next.action], shardOf(merchantId)), due_sk: next.at }
+    : undefined;
+}
+
+/** Every due index partition holding promotions that wait for one of these steps (each once). */
+export function duePartitionsOf(actions: readonly NextAction[]): string[] {
+  const queues = [...new Set(actions.map((action) => QUEUE_OF[action]))];
+  return queues.flatMap((queue) =>
+    Array.from({ length: DUE_SHARDS }, (_, shard) => duePartition(queue, shard)),
+  );
 }
 
 /**
@@ -72,7 +107,16 @@ export function audienceKey(merchantId: string, liveCartSources: string[]): Audi
 
 export const CART_POLICY_PK = 'CART_POLICY';
 export const cartPolicySk = (policyId: string) => `POLICY#${policyId}`;
+export const policyKey = (policyId: string): ItemKey => ({ pk: CART_POLICY_PK, sk: cartPolicySk(policyId) });
 /** A merchant's notice state for one cart policy lives beside its profile. */
 export const merchantCartPolicySk = (policyId: string) => `CART_POLICY#${policyId}`;
+export const noticeStateKey = (merchantId: string, policyId: string): ItemKey => ({
+  pk: merchantPk(merchantId),
+  sk: merchantCartPolicySk(policyId),
+});
 export const FLAG_PK = 'FLAG';
 export const flagSk = (channel: string, products: string, scope: string) => `${channel}#${products}#${scope}`;
+export const flagKey = (flag: { channel: string; products: string; scope: string }): ItemKey => ({
+  pk: FLAG_PK,
+  sk: flagSk(flag.channel, flag.products, flag.scope),
+});

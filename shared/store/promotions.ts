@@ -1,154 +1,93 @@
-// Reading and writing merchants and their promotion. Every write is conditional on the version it
-// was planned from, so concurrent or repeated writers can never both apply a change.
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+// The promotions repository. Every change is written conditional on the version it was planned
+// from, so concurrent or repeated writers can never both apply it; the step the promotion waits for
+// next is filed under the due index key its job reads (keys.ts).
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import type { Deps } from '../deps';
-import type { Promotion, PromotionChange } from '../promotion/lifecycle';
-import type { CalendarDate, Instant } from '../time';
-import { isLostRace, itemAfterLostRace } from './conditional-write';
-import { audienceKey, type DueKey, merchantPk, PROFILE_SK, PROMOTION_SK } from './keys';
+import {
+  type NextStep,
+  PROMOTION_STATUSES,
+  type Promotion,
+  type PromotionChange,
+  type PromotionStatus,
+} from '../promotion/lifecycle';
+import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
+import { atVersion, type ConditionalWrite, type Update, writeIf } from './conditional-write';
+import { parseItem, readRecord } from './items';
+import { dueKeyOf, PROMOTION_TYPE, promotionKey } from './keys';
 
-export interface MerchantProfile {
-  merchantId: string;
-  /** The onboarding as recorded (a date, or an instant normalised to +08:00). */
-  onboardedAt: string;
-  onboardedOn: CalendarDate;
-  categories: string[];
-  liveCartSources: string[];
-  version: number;
-  recordedAt: Instant;
-  updatedAt: Instant;
-  /**
-   * When the record that set this profile was made (an upstream event's own time, or when an operator
-   * recorded it): older records are ignored as stale. Absent on profiles recorded before it existed.
-   */
-  occurredAt?: Instant;
-}
-
-const KEY_ATTRIBUTES = ['pk', 'sk', 'type', 'due_pk', 'due_sk', 'aud_pk', 'aud_sk'] as const;
-
-/** Strips the key layout from a stored item, leaving the domain record. */
-export function fromItem<T>(item: Record<string, unknown>): T {
-  const record = { ...item };
-  for (const key of KEY_ATTRIBUTES) delete record[key];
-  return record as T;
-}
-
-export function profileItem(profile: MerchantProfile): Record<string, unknown> {
+/** The promotion as stored, waiting for `next`. */
+export function promotionItem(promotion: Promotion, next: NextStep | null): Record<string, unknown> {
   return {
-    pk: merchantPk(profile.merchantId),
-    sk: PROFILE_SK,
-    type: 'MERCHANT',
-    ...profile,
-    ...audienceKey(profile.merchantId, profile.liveCartSources),
+    ...promotionKey(promotion.merchantId),
+    type: PROMOTION_TYPE,
+    ...promotion,
+    ...dueKeyOf(promotion.merchantId, next),
   };
 }
 
-export function promotionItem(promotion: Promotion, due: DueKey | null): Record<string, unknown> {
-  return { pk: merchantPk(promotion.merchantId), sk: PROMOTION_SK, type: 'PROMOTION', ...promotion, ...due };
-}
-
-export interface MerchantView {
-  profile: MerchantProfile;
-  promotion: Promotion | undefined;
-  /** The merchant's notice state for each cart policy that reached it. */
-  cartPolicies: Record<string, unknown>[];
-}
-
-export async function getMerchant(deps: Deps, merchantId: string): Promise<MerchantView | undefined> {
-  const { Items = [] } = await deps.db.send(
-    new QueryCommand({
-      TableName: deps.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': merchantPk(merchantId) },
-      ConsistentRead: true,
-    }),
-  );
-  const profile = Items.find((item) => item.sk === PROFILE_SK);
-  if (!profile) return undefined;
-  const promotion = Items.find((item) => item.sk === PROMOTION_SK);
-  return {
-    profile: fromItem<MerchantProfile>(profile),
-    promotion: promotion ? fromItem<Promotion>(promotion) : undefined,
-    cartPolicies: Items.filter((item) => item.type === 'MERCHANT_CART_POLICY').map((item) => fromItem(item)),
-  };
-}
+/** A promotion read from the table or an index; a malformed one is an error naming its key and field. */
+export const readPromotion = (item: Record<string, unknown>): Promotion => readRecord(PROMOTION_TYPE, item);
 
 export async function getPromotion(deps: Deps, merchantId: string): Promise<Promotion | undefined> {
   const { Item } = await deps.db.send(
-    new GetCommand({
-      TableName: deps.tableName,
-      Key: { pk: merchantPk(merchantId), sk: PROMOTION_SK },
-      ConsistentRead: true,
-    }),
+    new GetCommand({ TableName: deps.tableName, Key: promotionKey(merchantId), ConsistentRead: true }),
   );
-  return Item ? fromItem<Promotion>(Item) : undefined;
+  return Item ? readPromotion(Item) : undefined;
 }
 
-/** The UpdateItem parameters that apply a planned change, conditional on the planned-from version. */
-export function promotionUpdate(promotion: Promotion, change: PromotionChange) {
-  const names: Record<string, string> = { '#status': 'status', '#version': 'version' };
-  const values: Record<string, unknown> = {
-    ':status': change.status,
-    ':version': promotion.version,
-    ':next': promotion.version + 1,
+/** The write that applies a planned change, conditional on the planned-from version. */
+export function promotionChangeWrite(promotion: Promotion, change: PromotionChange): ConditionalWrite {
+  const due = dueKeyOf(promotion.merchantId, change.next);
+  const update: Required<Pick<Update, 'set' | 'remove'>> & Update = {
+    set: {
+      ...change.window,
+      status: change.status,
+      version: promotion.version + 1,
+      ...(change.reminder ? { reminder: change.reminder } : {}),
+      ...(change.revoked ? { revokedAt: change.revoked.at, revokeReason: change.revoked.reason } : {}),
+      ...due,
+    },
+    remove: [...(change.reminder === null ? ['reminder'] : []), ...(due ? [] : ['due_pk', 'due_sk'])],
   };
-  const set = ['#status = :status', '#version = :next'];
-  const remove: string[] = [];
-  const assign = (name: string, value: unknown) => {
-    names[`#${name}`] = name;
-    values[`:${name}`] = value;
-    set.push(`#${name} = :${name}`);
-  };
-  if (change.entries.length > 0) {
-    names['#history'] = 'history';
-    values[':entries'] = change.entries;
-    set.push('#history = list_append(#history, :entries)');
-  }
-  if (change.window) {
-    for (const [name, value] of Object.entries(change.window)) assign(name, value);
-  }
-  if (change.reminder === null) remove.push('reminder');
-  else if (change.reminder) assign('reminder', change.reminder);
-  if (change.revoked) {
-    assign('revokedAt', change.revoked.at);
-    assign('revokeReason', change.revoked.reason);
-  }
-  if (change.due) {
-    assign('due_pk', change.due.due_pk);
-    assign('due_sk', change.due.due_sk);
-  } else remove.push('due_pk', 'due_sk');
-  return {
-    Key: { pk: merchantPk(promotion.merchantId), sk: PROMOTION_SK },
-    UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-    ConditionExpression: '#version = :version',
-    ExpressionAttributeNames: names,
-    ExpressionAttributeValues: values,
-  };
+  if (change.entries.length > 0) update.append = { history: change.entries };
+  return { key: promotionKey(promotion.merchantId), update, condition: atVersion(promotion.version) };
 }
 
 export type ApplyResult = { applied: true } | { applied: false; current: Promotion | undefined };
 
 /**
  * Applies a change if the promotion is still at the version it was planned from. On a lost race it
- * returns the item as it is now (from the failed condition, no extra read) so the caller can re-plan.
+ * returns the promotion as it is now (from the failed condition, no extra read) so the caller can re-plan.
  */
 export async function applyPromotionChange(
   deps: Deps,
   promotion: Promotion,
   change: PromotionChange,
 ): Promise<ApplyResult> {
-  try {
-    await deps.db.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        ...promotionUpdate(promotion, change),
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    return { applied: true };
-  } catch (error) {
-    if (!isLostRace(error)) throw error;
-    const current = itemAfterLostRace(error);
-    return { applied: false, current: current ? fromItem<Promotion>(current) : undefined };
+  const outcome = await writeIf(deps, promotionChangeWrite(promotion, change));
+  if (outcome.written) return { applied: true };
+  return { applied: false, current: outcome.current ? readPromotion(outcome.current) : undefined };
+}
+
+const statusOnly = z.object({ merchantId: z.string(), status: z.enum(PROMOTION_STATUSES) });
+
+/** The status of each of these merchants' promotions (100 keys a request; merchants without one are left out). */
+export async function promotionStatuses(
+  deps: Deps,
+  merchantIds: string[],
+): Promise<Map<string, PromotionStatus>> {
+  const statuses = new Map<string, PromotionStatus>();
+  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
+    const keys = merchantIds.slice(i, i + MAX_BATCH_GET_KEYS).map(promotionKey);
+    const items = await batchGet(deps, keys, {
+      ProjectionExpression: 'pk, sk, merchantId, #s',
+      ExpressionAttributeNames: { '#s': 'status' },
+    });
+    for (const item of items) {
+      const { merchantId, status } = parseItem(statusOnly, item);
+      statuses.set(merchantId, status);
+    }
   }
+  return statuses;
 }

@@ -8,6 +8,7 @@ import {
   UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { createWaiter, WaiterState } from '@smithy/core/client';
 
 export const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
 export const DUE_INDEX = { indexName: 'due', partitionKey: 'due_pk', sortKey: 'due_sk' } as const;
@@ -73,16 +74,28 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
   }
 }
 
+/**
+ * Waits for a new index the way the SDK's own waiters wait (waitUntilTableExists is built on the same
+ * createWaiter): backoff with jitter, a time limit, the responses seen named when it gives up.
+ */
 async function waitUntilIndexActive(
   client: DynamoDBClient,
   tableName: string,
   indexName: string,
 ): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    const index = Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === indexName);
-    if (index?.IndexStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 100));
+  const result = await createWaiter(
+    { client, minDelay: 0.1, maxDelay: 2, maxWaitTime: 60 },
+    { TableName: tableName },
+    async (c: DynamoDBClient, input) => {
+      const { Table } = await c.send(new DescribeTableCommand(input));
+      const index = Table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === indexName);
+      return {
+        state: index?.IndexStatus === 'ACTIVE' ? WaiterState.SUCCESS : WaiterState.RETRY,
+        reason: index,
+      };
+    },
+  );
+  if (result.state !== WaiterState.SUCCESS) {
+    throw new Error(`index ${indexName} of ${tableName} did not become active (${result.state})`);
   }
-  throw new Error(`index ${indexName} of ${tableName} did not become active`);
 }

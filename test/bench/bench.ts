@@ -17,11 +17,12 @@ import { silentLog } from '../../shared/deps';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
-import { policyItem } from '../../shared/policies/store';
 import { newPromotion } from '../../shared/promotion/lifecycle';
 import { onboardingInstant, promotionWindow } from '../../shared/promotion/window';
 import { createDynamoClients, type DynamoClients } from '../../shared/store/client';
-import { profileItem, promotionItem } from '../../shared/store/promotions';
+import { profileItem } from '../../shared/store/merchants';
+import { policyItem } from '../../shared/store/policies';
+import { promotionItem } from '../../shared/store/promotions';
 import { ensureTable } from '../../shared/store/table';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -58,13 +59,13 @@ async function batchWrite(
 function cohort(prefix: string, n: number, onboardedOn: string): Record<string, unknown>[] {
   const window = promotionWindow(onboardedOn);
   return Array.from({ length: n }, (_, i) => {
-    const { promotion, due } = newPromotion(
+    const { promotion, next } = newPromotion(
       `${prefix}-${i}`,
       window,
       onboardingInstant(onboardedOn),
       '2026-01-01T00:00:00.000+08:00',
     );
-    return promotionItem(promotion, due);
+    return promotionItem(promotion, next);
   });
 }
 

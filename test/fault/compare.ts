@@ -3,8 +3,9 @@
 // the stored policies (exactly the model's), every flag with its history. Notices are compared by each
 // caller, whose duplicate rules differ.
 import type { Deps } from '../../shared/deps';
-import { listPolicies, listStoredFlags } from '../../shared/policies/store';
-import { getMerchant } from '../../shared/store/promotions';
+import { listStoredFlags } from '../../shared/store/flags';
+import { getMerchant } from '../../shared/store/merchants';
+import { listPolicies } from '../../shared/store/policies';
 import type { ModelMerchant, ModelPolicy, ModelState } from './model';
 
 export type Check = (ok: boolean, what: string) => void;

@@ -32,10 +32,12 @@ import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../sh
 import { type Notice, noticesFor } from '../../shared/notices/notice';
 import { notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
+import { announcePolicy } from '../../shared/policies/announcements';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
-import { announcePolicy, listPolicies, listStoredFlags } from '../../shared/policies/store';
 import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
-import { getMerchant } from '../../shared/store/promotions';
+import { listStoredFlags } from '../../shared/store/flags';
+import { getMerchant } from '../../shared/store/merchants';
+import { listPolicies } from '../../shared/store/policies';
 import { checkStateAgainstModel } from './compare';
 import {
   apply,

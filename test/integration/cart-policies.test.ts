@@ -15,6 +15,7 @@ import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/re
 import type { Notice } from '../../shared/notices/notice';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
+import { announcePolicy, withdrawPolicy } from '../../shared/policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import {
   type CartPolicy,
@@ -23,11 +24,12 @@ import {
   type MerchantPolicyNotice,
   type MerchantPolicyStatus,
 } from '../../shared/policies/policy';
-import { announcePolicy, listPolicies, listStoredFlags, withdrawPolicy } from '../../shared/policies/store';
 import { createDynamoClients } from '../../shared/store/client';
 import { setIf } from '../../shared/store/conditional-write';
+import { listStoredFlags } from '../../shared/store/flags';
 import { merchantCartPolicySk, merchantPk } from '../../shared/store/keys';
-import { getMerchant } from '../../shared/store/promotions';
+import { getMerchant } from '../../shared/store/merchants';
+import { listPolicies } from '../../shared/store/policies';
 import { daysBetween } from '../../shared/time';
 import { useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';

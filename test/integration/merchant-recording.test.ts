@@ -9,7 +9,7 @@ import { loadConfig } from '../../shared/config';
 import { createRecorderHandler } from '../../shared/lambda/recorder-handler';
 import { createObservability } from '../../shared/lambda/runtime';
 import { merchantRecordSchema, recordMerchant, recordMerchants } from '../../shared/merchants/record';
-import { getMerchant } from '../../shared/store/promotions';
+import { getMerchant } from '../../shared/store/merchants';
 import { cliOn } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';

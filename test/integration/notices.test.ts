@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLog } from '../../shared/deps';
@@ -20,7 +20,7 @@ import { fileSink, type NoticePublisher, snsPublisher } from '../../shared/notic
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { PROMOTION_SK } from '../../shared/store/keys';
 import { getPromotion } from '../../shared/store/promotions';
-import { useLocalDynamo } from '../support/dynamo';
+import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { sh } from '../support/promotions';
 
@@ -225,6 +225,46 @@ describe('notices from the stream', () => {
     const count = (id: string) => notices.filter((n) => n.merchantId === id).length;
     expect([count('e1'), count('e2'), count('e3')]).toEqual([1, 1, 2]);
     expect(new Set(notices.map((n) => n.eventId)).size).toBe(3);
+  });
+
+  it('a stream image that is not a well-formed stored item is refused, naming its key and field; the records before it are delivered', async () => {
+    await record([{ merchantId: 'good', onboardedAt: '2020-05-06' }]);
+    await run('activate', { asOf: sh('2020-05-08 00:00') });
+    // Written by hand: a promotion whose history entry has a number where an instant belongs.
+    const good = (await db.scanAll()).find((i) => i.merchantId === 'good' && i.sk === PROMOTION_SK);
+    const history = good?.history as Record<string, unknown>[];
+    await db.clients.doc.send(
+      new PutCommand({
+        TableName: TEST_TABLE,
+        Item: {
+          ...good,
+          pk: 'MERCHANT#broken',
+          merchantId: 'broken',
+          history: [{ ...history[0], effectiveAt: 1 }],
+        },
+      }),
+    );
+    const records: StreamRecord[] = [];
+    await drain(async (batch) => {
+      records.push(...batch);
+      return { batchItemFailures: [] };
+    });
+    const errors: Record<string, unknown>[] = [];
+    const log = {
+      ...silentLog,
+      error: (_: string, attributes?: Record<string, unknown>) => errors.push(attributes ?? {}),
+    };
+    const result = await notifyFromStream(records, fileSink(sinkPath), log);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: records.at(-1)?.dynamodb.SequenceNumber }]);
+    expect(errors).toEqual([
+      {
+        sequenceNumber: records.at(-1)?.dynamodb.SequenceNumber,
+        error: expect.stringMatching(
+          /^stored item MERCHANT#broken \/ PROMO#NEW_MERCHANT_FEE is malformed: history\.0\.effectiveAt: /,
+        ),
+      },
+    ]);
+    expect(delivered().map((n) => [n.type, n.merchantId])).toEqual([['PROMOTION_ACTIVATED', 'good']]);
   });
 
   it('the Lambda handler publishes real stream records to SNS in batches of 10 and reports nothing failed', async () => {

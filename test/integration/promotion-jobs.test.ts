@@ -39,8 +39,8 @@ import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
 import { endOfDayCutoff, type Promotion } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
-import { dueKey } from '../../shared/store/keys';
-import { getMerchant, getPromotion } from '../../shared/store/promotions';
+import { getMerchant } from '../../shared/store/merchants';
+import { getPromotion } from '../../shared/store/promotions';
 import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
@@ -290,11 +290,11 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     await record(cohort(2, '2020-05-06'));
     // A planner that breaks the rule every real one keeps: it moves the ACTIVATE key earlier.
     const backwards: SweepSpec = {
-      reads: activateJob.reads,
-      plan: (p) => ({
+      ...activateJob,
+      plan: () => ({
         status: 'SCHEDULED',
         entries: [],
-        due: dueKey('ACTIVATE', p.merchantId, sh('2020-05-01 00:00')),
+        next: { action: 'ACTIVATE', at: sh('2020-05-01 00:00') },
       }),
     };
     const ctx = {

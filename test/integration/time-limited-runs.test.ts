@@ -9,9 +9,9 @@ import { acquireLease, LeaseHeldError, readLease } from '../../shared/jobs/lease
 import { createJobHandler, type JobResult } from '../../shared/lambda/job-handler';
 import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
+import { announcePolicy } from '../../shared/policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
-import { announcePolicy } from '../../shared/policies/store';
 import type { Promotion } from '../../shared/promotion/lifecycle';
 import { getPromotion } from '../../shared/store/promotions';
 import { formatInstant, parseInstant } from '../../shared/time';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   endOfDayCutoff,
+  newPromotion,
   type PromotionChange,
   planActivation,
   planCorrection,
@@ -10,7 +11,6 @@ import {
   statusAt,
 } from '../../shared/promotion/lifecycle';
 import { promotionWindow } from '../../shared/promotion/window';
-import { dueKey } from '../../shared/store/keys';
 import { apply, recorded, sh } from '../support/promotions';
 
 const processedAt = '2026-11-25T10:00:00.000+08:00';
@@ -44,7 +44,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
           by: 'activate',
         },
       ],
-      due: dueKey('EXPIRE', 'merchant-a', sh('2020-06-04 00:00')),
+      next: { action: 'REMIND', at: sh('2020-06-04 00:00') },
     });
   });
 
@@ -60,12 +60,14 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
 
   it('activated in its last 3 days waits only for expiry (no "ends soon" right after "activated")', () => {
     // The reminder goes out at 23:59 on 06-03; a promotion activated on 06-02 still gets it, one on 06-03 not.
-    expect(planActivation(a, ctx('2020-06-02 00:00'))?.due).toEqual(
-      dueKey('EXPIRE', 'merchant-a', sh('2020-06-04 00:00')),
-    );
-    expect(planActivation(a, ctx('2020-06-03 00:00'))?.due).toEqual(
-      dueKey('EXPIRE', 'merchant-a', sh('2020-06-07 00:00')),
-    );
+    expect(planActivation(a, ctx('2020-06-02 00:00'))?.next).toEqual({
+      action: 'REMIND',
+      at: sh('2020-06-04 00:00'),
+    });
+    expect(planActivation(a, ctx('2020-06-03 00:00'))?.next).toEqual({
+      action: 'EXPIRE',
+      at: sh('2020-06-07 00:00'),
+    });
   });
 
   it('reached after its window goes SCHEDULED → ACTIVE → EXPIRED in one change, both effective instants recorded', () => {
@@ -75,7 +77,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
       ['ACTIVE', sh('2020-05-08 00:00')],
       ['EXPIRED', sh('2020-06-07 00:00')],
     ]);
-    expect(change?.due).toBeNull();
+    expect(change?.next).toBeNull();
   });
 
   it('gets its "ends soon" reminder at 23:59 three days before its last day, then expires at 23:59 on its last day', () => {
@@ -86,7 +88,7 @@ describe('merchant A (T = 2020-05-06): window 2020-05-08 00:00 … 2020-06-06 23
       status: 'ACTIVE',
       entries: [],
       reminder: { effectiveAt: sh('2020-06-04 00:00'), processedAt, asOf: sh('2020-06-03 23:59') },
-      due: dueKey('EXPIRE', 'merchant-a', sh('2020-06-07 00:00')),
+      next: { action: 'EXPIRE', at: sh('2020-06-07 00:00') },
     });
     const afterReminder = apply(active, reminded as PromotionChange);
     expect(planExpiry(afterReminder, ctx('2020-06-05 23:59'))).toBeUndefined();
@@ -159,14 +161,14 @@ describe('corrections of T', () => {
     expect(change?.status).toBe('SCHEDULED');
     expect(change?.window?.startsAt).toBe(sh('2020-05-12 00:00'));
     expect(change?.entries[0]?.reason).toBe('onboarding date corrected from 2020-05-06 to 2020-05-10');
-    expect(change?.due).toEqual(dueKey('ACTIVATE', 'm', sh('2020-05-12 00:00')));
+    expect(change?.next).toEqual({ action: 'ACTIVATE', at: sh('2020-05-12 00:00') });
     expect(change?.reminder).toBeNull();
   });
 
   it('a T moved before the program start makes it INELIGIBLE; moved back, SCHEDULED again', () => {
     const change = planCorrection(p, promotionWindow('2020-04-01'), processedAt);
     expect(change?.status).toBe('INELIGIBLE');
-    expect(change?.due).toBeNull();
+    expect(change?.next).toBeNull();
     const ineligible = apply(p, change as PromotionChange);
     expect(planCorrection(ineligible, promotionWindow('2020-05-06'), processedAt)?.status).toBe('SCHEDULED');
   });
@@ -175,7 +177,7 @@ describe('corrections of T', () => {
     const revoked = { ...p, status: 'REVOKED' as const, revokedAt: sh('2020-05-09 00:00') };
     expect(planCorrection(revoked, promotionWindow('2020-05-07'), processedAt)).toMatchObject({
       status: 'REVOKED',
-      due: null,
+      next: null,
     });
   });
 });
@@ -192,7 +194,7 @@ describe('revocation', () => {
           status: 'REVOKED',
           entries: [{ status: 'REVOKED', effectiveAt: at, processedAt, by: 'revoke', reason: 'fake orders' }],
           revoked: { at, reason: 'fake orders' },
-          due: null,
+          next: null,
         },
       });
     }
@@ -201,7 +203,7 @@ describe('revocation', () => {
   it('during the window revokes an ACTIVE promotion, effective at its instant', () => {
     const active = apply(p, planActivation(p, ctx('2020-05-08 00:00')) as PromotionChange);
     const plan = planRevocation(active, sh('2020-05-20 08:00'), 'fake orders', processedAt);
-    expect(plan).toMatchObject({ kind: 'change', change: { status: 'REVOKED', due: null } });
+    expect(plan).toMatchObject({ kind: 'change', change: { status: 'REVOKED', next: null } });
     const { change } = plan as { change: PromotionChange };
     expect(change.entries.map((e) => [e.status, e.effectiveAt])).toEqual([
       ['REVOKED', sh('2020-05-20 08:00')],
@@ -213,7 +215,7 @@ describe('revocation', () => {
       const plan = planRevocation(p, at, 'fake orders', processedAt);
       expect(plan).toMatchObject({ kind: 'change' });
       const { change } = plan as { change: PromotionChange };
-      expect(change).toMatchObject({ status: 'REVOKED', revoked: { at, reason: 'fake orders' }, due: null });
+      expect(change).toMatchObject({ status: 'REVOKED', revoked: { at, reason: 'fake orders' }, next: null });
       expect(change.reminder).toBeUndefined();
       expect(change.entries).toEqual([
         {
@@ -245,6 +247,41 @@ describe('revocation', () => {
       planRevocation(recorded('old', '2020-04-01'), sh('2020-05-21 08:00'), 'x', processedAt),
     ).toMatchObject({
       kind: 'refused',
+    });
+  });
+});
+
+describe('what a promotion waits for next (next: { action, at } | null)', () => {
+  it('through its whole life: ACTIVATE at its start, REMIND at its last 3 days, EXPIRE at its end, then nothing', () => {
+    const window = promotionWindow('2020-05-06');
+    const fresh = newPromotion('m', window, sh('2020-05-06 00:00'), processedAt);
+    expect(fresh.next).toEqual({ action: 'ACTIVATE', at: sh('2020-05-08 00:00') });
+    const activation = planActivation(fresh.promotion, ctx('2020-05-08 00:00')) as PromotionChange;
+    expect(activation.next).toEqual({ action: 'REMIND', at: sh('2020-06-04 00:00') });
+    const active = apply(fresh.promotion, activation);
+    const reminder = planExpiry(active, ctx('2020-06-03 23:59')) as PromotionChange;
+    expect(reminder.next).toEqual({ action: 'EXPIRE', at: sh('2020-06-07 00:00') });
+    const expiry = planExpiry(apply(active, reminder), ctx('2020-06-06 23:59')) as PromotionChange;
+    expect(expiry.next).toBeNull();
+  });
+
+  it('an ineligible merchant waits for nothing from the start; a revoked promotion waits for nothing more', () => {
+    const ineligible = newPromotion('m', promotionWindow('2020-04-30'), sh('2020-04-30 00:00'), processedAt);
+    expect(ineligible.next).toBeNull();
+    const p = recorded('m', '2020-05-06');
+    const plan = planRevocation(p, sh('2020-05-20 08:00'), 'fake orders', processedAt);
+    expect(plan).toMatchObject({ kind: 'change', change: { next: null } });
+  });
+
+  it('a reminder already recorded is not waited for again: an activation replanned after it waits for the end', () => {
+    const p = recorded('m', '2020-05-06');
+    const reminded = {
+      ...p,
+      reminder: { effectiveAt: sh('2020-06-04 00:00'), processedAt, asOf: sh('2020-06-03 23:59') },
+    };
+    expect(planActivation(reminded, ctx('2020-05-08 00:00'))?.next).toEqual({
+      action: 'EXPIRE',
+      at: sh('2020-06-07 00:00'),
     });
   });
 });

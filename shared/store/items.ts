@@ -1,0 +1,252 @@
+// What is read back from the table is checked, not trusted: one zod schema per kind of stored item
+// (a discriminated union on `type`), parsed once per item read. A malformed item is an error naming
+// its key and the field. Optional fields are optional because items written by older versions of the
+// code lack them (a profile without occurredAt), or because the domain leaves them out until they
+// apply (a promotion's reminder); everything else is required.
+import { z } from 'zod';
+import { describeZodError } from '../errors';
+import {
+  ALL_CATEGORIES,
+  CART_FLAG_VALUES,
+  type CartFlag,
+  type CartPolicy,
+  type MerchantPolicyNotice,
+  type MerchantPolicyStatus,
+  POLICY_VALUES,
+  type PolicyHistoryEntry,
+  type PolicyStatus,
+} from '../policies/policy';
+import {
+  CHANGE_SOURCES,
+  type HistoryEntry,
+  PROMOTION_STATUSES,
+  type Promotion,
+  type Reminder,
+} from '../promotion/lifecycle';
+import type { FlagChange, StoredFlag } from './flags';
+import {
+  CART_FLAG_TYPE,
+  CART_POLICY_TYPE,
+  MERCHANT_CART_POLICY_TYPE,
+  MERCHANT_TYPE,
+  PROMOTION_TYPE,
+} from './keys';
+import type { MerchantProfile } from './merchants';
+
+/** A stored item that does not have the shape its kind must have (a bug, or a hand edit of the table). */
+export class MalformedItemError extends Error {
+  override name = 'MalformedItemError';
+}
+
+// Instants are stored as formatInstant writes them (docs/decisions.md, "Time"); they sort as text.
+const instant = z
+  .string()
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+08:00$/,
+    'must be a stored instant (yyyy-MM-ddTHH:mm:ss.SSS+08:00)',
+  );
+const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date yyyy-MM-dd');
+const version = z.number().int().positive();
+const text = z.string();
+
+/** The key attributes every stored item carries; the domain records read back leave them out. */
+const keyFields = { pk: text, sk: text };
+const dueKeyFields = { due_pk: text.optional(), due_sk: instant.optional() };
+const audienceKeyFields = { aud_pk: text.optional(), aud_sk: text.optional() };
+
+const historyEntry = z.object({
+  status: z.enum(PROMOTION_STATUSES),
+  effectiveAt: instant,
+  processedAt: instant,
+  asOf: instant.optional(), // absent for recording operations
+  by: z.enum(CHANGE_SOURCES),
+  reason: text.optional(),
+});
+const reminder = z.object({ effectiveAt: instant, processedAt: instant, asOf: instant });
+
+export const promotionRecordSchema = z.object({
+  merchantId: text,
+  onboardedOn: date,
+  eligible: z.boolean(),
+  startsAt: instant,
+  endsBefore: instant,
+  lastDay: date,
+  days: z.number().int().positive(),
+  status: z.enum(PROMOTION_STATUSES),
+  version,
+  history: z.array(historyEntry),
+  revokedAt: instant.optional(),
+  revokeReason: text.optional(),
+  reminder: reminder.optional(),
+});
+
+export const profileRecordSchema = z.object({
+  merchantId: text,
+  onboardedAt: z.union([date, instant]),
+  onboardedOn: date,
+  categories: z.array(text),
+  liveCartSources: z.array(text),
+  version,
+  recordedAt: instant,
+  updatedAt: instant,
+  occurredAt: instant.optional(), // absent on profiles recorded before it existed
+});
+
+const POLICY_STATUSES = ['SCHEDULED', 'IN_FORCE', 'WITHDRAWN'] as const satisfies readonly PolicyStatus[];
+const policyHistoryEntry = z.object({
+  status: z.enum([...POLICY_STATUSES, 'ANNOUNCED', 'CORRECTED']),
+  effectiveAt: instant,
+  processedAt: instant,
+  asOf: instant.optional(),
+  reason: text.optional(),
+});
+const policyCategories = z.union([z.literal(ALL_CATEGORIES), z.array(text)]);
+
+export const cartPolicyRecordSchema = z.object({
+  policyId: text,
+  title: text,
+  announcedOn: date,
+  effectiveAt: instant,
+  scope: z.object({ channel: z.literal('live'), categories: policyCategories }),
+  thirdPartyProducts: z.enum(POLICY_VALUES),
+  source: text.optional(),
+  status: z.enum(POLICY_STATUSES),
+  version,
+  history: z.array(policyHistoryEntry),
+  announced: z.object({ asOf: instant, processedAt: instant, skipped: z.boolean() }).optional(),
+  withdrawalNotified: z.object({ asOf: instant, processedAt: instant }).optional(),
+  withdrawReason: text.optional(),
+});
+
+const flagChange = z.object({
+  value: z.enum(CART_FLAG_VALUES),
+  since: instant,
+  policyId: text,
+  processedAt: instant,
+  asOf: instant,
+});
+export const cartFlagRecordSchema = z.object({
+  channel: z.enum(['live', 'short-video']),
+  products: z.literal('third-party'),
+  scope: text,
+  value: z.enum(CART_FLAG_VALUES),
+  since: instant.optional(),
+  policyId: text.optional(),
+  version,
+  history: z.array(flagChange),
+});
+
+const MERCHANT_POLICY_STATUSES = [
+  'ANNOUNCED',
+  'IN_FORCE',
+  'WITHDRAWN',
+] as const satisfies readonly MerchantPolicyStatus[];
+export const noticeStateRecordSchema = z.object({
+  merchantId: text,
+  policyId: text,
+  status: z.enum(MERCHANT_POLICY_STATUSES),
+  title: text,
+  announcedOn: date,
+  effectiveAt: instant,
+  thirdPartyProducts: z.enum(POLICY_VALUES),
+  categories: policyCategories,
+  processedAt: instant,
+  asOf: instant,
+});
+
+// Compile-time: each schema reads back exactly its domain record, nested records included — a
+// field or a value added on one side only fails to compile here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Matches<S extends z.ZodType, T> =
+  Same<keyof z.output<S>, keyof T> extends true ? Same<z.output<S>, T> : false;
+type FlagFields = Omit<z.output<typeof cartFlagRecordSchema>, 'version' | 'history'>;
+const SCHEMAS_MATCH_RECORDS: [
+  Matches<typeof promotionRecordSchema, Promotion>,
+  Matches<typeof historyEntry, HistoryEntry>,
+  Matches<typeof reminder, Reminder>,
+  Matches<typeof profileRecordSchema, MerchantProfile>,
+  Matches<typeof cartPolicyRecordSchema, CartPolicy>,
+  Matches<typeof policyHistoryEntry, PolicyHistoryEntry>,
+  Matches<typeof cartFlagRecordSchema, StoredFlag>,
+  Same<keyof FlagFields, keyof CartFlag> extends true ? Same<FlagFields, CartFlag> : false,
+  Matches<typeof flagChange, FlagChange>,
+  Matches<typeof noticeStateRecordSchema, MerchantPolicyNotice>,
+] = [true, true, true, true, true, true, true, true, true, true];
+void SCHEMAS_MATCH_RECORDS;
+
+/** Each kind of item's schema as stored: its record, its key attributes, its `type` tag. */
+export const profileItemSchema = profileRecordSchema.extend({
+  ...keyFields,
+  ...audienceKeyFields,
+  type: z.literal(MERCHANT_TYPE),
+});
+export const promotionItemSchema = promotionRecordSchema.extend({
+  ...keyFields,
+  ...dueKeyFields,
+  type: z.literal(PROMOTION_TYPE),
+});
+export const cartPolicyItemSchema = cartPolicyRecordSchema.extend({
+  ...keyFields,
+  type: z.literal(CART_POLICY_TYPE),
+});
+export const cartFlagItemSchema = cartFlagRecordSchema.extend({
+  ...keyFields,
+  type: z.literal(CART_FLAG_TYPE),
+});
+export const noticeStateItemSchema = noticeStateRecordSchema.extend({
+  ...keyFields,
+  type: z.literal(MERCHANT_CART_POLICY_TYPE),
+});
+
+/** The item schemas the union is made of: a new kind of item adds its schema here. */
+export const STORED_ITEM_SCHEMAS = [
+  profileItemSchema,
+  promotionItemSchema,
+  cartPolicyItemSchema,
+  cartFlagItemSchema,
+  noticeStateItemSchema,
+] as const;
+export const storedItemSchema = z.discriminatedUnion('type', STORED_ITEM_SCHEMAS);
+export type StoredItem = z.output<typeof storedItemSchema>;
+export type StoredType = StoredItem['type'];
+
+/** The record each `type` tag stands for, without the key attributes (zod leaves out what it does not name). */
+const RECORD_SCHEMAS = {
+  [MERCHANT_TYPE]: profileRecordSchema,
+  [PROMOTION_TYPE]: promotionRecordSchema,
+  [CART_POLICY_TYPE]: cartPolicyRecordSchema,
+  [CART_FLAG_TYPE]: cartFlagRecordSchema,
+  [MERCHANT_CART_POLICY_TYPE]: noticeStateRecordSchema,
+} as const satisfies Record<StoredType, z.ZodType>;
+const STORED_TYPES = new Set<unknown>(Object.keys(RECORD_SCHEMAS));
+
+const keyOf = (item: Record<string, unknown>) => `${String(item.pk)} / ${String(item.sk)}`;
+
+function malformed(item: Record<string, unknown>, problem: string): MalformedItemError {
+  return new MalformedItemError(`stored item ${keyOf(item)} is malformed: ${problem}`);
+}
+
+/** An item (or the attributes of it that were read) parsed with a schema; a failure names its key and field. */
+export function parseItem<S extends z.ZodType>(schema: S, item: Record<string, unknown>): z.output<S> {
+  const result = schema.safeParse(item);
+  if (!result.success) throw malformed(item, describeZodError(result.error));
+  return result.data;
+}
+
+/** The domain record of a stored item of kind `type` (one parse); a malformed item names its key and field. */
+export function readRecord<T extends StoredType>(
+  type: T,
+  item: Record<string, unknown>,
+): z.output<(typeof RECORD_SCHEMAS)[T]> {
+  if (item.type !== type) throw malformed(item, `type: must be ${type} (found ${JSON.stringify(item.type)})`);
+  return parseItem(RECORD_SCHEMAS[type], item) as z.output<(typeof RECORD_SCHEMAS)[T]>;
+}
+
+/**
+ * A stored item as a whole (key attributes and tag kept), e.g. a stream image. Items of a kind this
+ * union does not hold yet (job runs, leases) come back as they are: nothing here reads them.
+ */
+export function readStoredItem(item: Record<string, unknown>): StoredItem | Record<string, unknown> {
+  if (typeof item.type !== 'string') throw malformed(item, 'type: is required');
+  return STORED_TYPES.has(item.type) ? parseItem(storedItemSchema, item) : item;
+}

@@ -1,0 +1,167 @@
+// The merchants repository: profiles (with the audience index key), read together with their
+// promotion; a new merchant's profile and promotion, and a corrected T with its promotion's change,
+// are written in one transaction so they never disagree.
+import { paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import type { Deps } from '../deps';
+import type { MerchantPolicyNotice } from '../policies/policy';
+import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycle';
+import type { CalendarDate, Instant } from '../time';
+import { batchGet } from './batch-get';
+import { atVersion, IS_NEW, writeAllIf, writeIf } from './conditional-write';
+import { MalformedItemError, parseItem, readRecord } from './items';
+import {
+  AUDIENCE_SHARDS,
+  audienceKey,
+  audiencePartition,
+  MERCHANT_CART_POLICY_TYPE,
+  MERCHANT_TYPE,
+  merchantCartPolicySk,
+  merchantPk,
+  PROFILE_SK,
+  PROMOTION_SK,
+  PROMOTION_TYPE,
+  profileKey,
+  promotionKey,
+} from './keys';
+import { queryPartition } from './partition-query';
+import { promotionChangeWrite, promotionItem, readPromotion } from './promotions';
+import { AUDIENCE_INDEX } from './table';
+
+export interface MerchantProfile {
+  merchantId: string;
+  /** The onboarding as recorded (a date, or an instant normalised to +08:00). */
+  onboardedAt: string;
+  onboardedOn: CalendarDate;
+  categories: string[];
+  liveCartSources: string[];
+  version: number;
+  recordedAt: Instant;
+  updatedAt: Instant;
+  /**
+   * When the record that set this profile was made (an upstream event's own time, or when an operator
+   * recorded it): older records are ignored as stale. Absent on profiles recorded before it existed.
+   */
+  occurredAt?: Instant;
+}
+
+export function profileItem(profile: MerchantProfile): Record<string, unknown> {
+  return {
+    ...profileKey(profile.merchantId),
+    type: MERCHANT_TYPE,
+    ...profile,
+    ...audienceKey(profile.merchantId, profile.liveCartSources),
+  };
+}
+
+export interface MerchantRecords {
+  profile?: MerchantProfile;
+  promotion?: Promotion;
+  /** Why a stored item of this merchant could not be read: what is recorded for it cannot be trusted. */
+  malformed?: MalformedItemError;
+}
+
+/**
+ * The profile and promotion of each of these merchants (at most 50: one BatchGetItem), read
+ * consistently. A malformed item is that merchant's problem alone, not the others'.
+ */
+export async function readMerchants(
+  deps: Deps,
+  merchantIds: string[],
+): Promise<Map<string, MerchantRecords>> {
+  const records = new Map<string, MerchantRecords>(merchantIds.map((id) => [id, {}]));
+  const idOf = new Map(merchantIds.map((id) => [merchantPk(id), id]));
+  const keys = merchantIds.flatMap((id) => [profileKey(id), promotionKey(id)]);
+  for (const item of await batchGet(deps, keys, { ConsistentRead: true })) {
+    const entry = records.get(idOf.get(String(item.pk)) ?? '');
+    if (!entry) continue;
+    try {
+      if (item.sk === PROFILE_SK) entry.profile = readRecord(MERCHANT_TYPE, item);
+      else entry.promotion = readPromotion(item);
+    } catch (error) {
+      if (!(error instanceof MalformedItemError)) throw error;
+      entry.malformed = error;
+    }
+  }
+  return records;
+}
+
+/** Records a new merchant and its first promotion; false if the merchant exists already (someone else wrote first). */
+export function createMerchant(
+  deps: Deps,
+  profile: MerchantProfile,
+  promotion: Promotion,
+  next: NextStep | null,
+): Promise<boolean> {
+  return writeAllIf(deps, [
+    { put: profileItem(profile), condition: IS_NEW },
+    { put: promotionItem(promotion, next), condition: IS_NEW },
+  ]);
+}
+
+/**
+ * Replaces a profile read at `readVersion` (and, in the same transaction, applies a change to its
+ * promotion); false if either changed meanwhile.
+ */
+export async function replaceProfile(
+  deps: Deps,
+  profile: MerchantProfile,
+  readVersion: number,
+  promotionChange?: { promotion: Promotion; change: PromotionChange },
+): Promise<boolean> {
+  const put = { put: profileItem(profile), condition: atVersion(readVersion) };
+  if (!promotionChange) return (await writeIf(deps, put)).written;
+  return writeAllIf(deps, [put, promotionChangeWrite(promotionChange.promotion, promotionChange.change)]);
+}
+
+export interface MerchantView {
+  profile: MerchantProfile;
+  promotion: Promotion | undefined;
+  /** The merchant's notice state for each cart policy that reached it. */
+  cartPolicies: MerchantPolicyNotice[];
+}
+
+/** A merchant's profile, promotion and notice states (its whole partition, read consistently). */
+export async function getMerchant(deps: Deps, merchantId: string): Promise<MerchantView | undefined> {
+  const items = await queryPartition(deps, merchantPk(merchantId));
+  const profile = items.find((item) => item.sk === PROFILE_SK);
+  if (!profile) return undefined;
+  const promotion = items.find((item) => item.sk === PROMOTION_SK);
+  return {
+    profile: readRecord(MERCHANT_TYPE, profile),
+    promotion: promotion ? readRecord(PROMOTION_TYPE, promotion) : undefined,
+    cartPolicies: items
+      .filter((item) => String(item.sk).startsWith(merchantCartPolicySk('')))
+      .map((item) => readRecord(MERCHANT_CART_POLICY_TYPE, item)),
+  };
+}
+
+const audienceMember = z.object({ categories: z.array(z.string()).optional() });
+
+/**
+ * The categories of every merchant in the audience index (third-party products in live carts), all
+ * shards in parallel, page by page; only the categories are read.
+ */
+export async function forEachAudienceMember(
+  deps: Deps,
+  visit: (categories: string[]) => void,
+): Promise<void> {
+  await Promise.all(
+    Array.from({ length: AUDIENCE_SHARDS }, async (_, shard) => {
+      const pages = paginateQuery(
+        { client: deps.db, pageSize: deps.pageSize },
+        {
+          TableName: deps.tableName,
+          IndexName: AUDIENCE_INDEX.indexName,
+          KeyConditionExpression: '#pk = :pk',
+          ProjectionExpression: 'pk, sk, #categories',
+          ExpressionAttributeNames: { '#pk': AUDIENCE_INDEX.partitionKey, '#categories': 'categories' },
+          ExpressionAttributeValues: { ':pk': audiencePartition(shard) },
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) visit(parseItem(audienceMember, item).categories ?? []);
+      }
+    }),
+  );
+}

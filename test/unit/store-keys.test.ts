@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { updateExpression } from '../../shared/store/conditional-write';
+import { DUE_SHARDS, dueKeyOf, duePartitionsOf, shardOf } from '../../shared/store/keys';
+
+const at = '2020-06-04T00:00:00.000+08:00';
+
+describe('the store files what a promotion waits for under the due index key its job reads', () => {
+  it('ACTIVATE in the activate partitions; REMIND and EXPIRE both in the expire ones (one job takes both)', () => {
+    const shard = String(shardOf('merchant-a')).padStart(2, '0');
+    expect(dueKeyOf('merchant-a', { action: 'ACTIVATE', at })).toEqual({
+      due_pk: `ACTIVATE#${shard}`,
+      due_sk: at,
+    });
+    expect(dueKeyOf('merchant-a', { action: 'REMIND', at })).toEqual({
+      due_pk: `EXPIRE#${shard}`,
+      due_sk: at,
+    });
+    expect(dueKeyOf('merchant-a', { action: 'EXPIRE', at })).toEqual({
+      due_pk: `EXPIRE#${shard}`,
+      due_sk: at,
+    });
+    expect(dueKeyOf('merchant-a', null)).toBeUndefined();
+  });
+
+  it("a job reads each of its steps' partitions once, every shard", () => {
+    expect(duePartitionsOf(['REMIND', 'EXPIRE'])).toEqual(
+      Array.from({ length: DUE_SHARDS }, (_, i) => `EXPIRE#${String(i).padStart(2, '0')}`),
+    );
+    expect(duePartitionsOf(['ACTIVATE'])).toHaveLength(DUE_SHARDS);
+    expect(duePartitionsOf(['ACTIVATE'])[0]).toBe('ACTIVATE#00');
+  });
+});
+
+describe('update expressions', () => {
+  it('sets, appends to lists (absent taken as empty), sets where missing, adds and removes; undefined fields stay as they are', () => {
+    expect(
+      updateExpression(
+        {
+          set: { status: 'ACTIVE', reminder: undefined },
+          append: { history: [{ status: 'ACTIVE' }] },
+          setIfMissing: { token: 't' },
+          add: { attempts: 1 },
+          remove: ['due_pk'],
+        },
+        {
+          expression: '#c_version = :c_version',
+          names: { '#c_version': 'version' },
+          values: { ':c_version': 3 },
+        },
+      ),
+    ).toEqual({
+      UpdateExpression:
+        'SET #u_status = :u_status, #u_token = if_not_exists(#u_token, :u_token), ' +
+        '#u_history = list_append(if_not_exists(#u_history, :u_empty_list), :u_history) ' +
+        'ADD #u_attempts :u_attempts REMOVE #u_due_pk',
+      ConditionExpression: '#c_version = :c_version',
+      ExpressionAttributeNames: {
+        '#c_version': 'version',
+        '#u_status': 'status',
+        '#u_token': 'token',
+        '#u_history': 'history',
+        '#u_attempts': 'attempts',
+        '#u_due_pk': 'due_pk',
+      },
+      ExpressionAttributeValues: {
+        ':c_version': 3,
+        ':u_status': 'ACTIVE',
+        ':u_token': 't',
+        ':u_empty_list': [],
+        ':u_history': [{ status: 'ACTIVE' }],
+        ':u_attempts': 1,
+      },
+    });
+  });
+
+  it('refuses what is not an attribute name, and an update that changes nothing', () => {
+    expect(() => updateExpression({ set: { 'a.b': 1 } })).toThrow('not an attribute name for an update: a.b');
+    expect(() => updateExpression({ set: { a: undefined } })).toThrow('an update must change something');
+  });
+});
