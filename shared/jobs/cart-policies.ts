@@ -26,7 +26,8 @@ import {
 } from '../store/keys';
 import { AUDIENCE_INDEX } from '../store/table';
 import { formatInstant } from '../time';
-import { countChange, forEachItem, type RunContext, type SweepCounts } from './partitions';
+import { forEachItem } from './partitions';
+import { countChange, type RunContext, type RunCounts } from './run-context';
 
 type Step = 'ANNOUNCE' | 'ENFORCE' | 'WITHDRAW';
 
@@ -73,7 +74,7 @@ function wouldWrite(step: Step, existing: MerchantPolicyNotice | undefined, poli
   }
 }
 
-const count = (counts: SweepCounts, kind: string) => countChange(counts, [kind]);
+const count = (counts: RunCounts, kind: string) => countChange(counts, [kind]);
 const policyKey = (policy: CartPolicy) => ({ pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) });
 
 /** Moves one merchant's notice state for a policy; returns whether it changed. */
@@ -147,7 +148,7 @@ async function sweepAudience(
     count(ctx.counts, NOTICE_KIND[step]);
     return 'changed';
   });
-  return !ctx.progress.stopped && ctx.counts.failed === failedBefore;
+  return !ctx.cursors.stopped && ctx.counts.failed === failedBefore;
 }
 
 /** Brings the stored flags to what the calendar gives at the policy's instant, each change recorded with its policy. */

@@ -6,8 +6,9 @@ import { DUE_SHARDS, type DueAction, duePartition } from '../store/keys';
 import { applyPromotionChange, fromItem, promotionItem } from '../store/promotions';
 import { DUE_INDEX } from '../store/table';
 import { formatInstant, type Instant } from '../time';
-import { countChange, forEachItem, type PartitionRead, type RunContext } from './partitions';
+import { forEachItem, type PartitionRead } from './partitions';
 import type { ItemKey } from './projection';
+import { countChange, type RunContext } from './run-context';
 
 export interface DueRead {
   action: DueAction;
