@@ -1,5 +1,5 @@
 // One run of a job at a time: a lease item per job (`JOB#<job>` / `LEASE`). The lease is short
-// (LEASE_TTL_MS) and a live run keeps it with a heartbeat, a timer independent of the run's progress;
+// (LEASE_TTL_MS) and a live run keeps it with a heartbeat, a timer independent of how far the run has got;
 // a holder that dies (kill -9, a Lambda timeout) stops beating and its lease lapses within the TTL.
 // Every renewal is conditional on ownership: a run that finds its lease taken over (or gone) has lost
 // it, and from then on sends nothing more (see fenced()). An invocation that finds the lease held
