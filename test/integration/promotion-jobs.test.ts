@@ -360,7 +360,7 @@ describe('the job lease', () => {
     expect(await readLease(db.deps(), 'activate')).toBeUndefined(); // released at the end
   });
 
-  it('a live run keeps its lease with a heartbeat, without any progress, and only while it owns it', async () => {
+  it('a live run keeps its lease with a heartbeat while it reads nothing, and only while it owns it', async () => {
     let now = parseInstant(TEST_NOW);
     const deps = db.deps({ clock: () => now });
     const lease = await acquireLease(deps, 'activate', { ttlMs: 900, owner: 'live' });
