@@ -69,7 +69,7 @@ const PROMOTION_JOB_GRANTS: readonly TableGrant[] = [
   { actions: ['dynamodb:UpdateItem'], partitions: [MERCHANTS] },
 ];
 
-export const JOBS = {
+const ENTRIES = {
   activate: {
     schedule: daily(0, 0),
     summary:
@@ -118,7 +118,9 @@ export const JOBS = {
   },
 } satisfies Record<string, JobDefinition>;
 
-export type JobName = keyof typeof JOBS;
+export type JobName = keyof typeof ENTRIES;
+/** Every job by name; an entry missing a field fails to compile here, not where it is used. */
+export const JOBS: Readonly<Record<JobName, JobDefinition>> = ENTRIES;
 /** In the registry's order (the stack's, status's and the CLI's). */
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 
