@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps';
 import type { Instant } from '../time';
 import { JOB_RUN_TYPE, jobPk, jobRunSk } from './keys';
-import { parseStoredItem } from './parse-item';
+import { parseItem } from './parse-item';
 
 /** Where the next page of one unit of work starts (an index's LastEvaluatedKey), or `done`. */
 export const cursorSchema = z.union([z.literal('done'), z.record(z.string(), z.unknown())]);
@@ -80,7 +80,7 @@ export async function readRun(deps: Deps, job: string, asOf: Instant): Promise<J
       ConsistentRead: true,
     }),
   );
-  return Item ? parseStoredItem(jobRunItemSchema, Item) : undefined;
+  return Item ? parseItem(jobRunItemSchema, Item) : undefined;
 }
 
 /** The job-run items of the occurrences from `from` to `to` (inclusive), in order, read consistently. */
@@ -96,7 +96,7 @@ export async function listRuns(deps: Deps, job: string, from: Instant, to: Insta
     },
   );
   for await (const page of pages) {
-    for (const item of page.Items ?? []) runs.push(parseStoredItem(jobRunItemSchema, item));
+    for (const item of page.Items ?? []) runs.push(parseItem(jobRunItemSchema, item));
   }
   return runs;
 }

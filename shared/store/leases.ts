@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Deps } from '../deps';
 import { isLostRace, itemAfterLostRace } from './conditional-write';
 import { JOB_LEASE_TYPE, jobPk, LEASE_SK } from './keys';
-import { parseStoredItem } from './parse-item';
+import { parseItem } from './parse-item';
 
 export const leaseItemSchema = z.object({
   pk: z.string(),
@@ -35,7 +35,7 @@ export async function getLease(deps: Deps, job: string): Promise<LeaseItem | und
   const { Item } = await deps.db.send(
     new GetCommand({ TableName: deps.tableName, Key: leaseKey(job), ConsistentRead: true }),
   );
-  return Item ? parseStoredItem(leaseItemSchema, Item) : undefined;
+  return Item ? parseItem(leaseItemSchema, Item) : undefined;
 }
 
 async function putLease(
@@ -64,7 +64,7 @@ async function putLease(
   } catch (error) {
     if (!isLostRace(error)) throw error;
     const current = itemAfterLostRace(error);
-    return { written: false, current: current ? parseStoredItem(leaseItemSchema, current) : undefined };
+    return { written: false, current: current ? parseItem(leaseItemSchema, current) : undefined };
   }
 }
 

@@ -1,16 +1,19 @@
-// Items read back are checked, not trusted: a malformed one is an error naming its key.
+// Items read back are checked, not trusted: a malformed one is an error naming its key and the field.
+// (The same contract as parseItem in the merchants/promotions/policies store, shared/store/items.ts
+// on its branch: at merge, this file folds into that one.)
 import type { z } from 'zod';
 import { describeZodError } from '../errors';
 
+/** A stored item that does not have the shape its kind must have (a bug, or a hand edit of the table). */
 export class MalformedItemError extends Error {
   override name = 'MalformedItemError';
 }
 
-/** The item as its schema describes it; throws MalformedItemError naming its key and each bad field. */
-export function parseStoredItem<S extends z.ZodType>(schema: S, item: Record<string, unknown>): z.output<S> {
+/** An item parsed with its schema; a failure names its key and each bad field. */
+export function parseItem<S extends z.ZodType>(schema: S, item: Record<string, unknown>): z.output<S> {
   const result = schema.safeParse(item);
   if (result.success) return result.data;
   throw new MalformedItemError(
-    `malformed item ${String(item.pk)} / ${String(item.sk)}: ${describeZodError(result.error)}`,
+    `stored item ${String(item.pk)} / ${String(item.sk)} is malformed: ${describeZodError(result.error)}`,
   );
 }

@@ -83,7 +83,7 @@ describe('status', () => {
       }),
     );
     await expect(systemStatus(deps, asOf, 1)).rejects.toThrow(
-      `malformed item JOB#expire / RUN#${sh('2020-09-06 23:59')}: report.complete:`,
+      `stored item JOB#expire / RUN#${sh('2020-09-06 23:59')} is malformed: report.complete:`,
     );
   });
 });
@@ -105,7 +105,7 @@ describe('a lease item read back', () => {
       }),
     );
     await expect(readLease(deps, 'activate')).rejects.toThrow(
-      'malformed item JOB#activate / LEASE: expiresAtMs:',
+      'stored item JOB#activate / LEASE is malformed: expiresAtMs:',
     );
   });
 });
