@@ -11,7 +11,13 @@ import { JOBS } from '../shared/jobs/registry';
 import { type RunResult, runJob } from '../shared/jobs/run';
 import { merchantRecordSchema, recordMerchant, revokePromotion } from '../shared/merchants/record';
 import { orderSourceSchema, quoteOrder, standardRateSchema } from '../shared/promotion/quote';
-import { onboardedAtSchema, onboardingDate, promotionWindow } from '../shared/promotion/window';
+import {
+  LENGTH_DAYS,
+  onboardedAtSchema,
+  onboardingDate,
+  promotionWindow,
+  START_OFFSET_DAYS,
+} from '../shared/promotion/window';
 import { merchantIdSchema } from '../shared/store/keys';
 import { getMerchant } from '../shared/store/merchants';
 import { calendarDateSchema, instantSchema } from '../shared/time';
@@ -23,6 +29,9 @@ import { defineLeases } from './leases-command';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { defineStatus } from './status-command';
+
+/** The source's worked example (rules §1), for the help. */
+const EXAMPLE = promotionWindow('2020-05-06');
 
 function defineWindow(program: Command) {
   program
@@ -37,11 +46,11 @@ function defineWindow(program: Command) {
     .addHelpText(
       'after',
       `
-The window is [T+2 00:00, T+32 00:00) Asia/Shanghai: the whole of days T+2 … T+31, 30 days.
+The window is [T+${START_OFFSET_DAYS} 00:00, T+${START_OFFSET_DAYS + LENGTH_DAYS} 00:00) Asia/Shanghai: the whole of days T+${START_OFFSET_DAYS} … T+${START_OFFSET_DAYS + LENGTH_DAYS - 1}, ${LENGTH_DAYS} days.
 An instant must carry its offset (Z or ±hh:mm); it maps to its Asia/Shanghai date.
 
 Prints { onboardedOn, eligible, startsAt, endsBefore, lastDay, days }.
-Example: window 2020-05-06   → startsAt 2020-05-08T00:00:00.000+08:00, lastDay 2020-06-06`,
+Example: window ${EXAMPLE.onboardedOn}   → startsAt ${EXAMPLE.startsAt}, lastDay ${EXAMPLE.lastDay}`,
     )
     .action(
       runs(async ({ args, options }, ctx) => {

@@ -4,14 +4,14 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { JOB_NAMES, type JobName } from '../shared/jobs/input';
+import { JOB_NAMES } from '../shared/jobs/registry';
 import { type MerchantProducer, MerchantRecorder } from './constructs/merchant-recorder';
 import { Notifier } from './constructs/notifier';
 import { Operations } from './constructs/operations';
-import { PromoTable, type TableAccess } from './constructs/promo-table';
+import { PromoTable } from './constructs/promo-table';
 import { ScheduledJob } from './constructs/scheduled-job';
 import { merchantProducerRoleName, type StageConfig } from './stage';
-import { JOB_ACCESS, RECORDER_ACCESS } from './table-access';
+import { jobAccess, RECORDER_ACCESS } from './table-access';
 
 export interface PromoJobsStackProps extends StackProps {
   config: StageConfig;
@@ -34,18 +34,19 @@ export class PromoJobsStack extends Stack {
     this.table = new PromoTable(this, 'State', { tableName: config.tableName });
     const scheduleGroup = new ScheduleGroup(this, 'Schedules', { scheduleGroupName: prefix });
 
-    const job = (name: JobName, access: TableAccess) =>
-      new ScheduledJob(this, `Job-${name}`, {
-        job: name,
-        access,
-        prefix,
-        table: this.table,
-        scheduleGroup,
-        enabled: !config.pausedJobs.includes(name),
-        environment,
-      });
-    // Every job (shared/jobs/input.ts JOB_SCHEDULES gives its time), with its table access.
-    this.jobs = JOB_NAMES.map((name) => job(name, JOB_ACCESS[name]));
+    // Every job of the registry (shared/jobs/registry.ts), on its schedule, with its table access.
+    this.jobs = JOB_NAMES.map(
+      (name) =>
+        new ScheduledJob(this, `Job-${name}`, {
+          job: name,
+          access: jobAccess(name),
+          prefix,
+          table: this.table,
+          scheduleGroup,
+          enabled: !config.pausedJobs.includes(name),
+          environment,
+        }),
+    );
 
     this.notifier = new Notifier(this, 'Notifier', {
       prefix,

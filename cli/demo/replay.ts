@@ -1,11 +1,13 @@
 // The demo: generate a population, import it through the real import path, load the cart-policy
-// calendar, then replay the days in the order the schedules fire — 00:00 activate and cart-policies,
-// violations as they happen, 23:59 expire — delivering each day's notices through the stream.
+// calendar, then replay the days in the order the schedules fire (shared/jobs/registry.ts) — 00:00
+// activate and cart-policies, violations during the day, 23:59 expire — delivering each day's notices
+// through the stream.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { type JobName, occurrenceOn } from '../../shared/jobs/input';
+import { JOB_NAMES_BY_TIME_OF_DAY } from '../../shared/jobs/registry';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { revokePromotion } from '../../shared/merchants/record';
 import { announcePolicy } from '../../shared/policies/announcements';
@@ -113,9 +115,12 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   let active = 0;
   for (const [index, day] of days.entries()) {
     const transitions: Record<string, number> = {};
-    add(transitions, (await runOnce('activate', day)).transitions);
-    add(transitions, (await runOnce('cart-policies', day)).transitions);
     const dayStart = formatInstant(startOfDay(day));
+    // The jobs at midnight, then the day's violations, then the later jobs.
+    const atMidnight = (job: JobName) => occurrenceOn(job, day) === dayStart;
+    for (const job of JOB_NAMES_BY_TIME_OF_DAY.filter(atMidnight)) {
+      add(transitions, (await runOnce(job, day)).transitions);
+    }
     const dayEnd = formatInstant(startOfDay(day).plus({ days: 1 }));
     let revokedWhileActive = 0;
     for (const v of population.violations.filter((x) => x.at >= dayStart && x.at < dayEnd)) {
@@ -129,7 +134,9 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
         summary.revocations.refused++; // e.g. a merchant onboarded before the program start
       }
     }
-    add(transitions, (await runOnce('expire', day)).transitions);
+    for (const job of JOB_NAMES_BY_TIME_OF_DAY.filter((job) => !atMidnight(job))) {
+      add(transitions, (await runOnce(job, day)).transitions);
+    }
     const { notices } = await hooks.deliver();
     active += (transitions.ACTIVE ?? 0) - (transitions.EXPIRED ?? 0) - revokedWhileActive;
     add(summary.transitions, transitions);

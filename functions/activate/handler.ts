@@ -1,4 +1,4 @@
-// activate — scheduled daily at 00:00 Asia/Shanghai, or invoked by an operator with { asOf } / { from, to }.
+// activate — on its schedule in shared/jobs/registry.ts, or invoked by an operator with { asOf } / { from, to }.
 import { createJobHandler } from '../../shared/lambda/job-handler';
 
 export const handler = createJobHandler('activate');

@@ -8,9 +8,10 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MERCHANT_EVENT_SOURCE, MERCHANT_EVENT_TYPES } from '../../shared/merchants/upstream-events';
+import type { TableAccess } from '../../shared/store/access';
 import { failureQueue } from './failure-queue';
 import { PromoFunction } from './promo-function';
-import type { PromoTable, TableAccess } from './promo-table';
+import type { PromoTable } from './promo-table';
 
 /**
  * Recording is idempotent and a late record is still right (the next activate run catches up), so

@@ -9,7 +9,8 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
-import type { PromoTable, TableAccess } from './promo-table';
+import type { TableAccess } from '../../shared/store/access';
+import type { PromoTable } from './promo-table';
 
 /** The repository root: bundling entries and the lock file are found from here, not from the cwd. */
 const PROJECT_ROOT = join(import.meta.dirname, '..', '..');

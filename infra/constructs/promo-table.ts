@@ -4,26 +4,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import type { TableAccess } from '../../shared/store/access';
 import { GLOBAL_INDEXES, TABLE_KEY } from '../../shared/store/table';
-
-export type IndexName = (typeof GLOBAL_INDEXES)[number]['indexName'];
-export type DynamoAction = `dynamodb:${string}`;
-
-/**
- * Item actions on the table, allowed only on items whose partition key (`pk`) is one of
- * `partitions`: exact values (`JOB#activate`, `FLAG`) or patterns with `*` (`MERCHANT#*`). It becomes
- * a `dynamodb:LeadingKeys` condition.
- */
-export interface TableGrant {
-  actions: DynamoAction[];
-  partitions: string[];
-}
-
-/** What one function's code does to the table: item actions by partition, Query on named indexes. */
-export interface TableAccess {
-  table?: TableGrant[];
-  indexes?: Partial<Record<IndexName, DynamoAction[]>>;
-}
 
 /**
  * The IAM condition limiting a statement to items in these partitions. LeadingKeys is multivalued
@@ -31,7 +13,7 @@ export interface TableAccess {
  * AWS requires ForAllValues; ForAllValues also holds for a request that carries no key at all, so
  * `Null: false` requires the key to be there.
  */
-function leadingKeysCondition(partitions: string[]): Record<string, Record<string, unknown>> {
+function leadingKeysCondition(partitions: readonly string[]): Record<string, Record<string, unknown>> {
   if (partitions.length === 0) throw new Error('a table grant must name its partitions');
   const operator = partitions.some((p) => /[*?]/.test(p))
     ? 'ForAllValues:StringLike'

@@ -1,5 +1,5 @@
-// One job: its function, its daily EventBridge schedule (Asia/Shanghai, at the time shared/jobs/input.ts
-// gives it), and the queue where runs that could not be delivered or did not finish end up.
+// One job: its function, its EventBridge schedule (the cron expression and time zone of its entry in
+// shared/jobs/registry.ts), and the queue where runs that could not be delivered or did not finish end up.
 import { Duration, Stack, TimeZone } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -16,10 +16,10 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { JOBS, type JobName } from '../../shared/jobs/registry';
-import { ZONE } from '../../shared/time';
+import type { TableAccess } from '../../shared/store/access';
 import { failureQueue } from './failure-queue';
 import { PromoFunction } from './promo-function';
-import type { PromoTable, TableAccess } from './promo-table';
+import type { PromoTable } from './promo-table';
 
 /**
  * How long a run may still start after its scheduled time, both for the scheduler's delivery and for
@@ -50,7 +50,7 @@ const JOB_CONCURRENCY = 1;
 
 export interface ScheduledJobProps {
   job: JobName;
-  /** What this job's code does to the table (infra/table-access.ts). */
+  /** What this job's code does to the table (infra/table-access.ts jobAccess). */
   access: TableAccess;
   prefix: string;
   table: PromoTable;
@@ -68,7 +68,7 @@ export class ScheduledJob extends Construct {
   public readonly schedule: Schedule;
   /** What EventBridge Scheduler assumes to invoke the function and dead-letter a run. */
   public readonly schedulerRole: Role;
-  /** How often the job runs; the "has not run" alarm waits a little longer than this. */
+  /** How often the job runs (a registry schedule is daily); the "has not run" alarm waits a little longer. */
   public readonly period = Duration.days(1);
 
   constructor(scope: Construct, id: string, props: ScheduledJobProps) {
@@ -81,7 +81,7 @@ export class ScheduledJob extends Construct {
     this.function = new PromoFunction(this, 'Function', {
       name: job,
       prefix,
-      description: `${job}: daily at ${time} ${ZONE}, or by hand with { asOf } / { from, to } [dryRun]`,
+      description: `${job}: daily at ${time} ${at.timeZone}, or by hand with { asOf } / { from, to } [dryRun]`,
       memorySize: JOB_MEMORY_MB,
       timeout: JOB_TIMEOUT,
       reservedConcurrency: JOB_CONCURRENCY,
@@ -118,12 +118,8 @@ export class ScheduledJob extends Construct {
     this.schedule = new Schedule(this, 'Schedule', {
       scheduleName: `${prefix}-${job}`,
       scheduleGroup: props.scheduleGroup,
-      description: `${job} at ${time} ${ZONE} every day`,
-      schedule: ScheduleExpression.cron({
-        minute: String(at.minute),
-        hour: String(at.hour),
-        timeZone: TimeZone.of(ZONE),
-      }),
+      description: `${job} at ${time} ${at.timeZone} every day`,
+      schedule: ScheduleExpression.expression(at.cron, TimeZone.of(at.timeZone)),
       // Exactly at the scheduled minute: the run's asOf is the scheduled time either way, but operators
       // and merchants expect 00:00 to mean 00:00.
       timeWindow: TimeWindow.off(),

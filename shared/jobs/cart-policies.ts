@@ -29,7 +29,8 @@ import { getNoticeState, moveNoticeState } from '../store/merchant-notices';
 import { listPolicies, updatePolicy } from '../store/policies';
 import { AUDIENCE_INDEX } from '../store/table';
 import { formatInstant, type Instant } from '../time';
-import { countChange, forEachItem, type RunContext, type SweepCounts } from './partitions';
+import { forEachItem } from './partitions';
+import { countChange, type RunContext, type RunCounts } from './run-context';
 
 /**
  * A merchant's notice state a step may follow: none yet (never told), or a status; with
@@ -113,7 +114,7 @@ export function stepFollows(
 /** What a run counts: the notices it causes, the flags it moves, the policies it puts in force. */
 type CartPolicyChange = CartPolicyNoticeType | 'FLAG_CHANGED' | 'POLICY_IN_FORCE';
 
-const count = (counts: SweepCounts, kind: CartPolicyChange) => countChange(counts, [kind]);
+const count = (counts: RunCounts, kind: CartPolicyChange) => countChange(counts, [kind]);
 const policyKey = (policy: CartPolicy) => ({ pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) });
 
 /** Moves one merchant's notice state for a policy; returns whether it changed. */
@@ -179,7 +180,7 @@ async function sweepAudience(
     count(ctx.counts, STEPS[step].notice);
     return 'changed';
   });
-  return !ctx.progress.stopped && ctx.counts.failed === failedBefore;
+  return !ctx.cursors.stopped && ctx.counts.failed === failedBefore;
 }
 
 /** Brings the stored flags to what the calendar gives at the policy's instant, each change recorded with its policy. */

@@ -1,5 +1,5 @@
 // One run of a job at a time: a lease item per job (`JOB#<job>` / `LEASE`). The lease is short
-// (LEASE_TTL_MS) and a live run keeps it with a heartbeat, a timer independent of the run's progress;
+// (LEASE_TTL_MS) and a live run keeps it with a heartbeat, a timer independent of how far the run has got;
 // a holder that dies (kill -9, a Lambda timeout) stops beating and its lease lapses within the TTL.
 // Every renewal is conditional on ownership: a run that finds its lease taken over (or gone) has lost
 // it, and from then on sends nothing more (see fenced()). An invocation that finds the lease held
@@ -7,16 +7,13 @@
 // while the lease lapses. Leases are about real time, so they use the wall clock, never the run's asOf.
 
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import type { Deps } from '../deps';
 import { ConflictError } from '../errors';
 import { sleep } from '../retry';
-import { isLostRace, itemAfterLostRace } from '../store/conditional-write';
-import { jobPk } from '../store/keys';
+import { deleteLease, getLease, type LeaseItem, renewLease, takeLease } from '../store/leases';
 import { formatInstant, type Instant, parseInstant } from '../time';
 
-export const LEASE_SK = 'LEASE';
 /** How long a lease lasts without a heartbeat: a killed run's job is free again this long after its last beat. */
 export const LEASE_TTL_MS = 30_000;
 /** A live run renews its lease this often (three beats per TTL: two may be missed without losing it). */
@@ -85,26 +82,21 @@ export interface AcquireOptions {
   onWait?: (holder: LeaseHolder) => void;
 }
 
-const leaseKey = (job: string) => ({ pk: jobPk(job), sk: LEASE_SK });
-
-function holderOf(job: string, item: Record<string, unknown>): LeaseHolder {
-  const acquiredAt = String(item.acquiredAt);
+function holderOf(job: string, item: LeaseItem): LeaseHolder {
   return {
     job,
-    owner: String(item.owner),
-    asOf: item.asOf === undefined ? undefined : String(item.asOf),
-    acquiredAt,
-    heartbeatAt: item.heartbeatAt === undefined ? acquiredAt : String(item.heartbeatAt),
-    expiresAtMs: Number(item.expiresAtMs),
+    owner: item.owner,
+    asOf: item.asOf,
+    acquiredAt: item.acquiredAt,
+    heartbeatAt: item.heartbeatAt ?? item.acquiredAt,
+    expiresAtMs: item.expiresAtMs,
   };
 }
 
 /** The job's lease as stored, or undefined when no run holds it. */
 export async function readLease(deps: Deps, job: string): Promise<LeaseHolder | undefined> {
-  const { Item } = await deps.db.send(
-    new GetCommand({ TableName: deps.tableName, Key: leaseKey(job), ConsistentRead: true }),
-  );
-  return Item ? holderOf(job, Item) : undefined;
+  const item = await getLease(deps, job);
+  return item ? holderOf(job, item) : undefined;
 }
 
 const movedOn = (a: LeaseHolder, b: LeaseHolder) =>
@@ -113,7 +105,6 @@ const movedOn = (a: LeaseHolder, b: LeaseHolder) =>
 export async function acquireLease(deps: Deps, job: string, options: AcquireOptions = {}): Promise<Lease> {
   const ttlMs = options.ttlMs ?? LEASE_TTL_MS;
   const owner = `${options.owner ?? 'run'}:${randomUUID().slice(0, 8)}`;
-  const key = leaseKey(job);
   let acquiredAt = formatInstant(deps.clock());
   /** Until when the lease is ours for certain: the expiry our last successful write set. */
   let confirmedUntilMs = 0;
@@ -127,40 +118,22 @@ export async function acquireLease(deps: Deps, job: string, options: AcquireOpti
   const write = async (condition: 'take' | 'renew'): Promise<{ written: boolean; holder?: LeaseHolder }> => {
     const now = deps.clock();
     const expiresAtMs = now.toMillis() + ttlMs;
-    try {
-      await deps.db.send(
-        new PutCommand({
-          TableName: deps.tableName,
-          Item: {
-            ...key,
-            type: 'JOB_LEASE',
-            job,
-            owner,
-            asOf: options.asOf,
-            acquiredAt,
-            heartbeatAt: formatInstant(now),
-            expiresAtMs,
-            // DynamoDB TTL (seconds) tidies up leases nobody released; correctness never relies on it.
-            ttl: Math.ceil(expiresAtMs / 1000) + 3600,
-          },
-          // Take: free, lapsed, or already ours (the SDK retried a put whose reply was lost). Renew: still ours.
-          ConditionExpression:
-            condition === 'take'
-              ? 'attribute_not_exists(pk) OR expiresAtMs <= :now OR #owner = :owner'
-              : '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues:
-            condition === 'take' ? { ':now': now.toMillis(), ':owner': owner } : { ':owner': owner },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+    const lease = {
+      job,
+      owner,
+      asOf: options.asOf,
+      acquiredAt,
+      heartbeatAt: formatInstant(now),
+      expiresAtMs,
+    };
+    // Take: free, lapsed, or already ours. Renew: still ours.
+    const result =
+      condition === 'take' ? await takeLease(deps, lease, now.toMillis()) : await renewLease(deps, lease);
+    if (result.written) {
       confirmedUntilMs = expiresAtMs;
       return { written: true };
-    } catch (error) {
-      if (!isLostRace(error)) throw error;
-      const current = itemAfterLostRace(error);
-      return { written: false, holder: current ? holderOf(job, current) : undefined };
     }
+    return { written: false, holder: result.current ? holderOf(job, result.current) : undefined };
   };
 
   let waitedFor: LeaseHolder | undefined;
@@ -225,19 +198,7 @@ export async function acquireLease(deps: Deps, job: string, options: AcquireOpti
       clearInterval(heartbeat);
       await beating;
       lostReason ??= 'released by its run'; // whatever of the run is still in flight sends nothing more
-      try {
-        await deps.db.send(
-          new DeleteCommand({
-            TableName: deps.tableName,
-            Key: key,
-            ConditionExpression: '#owner = :owner',
-            ExpressionAttributeNames: { '#owner': 'owner' },
-            ExpressionAttributeValues: { ':owner': owner },
-          }),
-        );
-      } catch (error) {
-        if (!isLostRace(error)) throw error; // taken over: not ours to delete
-      }
+      await deleteLease(deps, job, owner); // false when taken over: not ours to delete
     },
   };
 }
@@ -285,19 +246,8 @@ export async function releaseLease(deps: Deps, job: string, force: boolean): Pro
       `lease of ${job} is ${describeHolder(holder, now)}: its run is alive; wait for it, or use --force if you know its process is dead`,
     );
   }
-  try {
-    await deps.db.send(
-      new DeleteCommand({
-        TableName: deps.tableName,
-        Key: leaseKey(job),
-        // Only the lease we looked at: a run that took it over meanwhile keeps it.
-        ConditionExpression: '#owner = :owner AND expiresAtMs = :expiresAtMs',
-        ExpressionAttributeNames: { '#owner': 'owner' },
-        ExpressionAttributeValues: { ':owner': holder.owner, ':expiresAtMs': holder.expiresAtMs },
-      }),
-    );
-  } catch (error) {
-    if (!isLostRace(error)) throw error;
+  // Only the lease we looked at: a run that took it over (or renewed it) meanwhile keeps it.
+  if (!(await deleteLease(deps, job, holder.owner, holder.expiresAtMs))) {
     throw new ConflictError(`lease of ${job} changed while releasing it; look again (leases list)`);
   }
   return { job, released: true, owner: holder.owner, state, forced: state === 'held' };

@@ -2,51 +2,18 @@
 // checkpoint cursor, each page's items handled with bounded concurrency before the next page is read
 // (memory stays flat however large the cohort). A failing item is counted and listed; it does not
 // stop the run, and stays due for the next one.
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { createLimiter } from '../concurrency';
-import type { Deps } from '../deps';
-import type { Instant } from '../time';
+import { type IndexQuery, readIndexPage } from '../store/index-reads';
+import { readUnit } from './checkpoint';
 import { LeaseLostError } from './lease';
-import { type RunProgress, readUnit } from './progress';
-import type { Projection } from './projection';
-
-export interface SweepCounts {
-  examined: number;
-  changed: number;
-  alreadyDone: number;
-  failed: number;
-  /** Changes by kind: the statuses entered (ACTIVE, EXPIRED, …), ENDING_SOON reminders, notices, flags. */
-  transitions: Record<string, number>;
-  failures: { merchantId: string; error: string }[];
-}
-
-export function emptyCounts(): SweepCounts {
-  return { examined: 0, changed: 0, alreadyDone: 0, failed: 0, transitions: {}, failures: [] };
-}
-
-export function countChange(counts: SweepCounts, kinds: string[]): void {
-  counts.changed++;
-  for (const kind of kinds) counts.transitions[kind] = (counts.transitions[kind] ?? 0) + 1;
-}
-
-/** Everything a run carries while it works. */
-export interface RunContext {
-  deps: Deps;
-  asOf: Instant;
-  dryRun: boolean;
-  counts: SweepCounts;
-  progress: RunProgress;
-  /** In a dry run, what its earlier occurrences would have written (one per runJob call). */
-  projection?: Projection;
-  onProgress?: (counts: SweepCounts) => void;
-}
+import type { RunContext } from './run-context';
 
 const MAX_LISTED_FAILURES = 20;
 
 export interface PartitionRead {
   /** The checkpoint's name for this read. */
   unit: string;
-  query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
+  query: IndexQuery;
   /**
    * A dry run's view of an item read: the item as its earlier occurrences would have left it, or
    * undefined when the real run would no longer find it here. Items not in view are not examined.
@@ -77,24 +44,14 @@ export async function forEachItem(
   await Promise.all(
     reads.map(({ unit, query, view }) =>
       readUnit(
-        ctx.progress,
+        ctx.cursors,
         unit,
-        async (startKey) => {
-          const page = await deps.db.send(
-            new QueryCommand({
-              TableName: deps.tableName,
-              ...query,
-              Limit: deps.pageSize,
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          return { items: page.Items ?? [], next: page.LastEvaluatedKey };
-        },
+        (startKey) => readIndexPage(deps, query, startKey),
         async (page) => {
           const items = view ? page.map(view).filter((item) => item !== undefined) : page;
           counts.examined += items.length;
           await Promise.all(items.map((item) => limit(() => one(item))));
-          ctx.onProgress?.(counts);
+          ctx.onPage?.(counts);
         },
       ),
     ),

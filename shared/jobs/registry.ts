@@ -1,31 +1,130 @@
-// Every scheduled job, in one place: its daily schedule and what it does. The stack's schedules,
-// status, the CLI's help and the demo's replay order derive from this.
-import { ZONE } from '../time';
+// Every scheduled job, in one place: when it runs, what it reads and does, what it may do to the
+// table, and what counts as overdue for it. The stack (schedules, functions, IAM, alarms), `status`,
+// the CLI's help and the demo's replay order derive from this; a job added here does not compile
+// until its entry has every field. See docs/infrastructure.md ("Adding a job").
+import type { Deps } from '../deps';
+import { announcementInstant } from '../policies/policy';
+import type { IndexName, TableGrant } from '../store/access';
+import { countDue } from '../store/index-reads';
+import { CART_POLICY_PK, FLAG_PK, merchantPk } from '../store/keys';
+import { listPolicies } from '../store/policies';
+import { AUDIENCE_INDEX, DUE_INDEX } from '../store/table';
+import { type Instant, ZONE } from '../time';
+import { runCartPolicies } from './cart-policies';
+import { activateJob, expireJob } from './promotion-jobs';
+import type { RunContext } from './run-context';
+import { sweep } from './sweep';
 
-export interface JobDefinition {
-  /** When it fires each day, in `timeZone`; a {from,to} backfill runs one occurrence per day at this time. */
-  schedule: { hour: number; minute: number; timeZone: typeof ZONE };
-  /** One line for the CLI's help and the docs. */
-  summary: string;
+/** Once a day at a time of day in Asia/Shanghai; a {from,to} backfill runs one occurrence per day at this time. */
+export interface DailySchedule {
+  hour: number;
+  minute: number;
+  timeZone: typeof ZONE;
+  /** The same as an EventBridge Scheduler cron expression, evaluated in `timeZone`. */
+  cron: string;
 }
 
-export const JOBS = {
+export const daily = (hour: number, minute: number): DailySchedule => ({
+  hour,
+  minute,
+  timeZone: ZONE,
+  cron: `cron(${minute} ${hour} * * ? *)`,
+});
+
+/** What status is told when it asks a job what is overdue. */
+export interface OverdueAsOf {
+  asOf: Instant;
+  /** The job's last scheduled occurrence at or before `asOf`. */
+  lastOccurrence: Instant;
+}
+
+export interface JobDefinition {
+  schedule: DailySchedule;
+  /** One line for the CLI's help and the docs. */
+  summary: string;
+  /** The index the job queries for its work (it is granted Query on it). */
+  reads: IndexName;
+  /** One occurrence of the job: reads its work, plans each change, writes it (or projects it in a dry run). */
+  run: (ctx: RunContext) => Promise<void>;
+  /**
+   * What the job's own code does to the table, besides its `JOB#<job>` items (lease and job-run
+   * items, which every job has: infra/table-access.ts) and Query on `reads`. Each grant is one IAM
+   * statement limited to its partitions; the infra tests assert them.
+   */
+  grants: readonly TableGrant[];
+  /** How many items or policies should have been handled by its last run before `asOf` and still wait. */
+  overdue: (deps: Deps, at: OverdueAsOf) => Promise<number>;
+}
+
+/** Every merchant's partition (`MERCHANT#<id>`), and nothing else. */
+const MERCHANTS = merchantPk('*');
+
+/**
+ * activate / expire (shared/jobs/sweep.ts, shared/store/promotions.ts applyPromotionChange): each
+ * promotion found in the due index is one conditional UpdateItem (MERCHANT#<id> / PROMO#…); no Put
+ * or Delete, so no merchant item is created or removed.
+ */
+const PROMOTION_JOB_GRANTS: readonly TableGrant[] = [
+  { actions: ['dynamodb:UpdateItem'], partitions: [MERCHANTS] },
+];
+
+const ENTRIES = {
   activate: {
-    schedule: { hour: 0, minute: 0, timeZone: ZONE },
+    schedule: daily(0, 0),
     summary:
       'SCHEDULED promotions whose start has come become ACTIVE (a window already over goes on to EXPIRED in the same write)',
+    reads: DUE_INDEX.indexName,
+    run: (ctx) => sweep(ctx, activateJob),
+    grants: PROMOTION_JOB_GRANTS,
+    // Promotions whose start has come by `asOf` and are still SCHEDULED.
+    overdue: (deps, { asOf }) => countDue(deps, activateJob.takes, activateJob.upTo(asOf)),
   },
   expire: {
-    schedule: { hour: 23, minute: 59, timeZone: ZONE },
+    schedule: daily(23, 59),
     summary:
       'ACTIVE promotions whose last day is that day (or earlier) become EXPIRED; promotions entering their last days are marked for the "ends soon" notice',
+    reads: DUE_INDEX.indexName,
+    run: (ctx) => sweep(ctx, expireJob),
+    grants: PROMOTION_JOB_GRANTS,
+    // What its last run should have expired or reminded of: due by the end of that run's day.
+    overdue: (deps, { lastOccurrence }) => countDue(deps, expireJob.takes, expireJob.upTo(lastOccurrence)),
   },
   'cart-policies': {
-    schedule: { hour: 0, minute: 0, timeZone: ZONE },
+    schedule: daily(0, 0),
     summary:
       'announces cart policies to the merchants they affect on their announcement day, and puts them in force (flags, then merchants’ notices) at their instant',
+    reads: AUDIENCE_INDEX.indexName,
+    run: runCartPolicies,
+    /**
+     * shared/jobs/cart-policies.ts, shared/store/policies.ts and flags.ts: listPolicies and listStoredFlags Query the
+     * fixed partitions CART_POLICY and FLAG, updatePolicy and setFlag are each a conditional UpdateItem
+     * there; a merchant's notice state per policy is a conditional UpdateItem, read with GetItem in a
+     * dry run instead.
+     */
+    grants: [
+      // The policy calendar and the live-room flags: read them, put a policy in force, move a flag.
+      { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], partitions: [CART_POLICY_PK, FLAG_PK] },
+      // Merchants' notice states per policy (MERCHANT#<id> / CART_POLICY#…).
+      { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], partitions: [MERCHANTS] },
+    ],
+    // Scheduled policies whose instant has come, or whose announcement is due and not made.
+    overdue: async (deps, { asOf }) =>
+      (await listPolicies(deps)).filter(
+        (p) =>
+          p.status === 'SCHEDULED' &&
+          (p.effectiveAt <= asOf || (!p.announced && announcementInstant(p) <= asOf)),
+      ).length,
   },
-} as const satisfies Record<string, JobDefinition>;
+} satisfies Record<string, JobDefinition>;
 
-export type JobName = keyof typeof JOBS;
+export type JobName = keyof typeof ENTRIES;
+/** Every job by name; an entry missing a field fails to compile here, not where it is used. */
+export const JOBS: Readonly<Record<JobName, JobDefinition>> = ENTRIES;
+/** In the registry's order (the stack's, status's and the CLI's). */
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+const minuteOfDay = (job: JobName) => JOBS[job].schedule.hour * 60 + JOBS[job].schedule.minute;
+/** The jobs in the order their schedules fire each day; jobs at the same time keep the registry's order. */
+export const JOB_NAMES_BY_TIME_OF_DAY: readonly JobName[] = [...JOB_NAMES].sort(
+  (a, b) => minuteOfDay(a) - minuteOfDay(b),
+);

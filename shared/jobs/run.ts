@@ -2,28 +2,18 @@
 // reported and (unless a dry run) recorded on its job-run item `JOB#<job> / RUN#<asOf>`. A run that
 // must stop before a deadline saves a checkpoint on that item and returns the input that continues
 // it, which names the checkpoint by a token instead of carrying it.
-import { randomUUID } from 'node:crypto';
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import { InputError } from '../errors';
-import { jobPk, jobRunSk } from '../store/keys';
+import { readRun, recordRun } from '../store/job-runs';
 import { dateOf, formatInstant, type Instant, parseInstant } from '../time';
-import { runCartPolicies } from './cart-policies';
+import { type Checkpoint, createRunCursors } from './checkpoint';
 import { type JobInput, type JobName, occurrences, type Resume, refuseRunAhead } from './input';
 import { acquireLease, type Lease, type LeaseHolder } from './lease';
-import { emptyCounts, type RunContext, type SweepCounts } from './partitions';
-import { type Checkpoint, createProgress } from './progress';
 import { createProjection } from './projection';
-import { activateJob, expireJob } from './promotion-jobs';
-import { sweep } from './sweep';
+import { JOBS } from './registry';
+import { emptyCounts, type RunContext, type RunCounts } from './run-context';
 
-const RUNNERS: Record<JobName, (ctx: RunContext) => Promise<void>> = {
-  activate: (ctx) => sweep(ctx, activateJob),
-  expire: (ctx) => sweep(ctx, expireJob),
-  'cart-policies': runCartPolicies,
-};
-
-export interface RunReport extends SweepCounts {
+export interface RunReport extends RunCounts {
   job: JobName;
   asOf: Instant;
   dryRun: boolean;
@@ -38,7 +28,8 @@ export interface RunReport extends SweepCounts {
 export type Continuation = JobInput & { resume: Resume };
 
 export interface RunOptions {
-  onProgress?: (job: JobName, asOf: Instant, counts: SweepCounts) => void;
+  /** Called after each page of work is handled, with the occurrence's counts so far. */
+  onPage?: (job: JobName, asOf: Instant, counts: RunCounts) => void;
   onReport?: (report: RunReport) => void;
   /** True when the run should stop and hand over to a continuation (e.g. Lambda's time is running out). */
   shouldStop?: () => boolean;
@@ -82,7 +73,7 @@ export async function runJob(
     const resumeFrom = input.resume ? await storedCheckpoint(runDeps, job, input.resume) : undefined;
     for (const asOf of todo) {
       const started = deps.clock();
-      const progress = createProgress({
+      const cursors = createRunCursors({
         from: input.resume?.asOf === asOf ? resumeFrom : undefined,
         // A run that lost its lease stops at the next page, like one out of time.
         shouldStop: () => (lease?.lost ?? false) || (options.shouldStop?.() ?? false),
@@ -92,11 +83,11 @@ export async function runJob(
         asOf,
         dryRun: input.dryRun,
         counts: emptyCounts(),
-        progress,
+        cursors,
         projection,
-        onProgress: (c) => options.onProgress?.(job, asOf, c),
+        onPage: (c) => options.onPage?.(job, asOf, c),
       };
-      await RUNNERS[job](ctx);
+      await JOBS[job].run(ctx);
       lease?.assertHeld(); // a run that lost its lease is not complete: it fails, and is run again
       const finished = deps.clock();
       const report: RunReport = {
@@ -104,20 +95,20 @@ export async function runJob(
         asOf,
         dryRun: input.dryRun,
         ...ctx.counts,
-        complete: !progress.stopped,
+        complete: !cursors.stopped,
         startedAt: formatInstant(started),
         finishedAt: formatInstant(finished),
         durationMs: Math.max(0, finished.toMillis() - started.toMillis()),
       };
       // A dry run keeps nothing to continue from: it reports `complete: false` and ends there.
-      const checkpoint = progress.stopped && !input.dryRun ? progress.checkpoint() : undefined;
-      const token = input.dryRun ? undefined : await recordRun(runDeps, report, checkpoint);
+      const checkpoint = cursors.stopped && !input.dryRun ? cursors.checkpoint() : undefined;
+      const token = input.dryRun ? undefined : await record(runDeps, report, checkpoint);
       deps.log.info('job run', { ...report });
       options.onReport?.(report);
       reports.push(report);
       // A dry run has no token: its projection cannot travel to another invocation, so one cut short
       // ends here (complete: false) rather than continue from a picture that lacks its earlier occurrences.
-      if (progress.stopped) {
+      if (cursors.stopped) {
         return { reports, continuation: token ? continuationOf(input, { asOf, token }) : undefined };
       }
     }
@@ -146,19 +137,13 @@ function fenced(deps: Deps, lease: Lease): Deps {
  * continuation's. An event never brings its own checkpoint, so a forged one cannot skip work.
  */
 async function storedCheckpoint(deps: Deps, job: JobName, resume: Resume): Promise<Checkpoint> {
-  const { Item } = await deps.db.send(
-    new GetCommand({
-      TableName: deps.tableName,
-      Key: { pk: jobPk(job), sk: jobRunSk(resume.asOf) },
-      ConsistentRead: true,
-    }),
-  );
-  if (!Item?.checkpoint || Item.resumeToken !== resume.token) {
+  const run = await readRun(deps, job, resume.asOf);
+  if (!run?.checkpoint || run.resumeToken !== resume.token) {
     throw new InputError(
       `resume.token: no unfinished run of ${job} as of ${resume.asOf} has this token (a continuation comes only from the run it continues)`,
     );
   }
-  return Item.checkpoint as Checkpoint;
+  return run.checkpoint;
 }
 
 function continuationOf(input: JobInput, resume: Resume): Continuation {
@@ -167,35 +152,14 @@ function continuationOf(input: JobInput, resume: Resume): Continuation {
 }
 
 /**
- * The latest report for an occurrence, and while it is unfinished its checkpoint and the token a
- * continuation names it by (one token until the occurrence finishes, so a retried continuation event
- * still finds it); `attempts` counts invocations. Returns the token when there is a checkpoint.
+ * Records the report on the occurrence's job-run item, and while it is unfinished its checkpoint;
+ * returns the token a continuation names that checkpoint by.
  */
-async function recordRun(
+function record(
   deps: Deps,
   report: RunReport,
   checkpoint: Checkpoint | undefined,
 ): Promise<string | undefined> {
   const { job, asOf, ...rest } = report;
-  const set = 'SET #type = :type, #job = :job, asOf = :asOf, report = :report';
-  const { Attributes } = await deps.db.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: { pk: jobPk(job), sk: jobRunSk(asOf) },
-      UpdateExpression: checkpoint
-        ? `${set}, #checkpoint = :checkpoint, resumeToken = if_not_exists(resumeToken, :token) ADD attempts :one`
-        : `${set} ADD attempts :one REMOVE #checkpoint, resumeToken`,
-      ExpressionAttributeNames: { '#type': 'type', '#job': 'job', '#checkpoint': 'checkpoint' },
-      ExpressionAttributeValues: {
-        ':type': 'JOB_RUN',
-        ':job': job,
-        ':asOf': asOf,
-        ':report': rest,
-        ':one': 1,
-        ...(checkpoint ? { ':checkpoint': checkpoint, ':token': randomUUID() } : {}),
-      },
-      ReturnValues: checkpoint ? 'UPDATED_NEW' : 'NONE',
-    }),
-  );
-  return checkpoint ? String(Attributes?.resumeToken) : undefined;
+  return recordRun(deps, { job, asOf, report: rest, checkpoint });
 }

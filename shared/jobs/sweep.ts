@@ -8,11 +8,12 @@ import {
   type Promotion,
   type PromotionChange,
 } from '../promotion/lifecycle';
+import { dueQuery } from '../store/index-reads';
 import { dueKeyOf, duePartitionsOf, type ItemKey } from '../store/keys';
 import { applyPromotionChange, promotionItem, readPromotion } from '../store/promotions';
-import { DUE_INDEX } from '../store/table';
 import { formatInstant, type Instant } from '../time';
-import { countChange, forEachItem, type PartitionRead, type RunContext } from './partitions';
+import { forEachItem, type PartitionRead } from './partitions';
+import { countChange, type RunContext } from './run-context';
 
 /** A promotion job: the steps it takes, how far it reads them, and how it plans each promotion found. */
 export interface SweepSpec {
@@ -56,12 +57,7 @@ export async function sweep(ctx: RunContext, spec: SweepSpec): Promise<void> {
   // Every partition is read in parallel; the limiter bounds the writes.
   const reads: PartitionRead[] = partitions.map((partition) => ({
     unit: partition,
-    query: {
-      IndexName: DUE_INDEX.indexName,
-      KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
-      ExpressionAttributeNames: { '#pk': DUE_INDEX.partitionKey, '#sk': DUE_INDEX.sortKey },
-      ExpressionAttributeValues: { ':pk': partition, ':upTo': upTo },
-    },
+    query: dueQuery(partition, upTo),
     // A dry run plans from the projected item, and skips one whose projected due key the real
     // run's query would no longer match (an earlier occurrence moved or removed it).
     view: projection

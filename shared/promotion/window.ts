@@ -16,7 +16,8 @@ import {
 } from '../time';
 
 export const DEFAULT_PROGRAM_START: CalendarDate = '2020-05-01';
-const START_OFFSET_DAYS = 2;
+/** The promotion starts at 00:00 of day T+START_OFFSET_DAYS. */
+export const START_OFFSET_DAYS = 2;
 /** Days the promotion covers; endsBefore is the first day after them. */
 export const LENGTH_DAYS = 30;
 

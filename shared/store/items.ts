@@ -27,6 +27,9 @@ import type { FlagChange, StoredFlag } from './flags';
 import {
   CART_FLAG_TYPE,
   CART_POLICY_TYPE,
+  JOB_LEASE_TYPE,
+  JOB_RUN_TYPE,
+  LEASE_SK,
   MERCHANT_CART_POLICY_TYPE,
   MERCHANT_TYPE,
   PROMOTION_TYPE,
@@ -198,6 +201,47 @@ export const noticeStateItemSchema = noticeStateRecordSchema.extend({
   type: z.literal(MERCHANT_CART_POLICY_TYPE),
 });
 
+/** A job's own items: its run reports (shared/store/job-runs.ts) and its lease (shared/store/leases.ts). */
+/** Where the next page of one unit of work starts (an index's LastEvaluatedKey), or `done`. */
+export const cursorSchema = z.union([z.literal('done'), z.record(z.string(), z.unknown())]);
+export type Cursor = z.infer<typeof cursorSchema>;
+/** The saved place of a run that stopped early: a cursor per unit of work. */
+export const checkpointSchema = z.record(z.string(), cursorSchema);
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
+/** What status reads of a run's report; the rest of the report is kept as written. */
+const storedReportSchema = z.looseObject({ complete: z.boolean(), failed: z.number() });
+export type StoredReport = z.infer<typeof storedReportSchema>;
+
+export const jobRunItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  type: z.literal(JOB_RUN_TYPE),
+  job: z.string(),
+  asOf: z.string(),
+  report: storedReportSchema,
+  /** Invocations that reported this occurrence. */
+  attempts: z.number().int(),
+  checkpoint: checkpointSchema.optional(),
+  resumeToken: z.string().optional(),
+});
+export type JobRunItem = z.infer<typeof jobRunItemSchema>;
+
+export const leaseItemSchema = z.object({
+  pk: z.string(),
+  sk: z.literal(LEASE_SK),
+  type: z.literal(JOB_LEASE_TYPE),
+  job: z.string(),
+  owner: z.string(),
+  asOf: z.string().optional(),
+  acquiredAt: z.string(),
+  /** Absent on leases written before heartbeats: their acquiredAt is their last beat. */
+  heartbeatAt: z.string().optional(),
+  expiresAtMs: z.number(),
+  ttl: z.number().optional(),
+});
+export type LeaseItem = z.infer<typeof leaseItemSchema>;
+
 /** The item schemas the union is made of: a new kind of item adds its schema here. */
 export const STORED_ITEM_SCHEMAS = [
   profileItemSchema,
@@ -205,6 +249,8 @@ export const STORED_ITEM_SCHEMAS = [
   cartPolicyItemSchema,
   cartFlagItemSchema,
   noticeStateItemSchema,
+  jobRunItemSchema,
+  leaseItemSchema,
 ] as const;
 export const storedItemSchema = z.discriminatedUnion('type', STORED_ITEM_SCHEMAS);
 export type StoredItem = z.output<typeof storedItemSchema>;
@@ -217,6 +263,8 @@ const RECORD_SCHEMAS = {
   [CART_POLICY_TYPE]: cartPolicyRecordSchema,
   [CART_FLAG_TYPE]: cartFlagRecordSchema,
   [MERCHANT_CART_POLICY_TYPE]: noticeStateRecordSchema,
+  [JOB_RUN_TYPE]: jobRunItemSchema,
+  [JOB_LEASE_TYPE]: leaseItemSchema,
 } as const satisfies Record<StoredType, z.ZodType>;
 const STORED_TYPES = new Set<unknown>(Object.keys(RECORD_SCHEMAS));
 
@@ -242,11 +290,13 @@ export function readRecord<T extends StoredType>(
   return parseItem(RECORD_SCHEMAS[type], item) as z.output<(typeof RECORD_SCHEMAS)[T]>;
 }
 
-/**
- * A stored item as a whole (key attributes and tag kept), e.g. a stream image. Items of a kind this
- * union does not hold yet (job runs, leases) come back as they are: nothing here reads them.
- */
-export function readStoredItem(item: Record<string, unknown>): StoredItem | Record<string, unknown> {
-  if (typeof item.type !== 'string') throw malformed(item, 'type: is required');
-  return STORED_TYPES.has(item.type) ? parseItem(storedItemSchema, item) : item;
+/** A stored item as a whole (key attributes and tag kept), e.g. a stream image. */
+export function readStoredItem(item: Record<string, unknown>): StoredItem {
+  if (typeof item.type !== 'string' || !STORED_TYPES.has(item.type)) {
+    throw malformed(
+      item,
+      `type: must be one of ${[...STORED_TYPES].join(', ')} (found ${JSON.stringify(item.type)})`,
+    );
+  }
+  return parseItem(storedItemSchema, item);
 }

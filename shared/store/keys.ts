@@ -30,8 +30,12 @@ export const promotionKey = (merchantId: string): ItemKey => ({
   sk: PROMOTION_SK,
 });
 
+/** A job's own partition: its lease and its job-run items; nothing else lives there. */
 export const jobPk = (job: string) => `JOB#${job}`;
 export const jobRunSk = (asOf: string) => `RUN#${asOf}`;
+export const JOB_RUN_TYPE = 'JOB_RUN';
+export const LEASE_SK = 'LEASE';
+export const JOB_LEASE_TYPE = 'JOB_LEASE';
 
 /**
  * The sparse "due" index. An item carries `due_pk = <action>#<shard>` and `due_sk = <instant>` only

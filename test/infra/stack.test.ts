@@ -7,6 +7,7 @@ import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LOG_RETENTION } from '../../infra/constructs/promo-function';
 import { JOB_NAMES, parseJobInput } from '../../shared/jobs/input';
+import { JOBS } from '../../shared/jobs/registry';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
 import { CART_POLICY_PK, FLAG_PK, jobPk, merchantPk } from '../../shared/store/keys';
 import { GLOBAL_INDEXES } from '../../shared/store/table';
@@ -177,6 +178,15 @@ describe('the schedules', () => {
       ScheduleExpression: expression,
       ScheduleExpressionTimezone: 'Asia/Shanghai',
       FlexibleTimeWindow: { Mode: 'OFF' },
+    });
+  });
+
+  it.each(JOB_NAMES)("%s: the expression and time zone are the job's registry entry's", (job) => {
+    const { cron, timeZone } = JOBS[job].schedule;
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: `promo-jobs-test-${job}`,
+      ScheduleExpression: cron,
+      ScheduleExpressionTimezone: timeZone,
     });
   });
 

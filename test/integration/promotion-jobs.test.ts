@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { loadConfig } from '../../shared/config';
 import { silentLog } from '../../shared/deps';
 import { InputError } from '../../shared/errors';
+import { createRunCursors } from '../../shared/jobs/checkpoint';
 import { type JobName, parseJobInput } from '../../shared/jobs/input';
 import {
   acquireLease,
@@ -20,11 +21,10 @@ import {
   LeaseLostError,
   readLease,
 } from '../../shared/jobs/lease';
-import { emptyCounts } from '../../shared/jobs/partitions';
-import { createProgress } from '../../shared/jobs/progress';
 import { createProjection } from '../../shared/jobs/projection';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
 import { type RunReport, runJob } from '../../shared/jobs/run';
+import { emptyCounts } from '../../shared/jobs/run-context';
 import { type SweepSpec, sweep } from '../../shared/jobs/sweep';
 import { createJobHandler } from '../../shared/lambda/job-handler';
 import { createObservability } from '../../shared/lambda/runtime';
@@ -142,7 +142,7 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
         asOf: sh(asOf),
         dryRun: false,
         counts: emptyCounts(),
-        progress: createProgress({}),
+        cursors: createRunCursors({}),
       };
       await sweep(ctx, activateJob);
       return ctx.counts;
@@ -302,7 +302,7 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
       asOf: sh('2020-05-08 00:00'),
       dryRun: true,
       counts: emptyCounts(),
-      progress: createProgress({}),
+      cursors: createRunCursors({}),
       projection: createProjection(),
     };
     await sweep(ctx, backwards);
@@ -360,7 +360,7 @@ describe('the job lease', () => {
     expect(await readLease(db.deps(), 'activate')).toBeUndefined(); // released at the end
   });
 
-  it('a live run keeps its lease with a heartbeat, without any progress, and only while it owns it', async () => {
+  it('a live run keeps its lease with a heartbeat while it reads nothing, and only while it owns it', async () => {
     let now = parseInstant(TEST_NOW);
     const deps = db.deps({ clock: () => now });
     const lease = await acquireLease(deps, 'activate', { ttlMs: 900, owner: 'live' });

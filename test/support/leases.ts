@@ -2,7 +2,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import type { Deps } from '../../shared/deps';
-import { LEASE_SK } from '../../shared/jobs/lease';
+import { JOB_LEASE_TYPE, jobPk, LEASE_SK } from '../../shared/store/keys';
 import { formatInstant } from '../../shared/time';
 import type { TestDb } from './dynamo';
 
@@ -17,9 +17,9 @@ export async function leaveLease(
     new PutCommand({
       TableName: holder.tableName ?? db.deps().tableName,
       Item: {
-        pk: `JOB#${job}`,
+        pk: jobPk(job),
         sk: LEASE_SK,
-        type: 'JOB_LEASE',
+        type: JOB_LEASE_TYPE,
         job,
         owner: holder.owner,
         acquiredAt: heartbeatAt,

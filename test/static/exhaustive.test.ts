@@ -76,3 +76,33 @@ describe('a new value fails to compile wherever it is not handled', () => {
     expectFailing(errors, 'PROMOTION_EXTENDED', ['cli/demo/chart.ts', 'shared/notices/notice.ts']);
   });
 });
+
+describe('a new scheduled job fails to compile until it is complete', () => {
+  const ENTRIES_END = '} satisfies Record<string, JobDefinition>;';
+  const entry = (fields: string) =>
+    `  'nightly-report': {\n    schedule: daily(3, 30),\n    summary: 'a report',\n${fields}  },\n${ENTRIES_END}`;
+  const complete =
+    '    reads: DUE_INDEX.indexName,\n    run: async () => {},\n    grants: [],\n    overdue: async () => 0,\n';
+
+  it('an entry without its overdue rule: the registry says so, and nothing else fails', () => {
+    const errors = errorsAfter(
+      'shared/jobs/registry.ts',
+      ENTRIES_END,
+      entry(complete.replace('    overdue: async () => 0,\n', '')),
+    );
+    expectFailing(errors, 'overdue', ['shared/jobs/registry.ts']);
+  });
+
+  it('a complete entry compiles everywhere', () => {
+    expect(errorsAfter('shared/jobs/registry.ts', ENTRIES_END, entry(complete))).toEqual({});
+  });
+
+  it('a handler for a job that is not in the registry', () => {
+    const errors = errorsAfter(
+      'functions/expire/handler.ts',
+      "createJobHandler('expire')",
+      "createJobHandler('nightly-report')",
+    );
+    expectFailing(errors, '"nightly-report"', ['functions/expire/handler.ts']);
+  });
+});

@@ -1,0 +1,62 @@
+// Reading the sparse indexes: one page of a query from where the last one stopped, and counting
+// what waits in the due index.
+import { paginateQuery, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../deps';
+import type { NextAction } from '../promotion/lifecycle';
+import type { Instant } from '../time';
+import { duePartitionsOf } from './keys';
+import { DUE_INDEX } from './table';
+
+/** A query on an index, without the table (the deps name it) and without where to start. */
+export type IndexQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
+/** Where a page starts: the key the previous page ended at (LastEvaluatedKey). */
+export type PageStart = Record<string, unknown>;
+
+export interface IndexPage {
+  items: Record<string, unknown>[];
+  /** Where the next page starts; undefined after the last one. */
+  next: PageStart | undefined;
+}
+
+/** One page (at most `deps.pageSize` items) of the query, from `startKey` or its beginning. */
+export async function readIndexPage(
+  deps: Deps,
+  query: IndexQuery,
+  startKey: PageStart | undefined,
+): Promise<IndexPage> {
+  const page = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      ...query,
+      Limit: deps.pageSize,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { items: page.Items ?? [], next: page.LastEvaluatedKey };
+}
+
+/** The items of one due index partition (see duePartitionsOf) due at or before `upTo`. */
+export function dueQuery(partition: string, upTo: Instant): IndexQuery {
+  return {
+    IndexName: DUE_INDEX.indexName,
+    KeyConditionExpression: '#pk = :pk AND #sk <= :upTo',
+    ExpressionAttributeNames: { '#pk': DUE_INDEX.partitionKey, '#sk': DUE_INDEX.sortKey },
+    ExpressionAttributeValues: { ':pk': partition, ':upTo': upTo },
+  };
+}
+
+/** How many promotions wait for one of `actions` with a due instant at or before `upTo`, over every shard. */
+export async function countDue(deps: Deps, actions: readonly NextAction[], upTo: Instant): Promise<number> {
+  const counts = await Promise.all(
+    duePartitionsOf(actions).map(async (partition) => {
+      let total = 0;
+      const pages = paginateQuery(
+        { client: deps.db },
+        { TableName: deps.tableName, ...dueQuery(partition, upTo), Select: 'COUNT' },
+      );
+      for await (const page of pages) total += page.Count ?? 0;
+      return total;
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}

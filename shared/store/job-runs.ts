@@ -1,0 +1,79 @@
+// The job-run items `JOB#<job> / RUN#<asOf>`: the latest report of each occurrence of a job, and while
+// the occurrence is unfinished the checkpoint it resumes from and the token a continuation names it by.
+import { randomUUID } from 'node:crypto';
+import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deps } from '../deps';
+import type { Instant } from '../time';
+import { JOB_RUN_TYPE, jobPk, jobRunSk } from './keys';
+
+export type { Checkpoint, Cursor, StoredReport } from './items';
+
+import { type Checkpoint, type JobRunItem, jobRunItemSchema, parseItem, type StoredReport } from './items';
+
+export interface RunRecord {
+  job: string;
+  asOf: Instant;
+  report: StoredReport;
+  /** Present when the run stopped early: it is kept, with a token, until the occurrence finishes. */
+  checkpoint?: Checkpoint;
+}
+
+/**
+ * Records the latest report of an occurrence; `attempts` counts invocations. While it is unfinished
+ * the item keeps its checkpoint and one token (the same until it finishes, so a retried continuation
+ * still finds it), which this returns; a finished run removes both.
+ */
+export async function recordRun(deps: Deps, run: RunRecord): Promise<string | undefined> {
+  const { job, asOf, report, checkpoint } = run;
+  const set = 'SET #type = :type, #job = :job, asOf = :asOf, report = :report';
+  const { Attributes } = await deps.db.send(
+    new UpdateCommand({
+      TableName: deps.tableName,
+      Key: { pk: jobPk(job), sk: jobRunSk(asOf) },
+      UpdateExpression: checkpoint
+        ? `${set}, #checkpoint = :checkpoint, resumeToken = if_not_exists(resumeToken, :token) ADD attempts :one`
+        : `${set} ADD attempts :one REMOVE #checkpoint, resumeToken`,
+      ExpressionAttributeNames: { '#type': 'type', '#job': 'job', '#checkpoint': 'checkpoint' },
+      ExpressionAttributeValues: {
+        ':type': JOB_RUN_TYPE,
+        ':job': job,
+        ':asOf': asOf,
+        ':report': report,
+        ':one': 1,
+        ...(checkpoint ? { ':checkpoint': checkpoint, ':token': randomUUID() } : {}),
+      },
+      ReturnValues: checkpoint ? 'UPDATED_NEW' : 'NONE',
+    }),
+  );
+  return checkpoint ? String(Attributes?.resumeToken) : undefined;
+}
+
+/** The job-run item of an occurrence, read consistently, or undefined when it never ran. */
+export async function readRun(deps: Deps, job: string, asOf: Instant): Promise<JobRunItem | undefined> {
+  const { Item } = await deps.db.send(
+    new GetCommand({
+      TableName: deps.tableName,
+      Key: { pk: jobPk(job), sk: jobRunSk(asOf) },
+      ConsistentRead: true,
+    }),
+  );
+  return Item ? parseItem(jobRunItemSchema, Item) : undefined;
+}
+
+/** The job-run items of the occurrences from `from` to `to` (inclusive), in order, read consistently. */
+export async function listRuns(deps: Deps, job: string, from: Instant, to: Instant): Promise<JobRunItem[]> {
+  const runs: JobRunItem[] = [];
+  const pages = paginateQuery(
+    { client: deps.db },
+    {
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': jobPk(job), ':from': jobRunSk(from), ':to': jobRunSk(to) },
+      ConsistentRead: true,
+    },
+  );
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) runs.push(parseItem(jobRunItemSchema, item));
+  }
+  return runs;
+}
