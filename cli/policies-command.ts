@@ -11,7 +11,13 @@ import {
   withdrawPolicy,
 } from '../shared/policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
-import { cartPolicyInputSchema, flagsAt, flagTimeline } from '../shared/policies/policy';
+import {
+  CART_FLAG_VALUES,
+  cartPolicyInputSchema,
+  flagsAt,
+  flagTimeline,
+  POLICY_VALUES,
+} from '../shared/policies/policy';
 import { listStoredFlags, type StoredFlag } from '../shared/store/flags';
 import { listPolicies } from '../shared/store/policies';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
@@ -68,7 +74,7 @@ A policy:
     "announcedOn": "2020-08-26",
     "effectiveAt": "2020-09-06",                  (a date means its 00:00 Asia/Shanghai; or an instant)
     "scope": { "channel": "live", "categories": "ALL" },   (or a list, e.g. ["cosmetics"])
-    "thirdPartyProducts": "XINGTU_ONLY"           (or BLOCKED)
+    "thirdPartyProducts": "${POLICY_VALUES[0]}"           (one of ${POLICY_VALUES.join(', ')})
   }`;
 
 export function definePolicies(program: Command) {
@@ -192,7 +198,7 @@ export function defineFlags(program: Command) {
       'after',
       `
 For each scope (ALL categories, and each category a policy names) the value for third-party products
-in live-room carts: ALLOWED → XINGTU_ONLY → BLOCKED, the most restrictive policy in force winning.
+in live-room carts: ${CART_FLAG_VALUES.join(' → ')}, the most restrictive policy in force winning.
 Computed from the calendar, so it is right at any instant even before the cart-policies job has run;
 "applied" is what that job had applied as of the same instant: the last change made by a run as of
 --at or earlier, with the history up to it (null if no run had changed the flag by then).

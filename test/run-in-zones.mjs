@@ -14,6 +14,7 @@ const ZONE_SENSITIVE = [
   'test/integration/cart-policies.test.ts',
   'test/integration/job-handlers.test.ts',
   'test/integration/notices.test.ts',
+  'test/integration/job-registry.test.ts',
 ];
 const plan = process.env.TEST_ZONES
   ? process.env.TEST_ZONES.split(',').map((zone) => [zone, []])

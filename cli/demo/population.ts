@@ -3,7 +3,11 @@
 // Deterministic for a seed, so a replay can be repeated and checked.
 import { z } from 'zod';
 import type { MerchantRecord } from '../../shared/merchants/record';
+import { LENGTH_DAYS, START_OFFSET_DAYS } from '../../shared/promotion/window';
 import { addDays, type CalendarDate, formatInstant, type Instant, startOfDay } from '../../shared/time';
+
+/** The day after onboarding on which a window ends (T+32). */
+const WINDOW_END_DAY = START_OFFSET_DAYS + LENGTH_DAYS;
 
 /** mulberry32: a small, fast, seedable PRNG; the same seed gives the same population everywhere. */
 export function seededRandom(seed: number): () => number {
@@ -90,7 +94,7 @@ export function generatePopulation(options: PopulationOptions): Population {
     });
     if (random() < VIOLATION_RATE) {
       // Caught somewhere between onboarding and the end of its window, at a random minute.
-      const at = startOfDay(onboardedOn).plus({ minutes: Math.floor(random() * 32 * 24 * 60) });
+      const at = startOfDay(onboardedOn).plus({ minutes: Math.floor(random() * WINDOW_END_DAY * 24 * 60) });
       violations.push({ merchantId, at: formatInstant(at), reason: pick(random, REASONS) });
     }
   }
