@@ -22,7 +22,7 @@ import { merchantIdSchema } from '../shared/store/keys';
 import { getMerchant } from '../shared/store/merchants';
 import { calendarDateSchema, instantSchema } from '../shared/time';
 import { defineDemo } from './demo-command';
-import { EXIT, group, listOf, parseOptions, reasonSchema, runs, shown } from './framework';
+import { EXIT, group, inOptionTerms, listOf, parseOptions, reasonSchema, runs } from './framework';
 import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
 import { defineLeases } from './leases-command';
@@ -226,21 +226,10 @@ function jobList(): string {
 /** The option that says what a job input's field says, to name it in the job input's errors. */
 const JOB_INPUT_OPTIONS: Record<string, string> = { asOf: '--as-of', from: '--from', to: '--to' };
 
-/**
- * The job input's problems (`to: must be on or after from`, one per `; `, as describeZodError writes
- * them) in the options' names, with the value given.
- */
-function inOptionTerms(error: unknown, given: Record<string, string | undefined>): unknown {
-  if (!(error instanceof InputError)) return error;
-  const problems = error.message.split('; ').map((problem) => {
-    const field = problem.slice(0, problem.indexOf(':'));
-    const option = JOB_INPUT_OPTIONS[field];
-    if (!option) return problem;
-    const text = given[option];
-    const named = text === undefined || problem.includes(text);
-    return `${option}${problem.slice(field.length)}${named ? '' : ` (got ${shown(text)})`}`;
-  });
-  return new InputError(problems.join('; '));
+/** A job input's error in the run command's terms: `to` is `--to`, with the value given. */
+function jobInputError(error: unknown, given: Record<string, string | undefined>): unknown {
+  if (!(error instanceof InputError) || error.problems.length === 0) return error;
+  return inOptionTerms(error.problems, given, (field) => JOB_INPUT_OPTIONS[field]);
 }
 
 function defineRun(program: Command) {
@@ -304,7 +293,7 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
         try {
           input = parseJobInput(raw);
         } catch (error) {
-          throw inOptionTerms(error, given);
+          throw jobInputError(error, given);
         }
         const { deps } = await ctx.store();
         let quiet = 0;
@@ -323,7 +312,7 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
               ),
           });
         } catch (error) {
-          throw inOptionTerms(error, given); // a real run too far ahead of the clock names its `asOf` or `to`
+          throw jobInputError(error, given); // a real run too far ahead of the clock names its `asOf` or `to`
         }
         const { reports } = result;
         return { output: reports, exitCode: reports.some((r) => r.failed > 0) ? EXIT.failed : EXIT.ok };

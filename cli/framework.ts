@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import type { AppConfig } from '../shared/config';
 import type { Log } from '../shared/deps';
-import { ConflictError, describeZodError, InputError, NotFoundError } from '../shared/errors';
+import { ConflictError, InputError, type InputProblem, NotFoundError, zodProblems } from '../shared/errors';
 import type { Store } from './store';
 
 /** A stream a command writes to; `isTTY` decides between a live progress bar and plain lines. */
@@ -89,13 +89,30 @@ export function shown(text: string): string {
 export function parseOptions<S extends z.ZodType>(schema: S, given: Record<string, unknown>): z.output<S> {
   const result = schema.safeParse(given);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const problem = describeZodError(new z.ZodError([issue]));
-    const text = given[String(issue.path[0])];
-    const named = typeof text === 'string' && text !== '' && issue.message.includes(text);
-    return typeof text === 'string' && !named ? `${problem} (got ${shown(text)})` : problem;
-  });
-  throw new InputError(problems.join('; '));
+  throw inOptionTerms(zodProblems(result.error), given);
+}
+
+/**
+ * Input problems as an operator reads them: each field named by the option that gave it (`optionOf`;
+ * by default the field is the option's name), with the value given unless the problem shows it.
+ */
+export function inOptionTerms(
+  problems: readonly InputProblem[],
+  given: Record<string, unknown>,
+  optionOf: (field: string) => string | undefined = (field) => field,
+): InputError {
+  return new InputError(
+    problems.map(({ field, problem }) => {
+      const option = optionOf(field.split('.')[0] ?? field);
+      if (option === undefined) return { field, problem };
+      const text = given[option];
+      const named = typeof text !== 'string' || (text !== '' && problem.includes(text));
+      return {
+        field: option + field.slice(field.split('.')[0]?.length ?? 0),
+        problem: named ? problem : `${problem} (got ${shown(text)})`,
+      };
+    }),
+  );
 }
 
 /** An operator's reason (`--reason`), kept with what it explains. */

@@ -79,12 +79,14 @@ export type JobInput =
  */
 export function parseJobInput(value: unknown): JobInput {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InputError('(input): must be an object with scheduledTime, asOf, or from and to');
+    throw new InputError([
+      { field: '(input)', problem: 'must be an object with scheduledTime, asOf, or from and to' },
+    ]);
   }
   if ('scheduledTime' in value) return { kind: 'scheduled', ...parseInput(scheduledSchema, value) };
   if ('asOf' in value) return { kind: 'asOf', ...parseInput(asOfSchema, value) };
   if ('from' in value || 'to' in value) return { kind: 'range', ...parseInput(rangeSchema, value) };
-  throw new InputError('(input): must have scheduledTime, asOf, or from and to');
+  throw new InputError([{ field: '(input)', problem: 'must have scheduledTime, asOf, or from and to' }]);
 }
 
 /** The scheduled occurrence of a job on a day. */
@@ -119,7 +121,10 @@ export function refuseRunAhead(input: JobInput, occurrencesOfInput: Instant[], n
   const last = occurrencesOfInput.at(-1);
   if (last === undefined || parseInstant(last).toMillis() <= now.toMillis() + MAX_RUN_AHEAD_MS) return;
   const field = input.kind === 'scheduled' ? 'scheduledTime' : input.kind === 'asOf' ? 'asOf' : 'to';
-  throw new InputError(
-    `${field}: a real run as of ${last} is more than 1 hour past the wall clock (${formatInstant(now)}); it would change promotions early (a dry run may look ahead)`,
-  );
+  throw new InputError([
+    {
+      field,
+      problem: `a real run as of ${last} is more than 1 hour past the wall clock (${formatInstant(now)}); it would change promotions early (a dry run may look ahead)`,
+    },
+  ]);
 }

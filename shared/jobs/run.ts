@@ -139,9 +139,12 @@ function fenced(deps: Deps, lease: Lease): Deps {
 async function storedCheckpoint(deps: Deps, job: JobName, resume: Resume): Promise<Checkpoint> {
   const run = await readRun(deps, job, resume.asOf);
   if (!run?.checkpoint || run.resumeToken !== resume.token) {
-    throw new InputError(
-      `resume.token: no unfinished run of ${job} as of ${resume.asOf} has this token (a continuation comes only from the run it continues)`,
-    );
+    throw new InputError([
+      {
+        field: 'resume.token',
+        problem: `no unfinished run of ${job} as of ${resume.asOf} has this token (a continuation comes only from the run it continues)`,
+      },
+    ]);
   }
   return run.checkpoint;
 }
