@@ -13,7 +13,7 @@ import { type Instant, ZONE } from '../time';
 import { runCartPolicies } from './cart-policies';
 import { activateJob, expireJob } from './promotion-jobs';
 import type { RunContext } from './run-context';
-import { sweep } from './sweep';
+import { type SweepSpec, sweep } from './sweep';
 
 /** Once a day at a time of day in Asia/Shanghai; a {from,to} backfill runs one occurrence per day at this time. */
 export interface DailySchedule {
@@ -68,27 +68,30 @@ const PROMOTION_JOB_GRANTS: readonly TableGrant[] = [
   { actions: ['dynamodb:UpdateItem'], partitions: [MERCHANTS] },
 ];
 
+/** A promotion job: it reads the due index for the steps it takes and writes only promotions. */
+function promotionJob(spec: SweepSpec, schedule: DailySchedule, summary: string): JobDefinition {
+  return {
+    schedule,
+    summary,
+    reads: DUE_INDEX.indexName,
+    run: (ctx) => sweep(ctx, spec),
+    grants: PROMOTION_JOB_GRANTS,
+    // What its last run should have settled (due within that run's reach) and still waits.
+    overdue: (deps, { lastOccurrence }) => countDue(deps, spec.takes, spec.upTo(lastOccurrence)),
+  };
+}
+
 const ENTRIES = {
-  activate: {
-    schedule: daily(0, 0),
-    summary:
-      'SCHEDULED promotions whose start has come become ACTIVE (a window already over goes on to EXPIRED in the same write)',
-    reads: DUE_INDEX.indexName,
-    run: (ctx) => sweep(ctx, activateJob),
-    grants: PROMOTION_JOB_GRANTS,
-    // Promotions whose start has come by `asOf` and are still SCHEDULED.
-    overdue: (deps, { asOf }) => countDue(deps, activateJob.takes, activateJob.upTo(asOf)),
-  },
-  expire: {
-    schedule: daily(23, 59),
-    summary:
-      'ACTIVE promotions whose last day is that day (or earlier) become EXPIRED; promotions entering their last days are marked for the "ends soon" notice',
-    reads: DUE_INDEX.indexName,
-    run: (ctx) => sweep(ctx, expireJob),
-    grants: PROMOTION_JOB_GRANTS,
-    // What its last run should have expired or reminded of: due by the end of that run's day.
-    overdue: (deps, { lastOccurrence }) => countDue(deps, expireJob.takes, expireJob.upTo(lastOccurrence)),
-  },
+  activate: promotionJob(
+    activateJob,
+    daily(0, 0),
+    'SCHEDULED promotions whose start has come become ACTIVE (a window already over goes on to EXPIRED in the same write)',
+  ),
+  expire: promotionJob(
+    expireJob,
+    daily(23, 59),
+    'ACTIVE promotions whose last day is that day (or earlier) become EXPIRED; promotions entering their last days are marked for the "ends soon" notice',
+  ),
   'cart-policies': {
     schedule: daily(0, 0),
     summary:
