@@ -5,13 +5,6 @@ import { z } from 'zod';
 import type { Deps } from '../shared/deps';
 import { describeZodError, InputError } from '../shared/errors';
 import {
-  type AnnounceOutcome,
-  announcePolicy,
-  countAffected,
-  withdrawPolicy,
-} from '../shared/policies/announcements';
-import { DEFAULT_CART_POLICIES } from '../shared/policies/calendar';
-import {
   CART_FLAG_VALUES,
   cartPolicyInputSchema,
   flagsAt,
@@ -22,6 +15,13 @@ import { listStoredFlags, type StoredFlag } from '../shared/store/flags';
 import { listPolicies } from '../shared/store/policies';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
 import { type CommandContext, group, parseOptions, reasonSchema, runs } from './framework';
+import {
+  type AnnounceOutcome,
+  announcePolicy,
+  countAffected,
+  withdrawPolicy,
+} from './policies/announcements';
+import { DEFAULT_CART_POLICIES } from './policies/calendar';
 
 async function announceAll(
   deps: Deps,

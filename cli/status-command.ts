@@ -1,9 +1,9 @@
 // `status`: did every scheduled run happen, finish, and leave nothing overdue?
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { systemStatus } from '../shared/jobs/status';
 import { formatInstant, instantSchema } from '../shared/time';
 import { EXIT, parseOptions, runs } from './framework';
+import { systemStatus } from './status/status';
 
 export function defineStatus(program: Command) {
   program

@@ -10,13 +10,13 @@ import { type JobName, occurrenceOn } from '../../shared/jobs/input';
 import { JOB_NAMES_BY_TIME_OF_DAY } from '../../shared/jobs/registry';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { revokePromotion } from '../../shared/merchants/record';
-import { announcePolicy } from '../../shared/policies/announcements';
-import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { type CartFlag, cartPolicyInputSchema, flagTimeline } from '../../shared/policies/policy';
 import { listPolicies } from '../../shared/store/policies';
 import { promotionStatuses } from '../../shared/store/promotions';
 import { type CalendarDate, daysBetween, formatInstant, startOfDay } from '../../shared/time';
 import { importMerchants } from '../import/import';
+import { announcePolicy } from '../policies/announcements';
+import { DEFAULT_CART_POLICIES } from '../policies/calendar';
 import { generatePopulation } from './population';
 
 export const DEMO_ONBOARDING = { from: '2020-04-25', to: '2020-10-13' };

@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { seededRandom } from '../../cli/demo/population';
 import { createStreamReader } from '../../cli/local/stream-reader';
+import { announcePolicy } from '../../cli/policies/announcements';
 import { type Deps, silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { parseJobInput } from '../../shared/jobs/input';
@@ -32,7 +33,6 @@ import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../sh
 import { type Notice, noticesFor } from '../../shared/notices/notice';
 import { notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
-import { announcePolicy } from '../../shared/policies/announcements';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { listStoredFlags } from '../../shared/store/flags';

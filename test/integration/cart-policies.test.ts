@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { announcePolicy, withdrawPolicy } from '../../cli/policies/announcements';
+import { DEFAULT_CART_POLICIES } from '../../cli/policies/calendar';
 import { silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
 import { type Step, stepCondition, stepFollows } from '../../shared/jobs/cart-policies';
@@ -15,8 +17,6 @@ import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/re
 import type { Notice } from '../../shared/notices/notice';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
-import { announcePolicy, withdrawPolicy } from '../../shared/policies/announcements';
-import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import {
   type CartPolicy,
   cartPolicyInputSchema,

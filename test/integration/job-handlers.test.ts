@@ -1,10 +1,10 @@
 // The Lambda handlers of activate and expire, as modules, against DynamoDB Local.
 import { DateTime } from 'luxon';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { announcePolicy } from '../../cli/policies/announcements';
+import { DEFAULT_CART_POLICIES } from '../../cli/policies/calendar';
 import type { JobResult } from '../../shared/lambda/job-handler';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
-import { announcePolicy } from '../../shared/policies/announcements';
-import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { listPolicies } from '../../shared/store/policies';
 import { getPromotion } from '../../shared/store/promotions';

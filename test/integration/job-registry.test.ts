@@ -4,14 +4,14 @@
 // asserted in test/infra/stack.test.ts.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { announcePolicy } from '../../cli/policies/announcements';
+import { DEFAULT_CART_POLICIES } from '../../cli/policies/calendar';
+import { systemStatus } from '../../cli/status/status';
 import { occurrenceOn } from '../../shared/jobs/input';
 import { readLease } from '../../shared/jobs/lease';
 import { JOB_NAMES, JOB_NAMES_BY_TIME_OF_DAY, JOBS } from '../../shared/jobs/registry';
 import { runJob } from '../../shared/jobs/run';
-import { systemStatus } from '../../shared/jobs/status';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
-import { announcePolicy } from '../../shared/policies/announcements';
-import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { JOB_LEASE_TYPE, JOB_RUN_TYPE, jobPk, jobRunSk, LEASE_SK } from '../../shared/store/keys';
 import { useLocalDynamo } from '../support/dynamo';

@@ -3,10 +3,10 @@
 // older versions of the code (fields that did not exist yet) still read.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { announcePolicy } from '../../cli/policies/announcements';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants, recordMerchantsSettled } from '../../shared/merchants/record';
-import { announcePolicy } from '../../shared/policies/announcements';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { getMerchant, readMerchants } from '../../shared/store/merchants';
 import { listPolicies } from '../../shared/store/policies';

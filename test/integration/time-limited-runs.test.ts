@@ -3,14 +3,14 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { announcePolicy } from '../../cli/policies/announcements';
+import { DEFAULT_CART_POLICIES } from '../../cli/policies/calendar';
 import { loadConfig } from '../../shared/config';
 import type { Deps } from '../../shared/deps';
 import { acquireLease, LeaseHeldError, readLease } from '../../shared/jobs/lease';
 import { createJobHandler, type JobResult } from '../../shared/lambda/job-handler';
 import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
-import { announcePolicy } from '../../shared/policies/announcements';
-import { DEFAULT_CART_POLICIES } from '../../shared/policies/calendar';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import type { Promotion } from '../../shared/promotion/lifecycle';
 import { getPromotion } from '../../shared/store/promotions';

@@ -1,10 +1,10 @@
 // "Was anything missed?": for each job, the scheduled occurrences of the last days without a complete
 // run, and what is overdue in the table (the job's own rule in shared/jobs/registry.ts).
-import type { Deps } from '../deps';
-import { listRuns, type StoredReport } from '../store/job-runs';
-import { addDays, dateOf, type Instant, parseInstant } from '../time';
-import { JOB_NAMES, type JobName, occurrenceOn } from './input';
-import { JOBS } from './registry';
+import type { Deps } from '../../shared/deps';
+import { JOB_NAMES, type JobName, occurrenceOn } from '../../shared/jobs/input';
+import { JOBS } from '../../shared/jobs/registry';
+import { listRuns, type StoredReport } from '../../shared/store/job-runs';
+import { addDays, dateOf, type Instant, parseInstant } from '../../shared/time';
 
 export interface JobStatus {
   /** Occurrences in the window with no run recorded. */

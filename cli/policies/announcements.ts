@@ -1,11 +1,17 @@
 // Announcing, correcting and withdrawing cart policies, and forecasting whom each affects: the
 // decisions; the policies repository (shared/store/policies.ts) writes them.
-import type { Deps } from '../deps';
-import { ConflictError, NotFoundError } from '../errors';
-import { forEachAudienceMember } from '../store/merchants';
-import { listPolicies, putPolicy, updatePolicy } from '../store/policies';
-import { formatInstant } from '../time';
-import { type CartPolicy, type CartPolicyInput, cartChangeTest, conflictOf, sameContent } from './policy';
+import type { Deps } from '../../shared/deps';
+import { ConflictError, NotFoundError } from '../../shared/errors';
+import {
+  type CartPolicy,
+  type CartPolicyInput,
+  cartChangeTest,
+  conflictOf,
+  sameContent,
+} from '../../shared/policies/policy';
+import { forEachAudienceMember } from '../../shared/store/merchants';
+import { listPolicies, putPolicy, updatePolicy } from '../../shared/store/policies';
+import { formatInstant } from '../../shared/time';
 
 export type AnnounceOutcome = 'created' | 'updated' | 'unchanged';
 
