@@ -106,7 +106,9 @@ export function inOptionTerms(
       const option = optionOf(field.split('.')[0] ?? field);
       if (option === undefined) return { field, problem };
       const text = given[option];
-      const named = typeof text !== 'string' || (text !== '' && problem.includes(text));
+      // A message that names the value says so (`2020-02-30 is not a date of February 2020`); a
+      // value that only appears inside it (`5` in `e.g. 0.05 for 5%`) is still shown.
+      const named = typeof text !== 'string' || (text !== '' && problem.includes(`${text} is not`));
       return {
         field: option + field.slice(field.split('.')[0]?.length ?? 0),
         problem: named ? problem : `${problem} (got ${shown(text)})`,

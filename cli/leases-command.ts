@@ -1,8 +1,9 @@
 // `leases list` and `leases release`: the jobs' leases (one run of a job at a time), for operators.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { JOB_NAMES, jobNameSchema } from '../shared/jobs/input';
+import { jobNameSchema } from '../shared/jobs/input';
 import { heartbeatInterval, LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../shared/jobs/lease';
+import { JOB_NAMES } from '../shared/jobs/registry';
 import { group, parseOptions, runs } from './framework';
 
 const TTL_S = LEASE_TTL_MS / 1000;

@@ -4,7 +4,7 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { describeZodError } from '../shared/errors';
-import { JOB_NAMES, type JobName } from '../shared/jobs/input';
+import { JOB_NAMES, type JobName } from '../shared/jobs/registry';
 import { DEFAULT_PROGRAM_START } from '../shared/promotion/window';
 import { calendarDateSchema } from '../shared/time';
 

@@ -67,7 +67,7 @@ export async function countAffected(deps: Deps, policyIds: string[]): Promise<Ma
     .filter((p) => policyIds.includes(p.policyId))
     .map((policy) => ({ policy, changes: cartChangeTest(policies, policy) }));
   const counts = new Map(policyIds.map((id) => [id, 0]));
-  await forEachAudienceMember(deps, (categories) => {
+  await forEachAudienceMember(deps, ({ categories }) => {
     for (const { policy, changes } of counted) {
       if (changes(categories)) counts.set(policy.policyId, (counts.get(policy.policyId) ?? 0) + 1);
     }
@@ -87,10 +87,12 @@ export async function withdrawPolicy(
   if (policy.status === 'IN_FORCE')
     throw new ConflictError(`policy ${policyId} is already in force and cannot be withdrawn`);
   const processedAt = formatInstant(deps.clock());
-  await updatePolicy(deps, policy, {
+  const written = await updatePolicy(deps, policy, {
     status: 'WITHDRAWN',
     withdrawReason: reason,
     history: [...policy.history, { status: 'WITHDRAWN', effectiveAt: processedAt, processedAt, reason }],
   });
+  // Corrected, withdrawn or put in force meanwhile: the operator decides again on what it is now.
+  if (!written) throw new ConflictError(`policy ${policyId} changed meanwhile; try again`);
   return { policyId, changed: true };
 }

@@ -1,8 +1,8 @@
 // "Was anything missed?": for each job, the scheduled occurrences of the last days without a complete
 // run, and what is overdue in the table (the job's own rule in shared/jobs/registry.ts).
 import type { Deps } from '../../shared/deps';
-import { JOB_NAMES, type JobName, occurrenceOn } from '../../shared/jobs/input';
-import { JOBS } from '../../shared/jobs/registry';
+import { occurrenceOn } from '../../shared/jobs/input';
+import { JOB_NAMES, JOBS, type JobName } from '../../shared/jobs/registry';
 import { listRuns, type StoredReport } from '../../shared/store/job-runs';
 import { addDays, dateOf, type Instant, parseInstant } from '../../shared/time';
 
@@ -37,7 +37,7 @@ async function jobStatus(deps: Deps, job: JobName, asOf: Instant, days: number):
     missing: occurrences.filter((at) => !runs.has(at)),
     incomplete: occurrences.filter((at) => {
       const report = runs.get(at);
-      return report !== undefined && (!report.complete || report.failed > 0);
+      return report !== undefined && (report.complete === false || report.failed > 0);
     }),
     overdue: await JOBS[job].overdue(deps, { asOf, lastOccurrence }),
   };

@@ -4,45 +4,34 @@
 // condition, so re-runs, overlapping runs and crashed runs never notify twice and never skip one.
 import type { CartPolicyNoticeType } from '../notices/notice';
 import {
+  announcementDue,
   announcementInstant,
   type CartPolicy,
   cartChangeTest,
   coversCategories,
   flagsAt,
+  followsOneOf,
+  inForceDue,
   type MerchantPolicyNotice,
   type MerchantPolicyStatus,
   type PolicyStatus,
+  type PriorNoticeState,
 } from '../policies/policy';
-import type { Condition } from '../store/conditional-write';
 import { listStoredFlags, type StoredFlag, setFlag } from '../store/flags';
-import {
-  AUDIENCE_SHARDS,
-  audiencePartition,
-  CART_POLICY_PK,
-  cartPolicySk,
-  FLAG_PK,
-  flagSk,
-  merchantCartPolicySk,
-  merchantPk,
-} from '../store/keys';
+import { audiencePartitions, audienceQuery } from '../store/index-reads';
+import { flagKey, noticeStateKey, policyKey } from '../store/keys';
 import { getNoticeState, moveNoticeState } from '../store/merchant-notices';
+import { readAudienceMember } from '../store/merchants';
 import { listPolicies, updatePolicy } from '../store/policies';
-import { AUDIENCE_INDEX } from '../store/table';
 import { formatInstant, type Instant } from '../time';
 import { forEachItem } from './partitions';
 import { countChange, type RunContext, type RunCounts } from './run-context';
-
-/**
- * A merchant's notice state a step may follow: none yet (never told), or a status; with
- * `dateChanged`, only if the date they were told has since been corrected.
- */
-type Prior = 'UNTOLD' | { status: MerchantPolicyStatus; dateChanged?: true };
 
 /** One step, per status it leads to: the notice that status causes is the one the notifier sends for it. */
 type StepRule = {
   [S in MerchantPolicyStatus]: {
     /** The precondition: both the conditional write and a dry run's decision derive from it. */
-    follows: readonly Prior[];
+    follows: readonly PriorNoticeState[];
     statusAfter: S;
     notice: CartPolicyNoticeType<S>;
     /** Which merchants of the audience (by their categories) the step concerns. */
@@ -80,42 +69,22 @@ const STEPS: Record<Step, StepRule> = {
   },
 };
 
-/** The step's precondition as a DynamoDB condition on the merchant's notice state item. */
-export function stepCondition(step: Step, policy: CartPolicy): Condition {
-  const names: Record<string, string> = {};
-  const values: Record<string, unknown> = {};
-  const clauses = STEPS[step].follows.map((prior) => {
-    if (prior === 'UNTOLD') return 'attribute_not_exists(pk)';
-    const status = `:${prior.status.toLowerCase()}`;
-    names['#status'] = 'status';
-    values[status] = prior.status;
-    if (!prior.dateChanged) return `#status = ${status}`;
-    names['#effectiveAt'] = 'effectiveAt';
-    values[':effectiveAt'] = policy.effectiveAt;
-    return `(#status = ${status} AND #effectiveAt <> :effectiveAt)`;
-  });
-  return { expression: clauses.join(' OR '), names, values };
-}
-
-/** The same precondition decided from the state as read: what a dry run uses instead of the write. */
+/** The step's precondition decided from the state as read: what a dry run uses instead of the write. */
 export function stepFollows(
   step: Step,
   existing: MerchantPolicyNotice | undefined,
   policy: CartPolicy,
 ): boolean {
-  return STEPS[step].follows.some((prior) =>
-    prior === 'UNTOLD'
-      ? existing === undefined
-      : existing?.status === prior.status &&
-        (!prior.dateChanged || existing.effectiveAt !== policy.effectiveAt),
-  );
+  return followsOneOf(STEPS[step].follows, existing, policy.effectiveAt);
 }
+
+/** The step's precondition, the same one moveNoticeState writes under. */
+export const stepPriors = (step: Step): readonly PriorNoticeState[] => STEPS[step].follows;
 
 /** What a run counts: the notices it causes, the flags it moves, the policies it puts in force. */
 type CartPolicyChange = CartPolicyNoticeType | 'FLAG_CHANGED' | 'POLICY_IN_FORCE';
 
 const count = (counts: RunCounts, kind: CartPolicyChange) => countChange(counts, [kind]);
-const policyKey = (policy: CartPolicy) => ({ pk: CART_POLICY_PK, sk: cartPolicySk(policy.policyId) });
 
 /** Moves one merchant's notice state for a policy; returns whether it changed. */
 async function notifyMerchant(
@@ -124,7 +93,7 @@ async function notifyMerchant(
   policy: CartPolicy,
   merchantId: string,
 ): Promise<boolean> {
-  const key = { pk: merchantPk(merchantId), sk: merchantCartPolicySk(policy.policyId) };
+  const key = noticeStateKey(merchantId, policy.policyId);
   const state: MerchantPolicyNotice = {
     merchantId,
     policyId: policy.policyId,
@@ -146,7 +115,7 @@ async function notifyMerchant(
     ctx.projection?.set(key, state);
     return true;
   }
-  return moveNoticeState(ctx.deps, state, stepCondition(step, policy));
+  return moveNoticeState(ctx.deps, state, STEPS[step].follows);
 }
 
 /**
@@ -165,18 +134,14 @@ async function sweepAudience(
 ): Promise<boolean> {
   const concerns = STEPS[step].concerns(policy, policies);
   const failedBefore = ctx.counts.failed;
-  const reads = Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => ({
-    unit: `${policy.policyId}:${step}:${audiencePartition(shard)}`,
-    query: {
-      IndexName: AUDIENCE_INDEX.indexName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': AUDIENCE_INDEX.partitionKey },
-      ExpressionAttributeValues: { ':pk': audiencePartition(shard) },
-    },
+  const reads = audiencePartitions().map((partition) => ({
+    unit: `${policy.policyId}:${step}:${partition}`,
+    query: audienceQuery(partition),
   }));
   await forEachItem(ctx, reads, async (item) => {
-    if (!concerns((item.categories as string[]) ?? [])) return 'alreadyDone';
-    if (!(await notifyMerchant(ctx, step, policy, String(item.merchantId)))) return 'alreadyDone';
+    const { merchantId, categories } = readAudienceMember(item);
+    if (!concerns(categories)) return 'alreadyDone';
+    if (!(await notifyMerchant(ctx, step, policy, merchantId))) return 'alreadyDone';
     count(ctx.counts, STEPS[step].notice);
     return 'changed';
   });
@@ -189,7 +154,7 @@ async function applyFlags(ctx: RunContext, policies: CartPolicy[], policy: CartP
   for (const flag of flagsAt(policies, policy.effectiveAt)) {
     if (flag.channel !== 'live') continue; // short videos are never restricted
     ctx.counts.examined++;
-    const key = { pk: FLAG_PK, sk: flagSk(flag.channel, flag.products, flag.scope) };
+    const key = flagKey(flag);
     const current = ctx.projection?.get<StoredFlag>(key) ?? stored.get(`${flag.channel}#${flag.scope}`);
     if ((current?.value ?? 'ALLOWED') === flag.value || !flag.since || !flag.policyId) {
       ctx.counts.alreadyDone++;
@@ -225,7 +190,11 @@ async function markPolicy(
   kind?: CartPolicyChange,
 ): Promise<void> {
   if (ctx.dryRun) {
-    ctx.projection?.set<CartPolicy>(policyKey(policy), { ...policy, ...fields, version: policy.version + 1 });
+    ctx.projection?.set<CartPolicy>(policyKey(policy.policyId), {
+      ...policy,
+      ...fields,
+      version: policy.version + 1,
+    });
     if (kind) count(ctx.counts, kind);
     return;
   }
@@ -253,10 +222,10 @@ async function tellWithdrawal(ctx: RunContext, policy: CartPolicy, policies: Car
 async function announceAndEnforce(ctx: RunContext, policy: CartPolicy, policies: CartPolicy[], stamp: Stamp) {
   const { asOf } = ctx;
   let current = policy;
-  if (!policy.announced && announcementInstant(policy) <= asOf) {
+  if (announcementDue(policy, asOf)) {
     // Reached only after it took effect (recorded late, or a late run): merchants hear that it is
     // in force, not that it will be.
-    const skipped = policy.effectiveAt <= asOf;
+    const skipped = inForceDue(policy, asOf);
     if (!skipped && !(await sweepAudience(ctx, 'ANNOUNCE', policy, policies))) return false;
     const fields: Partial<CartPolicy> = {
       announced: { ...stamp, skipped },
@@ -268,7 +237,7 @@ async function announceAndEnforce(ctx: RunContext, policy: CartPolicy, policies:
     await markPolicy(ctx, policy, fields);
     current = { ...policy, ...fields, version: policy.version + 1 };
   }
-  if (policy.effectiveAt <= asOf) {
+  if (inForceDue(policy, asOf)) {
     await applyFlags(ctx, policies, policy);
     if (!(await sweepAudience(ctx, 'ENFORCE', current, policies))) return false;
     await markPolicy(
@@ -301,7 +270,9 @@ export async function runCartPolicies(ctx: RunContext): Promise<void> {
   const { deps, asOf } = ctx;
   // In order of their instants: missed days are caught up in order. A dry run reads them as its
   // earlier occurrences would have left them.
-  const policies = (await listPolicies(deps)).map((p) => ctx.projection?.get<CartPolicy>(policyKey(p)) ?? p);
+  const policies = (await listPolicies(deps)).map(
+    (p) => ctx.projection?.get<CartPolicy>(policyKey(p.policyId)) ?? p,
+  );
   for (const policy of policies) {
     ctx.counts.examined++;
     const stamp = { asOf, processedAt: formatInstant(deps.clock()) };

@@ -16,7 +16,6 @@ import {
 } from '../time';
 import { JOB_NAMES, JOBS, type JobName } from './registry';
 
-export { JOB_NAMES, type JobName } from './registry';
 /** A job's name, as operators type it (`run <job>`, `leases release <job>`). */
 export const jobNameSchema = z.enum(JOB_NAMES as [JobName, ...JobName[]], {
   error: unlessMissing(`must be one of ${JOB_NAMES.join(', ')}`),
@@ -108,6 +107,13 @@ export function occurrences(job: JobName, input: JobInput): Instant[] {
   }
 }
 
+/** The field of each kind of input that says when it runs as of. */
+const WHEN_FIELD: Record<JobInput['kind'], string> = {
+  scheduled: 'scheduledTime',
+  asOf: 'asOf',
+  range: 'to',
+};
+
 /** How far past the wall clock a real run may work as of (clock skew, a schedule firing early). */
 const MAX_RUN_AHEAD_MS = 60 * 60 * 1000;
 
@@ -120,7 +126,7 @@ export function refuseRunAhead(input: JobInput, occurrencesOfInput: Instant[], n
   if (input.dryRun) return;
   const last = occurrencesOfInput.at(-1);
   if (last === undefined || parseInstant(last).toMillis() <= now.toMillis() + MAX_RUN_AHEAD_MS) return;
-  const field = input.kind === 'scheduled' ? 'scheduledTime' : input.kind === 'asOf' ? 'asOf' : 'to';
+  const field = WHEN_FIELD[input.kind];
   throw new InputError([
     {
       field,

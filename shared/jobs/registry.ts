@@ -3,7 +3,7 @@
 // the CLI's help and the demo's replay order derive from this; a job added here does not compile
 // until its entry has every field. See docs/infrastructure.md ("Adding a job").
 import type { Deps } from '../deps';
-import { announcementInstant } from '../policies/policy';
+import { policyIsDue } from '../policies/policy';
 import type { IndexName, TableGrant } from '../store/access';
 import { countDue } from '../store/index-reads';
 import { CART_POLICY_PK, FLAG_PK, merchantPk } from '../store/keys';
@@ -112,11 +112,7 @@ const ENTRIES = {
     ],
     // Scheduled policies whose instant has come, or whose announcement is due and not made.
     overdue: async (deps, { asOf }) =>
-      (await listPolicies(deps)).filter(
-        (p) =>
-          p.status === 'SCHEDULED' &&
-          (p.effectiveAt <= asOf || (!p.announced && announcementInstant(p) <= asOf)),
-      ).length,
+      (await listPolicies(deps)).filter((policy) => policyIsDue(policy, asOf)).length,
   },
 } satisfies Record<string, JobDefinition>;
 

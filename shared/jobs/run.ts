@@ -7,10 +7,10 @@ import { InputError } from '../errors';
 import { readRun, recordRun } from '../store/job-runs';
 import { dateOf, formatInstant, type Instant, parseInstant } from '../time';
 import { type Checkpoint, createRunCursors } from './checkpoint';
-import { type JobInput, type JobName, occurrences, type Resume, refuseRunAhead } from './input';
+import { type JobInput, occurrences, type Resume, refuseRunAhead } from './input';
 import { acquireLease, type Lease, type LeaseHolder } from './lease';
 import { createProjection } from './projection';
-import { JOBS } from './registry';
+import { JOBS, type JobName } from './registry';
 import { emptyCounts, type RunContext, type RunCounts } from './run-context';
 
 export interface RunReport extends RunCounts {

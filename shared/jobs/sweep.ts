@@ -9,7 +9,7 @@ import {
   type PromotionChange,
 } from '../promotion/lifecycle';
 import { dueQuery } from '../store/index-reads';
-import { dueKeyOf, duePartitionsOf, type ItemKey } from '../store/keys';
+import { dueKeyOf, duePartitionsOf, promotionKey, readItemKey } from '../store/keys';
 import { applyPromotionChange, promotionItem, readPromotion } from '../store/promotions';
 import { formatInstant, type Instant } from '../time';
 import { forEachItem, type PartitionRead } from './partitions';
@@ -38,7 +38,7 @@ export async function sweep(ctx: RunContext, spec: SweepSpec): Promise<void> {
       if (ctx.dryRun) {
         checkProjectable(item, promotion, change, partitions);
         projection?.set(
-          item as unknown as ItemKey,
+          promotionKey(promotion.merchantId),
           promotionItem(afterChange(promotion, change), change.next),
         );
       } else {
@@ -62,7 +62,7 @@ export async function sweep(ctx: RunContext, spec: SweepSpec): Promise<void> {
     // run's query would no longer match (an earlier occurrence moved or removed it).
     view: projection
       ? (item: Record<string, unknown>) => {
-          const projected = projection.get<Record<string, unknown>>(item as unknown as ItemKey);
+          const projected = projection.get<Record<string, unknown>>(readItemKey(item));
           if (!projected) return item;
           return projected.due_pk === partition && String(projected.due_sk) <= upTo ? projected : undefined;
         }

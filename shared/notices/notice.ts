@@ -1,5 +1,6 @@
 // The message contract (docs/notices.md) and the pure mapping from a change of a stored item — its
 // old and new image, as the table's stream carries them — to the notices a merchant should get.
+
 import { createHash } from 'node:crypto';
 import { memoize } from '../memoize';
 import {
@@ -10,6 +11,7 @@ import {
 } from '../policies/policy';
 import type { HistoryEntry, Promotion, PromotionStatus } from '../promotion/lifecycle';
 import { PROMOTION_RATE } from '../promotion/quote';
+import type { NotifyingItem } from '../store/items';
 import { MERCHANT_CART_POLICY_TYPE, PROMOTION_TYPE } from '../store/keys';
 import { type Instant, parseInstant } from '../time';
 
@@ -65,10 +67,10 @@ export interface NoticeOf<T extends NoticeType> {
 /** A notice of any type, its `data` told apart by `type`. */
 export type Notice = { [T in NoticeType]: NoticeOf<T> }[NoticeType];
 
-/** A stored item as the stream shows it (unmarshalled), before and after one write. */
+/** An item merchants are told of, before and after one write (as the stream shows it, checked). */
 export interface ItemChange {
-  oldImage?: Record<string, unknown>;
-  newImage?: Record<string, unknown>;
+  oldImage?: NotifyingItem;
+  newImage?: NotifyingItem;
 }
 
 /** sha256 of the parts, as a UUID-shaped string: stable across runs, processes and redeliveries. */
@@ -158,9 +160,9 @@ const ON_ENTRY: Record<PromotionStatus, EntryNotice> = {
  * alone says what changed. Recording, corrections and other bookkeeping cause no notice.
  */
 export function promotionNotices(change: ItemChange): Notice[] {
-  const next = change.newImage as Promotion | undefined;
-  if (!next || change.newImage?.type !== PROMOTION_TYPE) return [];
-  const previous = change.oldImage as Promotion | undefined;
+  const next = change.newImage;
+  if (next?.type !== PROMOTION_TYPE) return [];
+  const previous = change.oldImage?.type === PROMOTION_TYPE ? change.oldImage : undefined;
   const added = next.history.slice(previous?.history.length ?? 0);
   const statuses = new Set(added.map((entry) => entry.status));
   const window: WindowData = {
@@ -245,9 +247,9 @@ export type CartPolicyNoticeType<S extends MerchantPolicyStatus = MerchantPolicy
  * date was corrected), in force, withdrawn.
  */
 export function cartPolicyNotices(change: ItemChange): Notice[] {
-  const next = change.newImage as MerchantPolicyNotice | undefined;
-  if (!next || change.newImage?.type !== MERCHANT_CART_POLICY_TYPE) return [];
-  const previous = change.oldImage as MerchantPolicyNotice | undefined;
+  const next = change.newImage;
+  if (next?.type !== MERCHANT_CART_POLICY_TYPE) return [];
+  const previous = change.oldImage?.type === MERCHANT_CART_POLICY_TYPE ? change.oldImage : undefined;
   if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
   const data: CartPolicyData = {
     policyId: next.policyId,

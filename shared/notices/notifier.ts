@@ -5,7 +5,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { Log } from '../deps';
-import { readStoredItem } from '../store/items';
+import { readNotifyingItem } from '../store/items';
 import { type Notice, noticesFor } from './notice';
 import type { NoticePublisher } from './publisher';
 
@@ -31,9 +31,14 @@ export interface NotifierResult {
   byType: Record<string, number>;
 }
 
-/** A stream image as the stored item it is, checked by its kind's schema (a malformed one throws, naming its key and field). */
+/** An image of an item merchants are told of, checked by its schema; undefined for any other item. */
 const image = (value: Record<string, unknown> | undefined) =>
-  value ? readStoredItem(unmarshall(value as Record<string, AttributeValue>)) : undefined;
+  value ? readNotifyingItem(unmarshall(value as Record<string, AttributeValue>)) : undefined;
+
+/** The notices one stream record carries (a malformed image of an item merchants are told of throws). */
+export function noticesOfRecord(record: StreamRecord): Notice[] {
+  return noticesFor({ oldImage: image(record.dynamodb.OldImage), newImage: image(record.dynamodb.NewImage) });
+}
 
 export async function notifyFromStream(
   records: StreamRecord[],
@@ -44,12 +49,7 @@ export async function notifyFromStream(
   let firstFailure: number | undefined;
   for (const [index, record] of records.entries()) {
     try {
-      for (const notice of noticesFor({
-        oldImage: image(record.dynamodb.OldImage),
-        newImage: image(record.dynamodb.NewImage),
-      })) {
-        notices.push({ notice, index });
-      }
+      for (const notice of noticesOfRecord(record)) notices.push({ notice, index });
     } catch (error) {
       // A record we cannot read is a bug to look at, not a notice to drop: fail it, and after the
       // bounded retries it lands in the on-failure destination.

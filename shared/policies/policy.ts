@@ -230,6 +230,26 @@ export const announcementInstant = (policy: { announcedOn: CalendarDate }) =>
 
 export type MerchantPolicyStatus = 'ANNOUNCED' | 'IN_FORCE' | 'WITHDRAWN';
 
+/**
+ * A merchant's notice state a cart-policy step may follow: none yet (never told), or a status; with
+ * `dateChanged`, only if the date they were told has since been corrected. The job's conditional
+ * write (shared/store/merchant-notices.ts) and a dry run's decision (`followsOneOf`) both read it.
+ */
+export type PriorNoticeState = 'UNTOLD' | { status: MerchantPolicyStatus; dateChanged?: true };
+
+/** Whether the state as read is one a step may follow, for a policy now effective at `effectiveAt`. */
+export function followsOneOf(
+  priors: readonly PriorNoticeState[],
+  existing: Pick<MerchantPolicyNotice, 'status' | 'effectiveAt'> | undefined,
+  effectiveAt: Instant,
+): boolean {
+  return priors.some((prior) =>
+    prior === 'UNTOLD'
+      ? existing === undefined
+      : existing?.status === prior.status && (!prior.dateChanged || existing.effectiveAt !== effectiveAt),
+  );
+}
+
 /** One merchant's notice state for one policy (`MERCHANT#<id>` / `CART_POLICY#<policyId>`). */
 export interface MerchantPolicyNotice {
   merchantId: string;
@@ -243,3 +263,14 @@ export interface MerchantPolicyNotice {
   processedAt: Instant;
   asOf: Instant;
 }
+
+/** Its announcement has come and was not made yet. */
+export const announcementDue = (policy: CartPolicy, asOf: Instant) =>
+  !policy.announced && announcementInstant(policy) <= asOf;
+
+/** Its instant has come: it is (or is due to be) in force. */
+export const inForceDue = (policy: CartPolicy, asOf: Instant) => policy.effectiveAt <= asOf;
+
+/** What the cart-policies job still has to do for a policy as of `asOf`: announce it, or put it in force. */
+export const policyIsDue = (policy: CartPolicy, asOf: Instant) =>
+  policy.status === 'SCHEDULED' && (inForceDue(policy, asOf) || announcementDue(policy, asOf));

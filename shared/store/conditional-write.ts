@@ -5,6 +5,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Deps } from '../deps';
+import { attempts, RetriesExhaustedError, type RetryPolicy } from '../retry';
 import type { ItemKey } from './keys';
 
 export interface Condition {
@@ -111,15 +112,27 @@ function request(deps: Deps, write: ConditionalWrite) {
 export async function writeIf(deps: Deps, write: ConditionalWrite): Promise<WriteOutcome> {
   const { Put, Update } = request(deps, write);
   const onLoss = { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } as const;
-  try {
-    if (Put) await deps.db.send(new PutCommand({ ...Put, ...onLoss }));
-    else await deps.db.send(new UpdateCommand({ ...Update, ...onLoss }));
-    return { written: true };
-  } catch (error) {
-    if (isLostRace(error)) return { written: false, current: itemAfterLostRace(error) };
-    throw error;
+  let conflict: unknown;
+  for await (const _ of attempts(CONFLICT_RETRY)) {
+    try {
+      if (Put) await deps.db.send(new PutCommand({ ...Put, ...onLoss }));
+      else await deps.db.send(new UpdateCommand({ ...Update, ...onLoss }));
+      return { written: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        return { written: false, current: itemAfterLostRace(error) };
+      }
+      // A transaction in flight on the item (the recorder's) refused the write and says nothing of
+      // the item: write again once it is over, and the condition decides.
+      if (!isLostRace(error)) throw error;
+      conflict = error;
+    }
   }
+  throw new RetriesExhaustedError('a write that met a transaction', CONFLICT_RETRY.attempts, conflict);
 }
+
+/** A single write that meets a transaction retries briefly: a transaction on an item lasts milliseconds. */
+const CONFLICT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 500 };
 
 /** All of the writes or none (one transaction); false when someone else wrote first. */
 export async function writeAllIf(deps: Deps, writes: ConditionalWrite[]): Promise<boolean> {

@@ -4,8 +4,8 @@ import { paginateQuery, QueryCommand, type QueryCommandInput } from '@aws-sdk/li
 import type { Deps } from '../deps';
 import type { NextAction } from '../promotion/lifecycle';
 import type { Instant } from '../time';
-import { duePartitionsOf } from './keys';
-import { DUE_INDEX } from './table';
+import { AUDIENCE_SHARDS, audiencePartition, duePartitionsOf } from './keys';
+import { AUDIENCE_INDEX, DUE_INDEX } from './table';
 
 /** A query on an index, without the table (the deps name it) and without where to start. */
 export type IndexQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
@@ -59,4 +59,21 @@ export async function countDue(deps: Deps, actions: readonly NextAction[], upTo:
     }),
   );
   return counts.reduce((a, b) => a + b, 0);
+}
+
+/** Every partition of the audience index (merchants with third-party products in live carts). */
+export const audiencePartitions = (): string[] =>
+  Array.from({ length: AUDIENCE_SHARDS }, (_, shard) => audiencePartition(shard));
+
+/** Every merchant of one audience index partition. */
+export function audienceQuery(partition: string, attributes?: readonly string[]): IndexQuery {
+  const names: Record<string, string> = { '#pk': AUDIENCE_INDEX.partitionKey };
+  for (const name of attributes ?? []) names[`#a_${name}`] = name;
+  return {
+    IndexName: AUDIENCE_INDEX.indexName,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ':pk': partition },
+    ...(attributes ? { ProjectionExpression: attributes.map((name) => `#a_${name}`).join(', ') } : {}),
+  };
 }

@@ -210,7 +210,8 @@ export const checkpointSchema = z.record(z.string(), cursorSchema);
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 
 /** What status reads of a run's report; the rest of the report is kept as written. */
-const storedReportSchema = z.looseObject({ complete: z.boolean(), failed: z.number() });
+/** `complete` is absent on runs recorded before runs could stop early: those ran to their end. */
+const storedReportSchema = z.looseObject({ complete: z.boolean().optional(), failed: z.number() });
 export type StoredReport = z.infer<typeof storedReportSchema>;
 
 export const jobRunItemSchema = z.object({
@@ -266,7 +267,6 @@ const RECORD_SCHEMAS = {
   [JOB_RUN_TYPE]: jobRunItemSchema,
   [JOB_LEASE_TYPE]: leaseItemSchema,
 } as const satisfies Record<StoredType, z.ZodType>;
-const STORED_TYPES = new Set<unknown>(Object.keys(RECORD_SCHEMAS));
 
 const keyOf = (item: Record<string, unknown>) => `${String(item.pk)} / ${String(item.sk)}`;
 
@@ -290,13 +290,15 @@ export function readRecord<T extends StoredType>(
   return parseItem(RECORD_SCHEMAS[type], item) as z.output<(typeof RECORD_SCHEMAS)[T]>;
 }
 
-/** A stored item as a whole (key attributes and tag kept), e.g. a stream image. */
-export function readStoredItem(item: Record<string, unknown>): StoredItem {
-  if (typeof item.type !== 'string' || !STORED_TYPES.has(item.type)) {
-    throw malformed(
-      item,
-      `type: must be one of ${[...STORED_TYPES].join(', ')} (found ${JSON.stringify(item.type)})`,
-    );
-  }
-  return parseItem(storedItemSchema, item);
+/** The items whose changes merchants are told of (shared/notices/notice.ts), as the stream shows them. */
+const notifyingItemSchema = z.discriminatedUnion('type', [promotionItemSchema, noticeStateItemSchema]);
+export type NotifyingItem = z.output<typeof notifyingItemSchema>;
+const NOTIFYING_TYPES = new Set<unknown>([PROMOTION_TYPE, MERCHANT_CART_POLICY_TYPE]);
+
+/**
+ * A stream image of an item merchants are told of, checked by its schema (a malformed one throws,
+ * naming its key and field); undefined for every other kind of item, which tells nobody anything.
+ */
+export function readNotifyingItem(item: Record<string, unknown>): NotifyingItem | undefined {
+  return NOTIFYING_TYPES.has(item.type) ? parseItem(notifyingItemSchema, item) : undefined;
 }

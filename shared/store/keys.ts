@@ -20,6 +20,11 @@ export const CART_FLAG_TYPE = 'CART_FLAG';
 export const MERCHANT_CART_POLICY_TYPE = 'MERCHANT_CART_POLICY';
 
 export type ItemKey = { pk: string; sk: string };
+/** The key of an item as read (every item has both attributes: the table's key schema requires them). */
+export const readItemKey = (item: Record<string, unknown>): ItemKey => ({
+  pk: String(item.pk),
+  sk: String(item.sk),
+});
 
 export const merchantPk = (merchantId: string) => `MERCHANT#${merchantId}`;
 export const PROFILE_SK = 'PROFILE';

@@ -9,11 +9,10 @@ import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycl
 import type { CalendarDate, Instant } from '../time';
 import { batchGet } from './batch-get';
 import { atVersion, IS_NEW, writeAllIf, writeIf } from './conditional-write';
+import { audiencePartitions, audienceQuery } from './index-reads';
 import { MalformedItemError, parseItem, readRecord } from './items';
 import {
-  AUDIENCE_SHARDS,
   audienceKey,
-  audiencePartition,
   MERCHANT_CART_POLICY_TYPE,
   MERCHANT_TYPE,
   merchantCartPolicySk,
@@ -26,7 +25,6 @@ import {
 } from './keys';
 import { queryPartition } from './partition-query';
 import { promotionChangeWrite, promotionItem, readPromotion } from './promotions';
-import { AUDIENCE_INDEX } from './table';
 
 export interface MerchantProfile {
   merchantId: string;
@@ -136,31 +134,33 @@ export async function getMerchant(deps: Deps, merchantId: string): Promise<Merch
   };
 }
 
-const audienceMember = z.object({ categories: z.array(z.string()).optional() });
+/** What the audience index gives of a merchant: who, and the categories a policy's scope is matched on. */
+const audienceMemberSchema = z.object({
+  merchantId: z.string(),
+  categories: z.array(z.string()),
+});
+export type AudienceMember = z.output<typeof audienceMemberSchema>;
+
+/** One item read from the audience index (a merchant profile), checked. */
+export const readAudienceMember = (item: Record<string, unknown>): AudienceMember =>
+  parseItem(audienceMemberSchema, item);
 
 /**
- * The categories of every merchant in the audience index (third-party products in live carts), all
- * shards in parallel, page by page; only the categories are read.
+ * Every merchant in the audience index (third-party products in live carts), all shards in
+ * parallel, page by page; only who they are and their categories are read.
  */
 export async function forEachAudienceMember(
   deps: Deps,
-  visit: (categories: string[]) => void,
+  visit: (member: AudienceMember) => void,
 ): Promise<void> {
   await Promise.all(
-    Array.from({ length: AUDIENCE_SHARDS }, async (_, shard) => {
+    audiencePartitions().map(async (partition) => {
       const pages = paginateQuery(
         { client: deps.db, pageSize: deps.pageSize },
-        {
-          TableName: deps.tableName,
-          IndexName: AUDIENCE_INDEX.indexName,
-          KeyConditionExpression: '#pk = :pk',
-          ProjectionExpression: 'pk, sk, #categories',
-          ExpressionAttributeNames: { '#pk': AUDIENCE_INDEX.partitionKey, '#categories': 'categories' },
-          ExpressionAttributeValues: { ':pk': audiencePartition(shard) },
-        },
+        { TableName: deps.tableName, ...audienceQuery(partition, ['pk', 'sk', 'merchantId', 'categories']) },
       );
       for await (const page of pages) {
-        for (const item of page.Items ?? []) visit(parseItem(audienceMember, item).categories ?? []);
+        for (const item of page.Items ?? []) visit(readAudienceMember(item));
       }
     }),
   );

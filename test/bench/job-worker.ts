@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { loadConfig } from '../../shared/config';
 import { createDeps, silentLog } from '../../shared/deps';
-import { type JobName, parseJobInput } from '../../shared/jobs/input';
+import { parseJobInput } from '../../shared/jobs/input';
+import type { JobName } from '../../shared/jobs/registry';
 import { runJob } from '../../shared/jobs/run';
 import { createDynamoClients } from '../../shared/store/client';
 

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { JOB_NAMES } from '../../shared/jobs/input';
 import { LEASE_TTL_MS } from '../../shared/jobs/lease';
-import { JOBS } from '../../shared/jobs/registry';
+import { JOB_NAMES, JOBS } from '../../shared/jobs/registry';
 import { dateOf } from '../../shared/time';
 import { cliOn, runCli, runNpmScript, startCli } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
@@ -104,6 +103,17 @@ describe('commander: help, negative values, unknown options, errors that name th
     ]);
     const status = await cli('status', '--days', '-3');
     expect([status.status, status.stderr]).toEqual([2, 'error: --days: must be at least 1 (got -3)\n']);
+  });
+
+  it('the value is shown even when the message happens to contain it', async () => {
+    const quote = await cli(
+      ...['quote', '--merchant', 'r', '--created-at', '2020-05-20T12:00:00+08:00', '--source', 'other'],
+      ...['--standard-rate', '5'],
+    );
+    expect([quote.status, quote.stderr]).toEqual([
+      2,
+      expect.stringMatching(/^error: --standard-rate: .*\(got 5\)\n$/),
+    ]);
   });
 
   it('an unknown option is named in one balanced message, exit 2', async () => {

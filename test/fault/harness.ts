@@ -7,7 +7,6 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  type AttributeValue,
   DynamoDBClient,
   InternalServerError,
   ProvisionedThroughputExceededException,
@@ -16,7 +15,6 @@ import {
 import { DynamoDBStreamsClient, ExpiredIteratorException } from '@aws-sdk/client-dynamodb-streams';
 import { PublishBatchCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -30,8 +28,8 @@ import { parseJobInput } from '../../shared/jobs/input';
 import { LEASE_TTL_MS, LeaseHeldError } from '../../shared/jobs/lease';
 import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants, revokePromotion } from '../../shared/merchants/record';
-import { type Notice, noticesFor } from '../../shared/notices/notice';
-import { notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
+import type { Notice } from '../../shared/notices/notice';
+import { noticesOfRecord, notifyFromStream, type StreamRecord } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
@@ -691,7 +689,7 @@ export async function runScenario(
           const sequenceNumber = record.dynamodb.SequenceNumber;
           if (handedOver.has(sequenceNumber)) {
             stats.redeliveries++;
-            for (const notice of noticesOfRecord(record))
+            for (const notice of readableNotices(record))
               redeliveredNotices.set(notice.eventId, (redeliveredNotices.get(notice.eventId) ?? 0) + 1);
           }
           handedOver.add(sequenceNumber);
@@ -822,14 +820,9 @@ export async function runScenario(
 }
 
 /** The notices a stream record carries, as the notifier derives them (none if it cannot be read). */
-function noticesOfRecord(record: StreamRecord): Notice[] {
-  const image = (value: Record<string, unknown> | undefined) =>
-    value ? unmarshall(value as Record<string, AttributeValue>) : undefined;
+function readableNotices(record: StreamRecord): Notice[] {
   try {
-    return noticesFor({
-      oldImage: image(record.dynamodb.OldImage),
-      newImage: image(record.dynamodb.NewImage),
-    });
+    return noticesOfRecord(record);
   } catch {
     return [];
   }

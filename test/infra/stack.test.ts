@@ -6,8 +6,8 @@
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { LOG_RETENTION } from '../../infra/constructs/promo-function';
-import { JOB_NAMES, parseJobInput } from '../../shared/jobs/input';
-import { JOBS } from '../../shared/jobs/registry';
+import { parseJobInput } from '../../shared/jobs/input';
+import { JOB_NAMES, JOBS } from '../../shared/jobs/registry';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
 import { CART_POLICY_PK, FLAG_PK, jobPk, merchantPk } from '../../shared/store/keys';
 import { GLOBAL_INDEXES } from '../../shared/store/table';

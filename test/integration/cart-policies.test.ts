@@ -3,6 +3,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -10,7 +11,7 @@ import { announcePolicy, withdrawPolicy } from '../../cli/policies/announcements
 import { DEFAULT_CART_POLICIES } from '../../cli/policies/calendar';
 import { silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
-import { type Step, stepCondition, stepFollows } from '../../shared/jobs/cart-policies';
+import { type Step, stepFollows, stepPriors } from '../../shared/jobs/cart-policies';
 import { parseJobInput } from '../../shared/jobs/input';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
@@ -27,11 +28,12 @@ import {
 import { createDynamoClients } from '../../shared/store/client';
 import { setIf } from '../../shared/store/conditional-write';
 import { listStoredFlags } from '../../shared/store/flags';
-import { merchantCartPolicySk, merchantPk } from '../../shared/store/keys';
+import { CART_POLICY_PK, merchantCartPolicySk, merchantPk } from '../../shared/store/keys';
+import { moveNoticeState } from '../../shared/store/merchant-notices';
 import { getMerchant } from '../../shared/store/merchants';
 import { listPolicies } from '../../shared/store/policies';
 import { daysBetween } from '../../shared/time';
-import { useLocalDynamo } from '../support/dynamo';
+import { interceptSend, useLocalDynamo } from '../support/dynamo';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
@@ -526,10 +528,12 @@ describe('each step’s precondition', () => {
     const moves: Record<Step, string[]> = { ANNOUNCE: [], ENFORCE: [], WITHDRAW: [] };
     for (const step of Object.keys(moves) as Step[]) {
       for (const [name, prior] of Object.entries(priors)) {
-        const key = { pk: merchantPk(`${step}-${name}`), sk: merchantCartPolicySk(policy.policyId) };
+        const merchantId = `${step}-${name}`;
+        const key = { pk: merchantPk(merchantId), sk: merchantCartPolicySk(policy.policyId) };
         if (prior)
           expect(await setIf(deps, key, prior, { expression: 'attribute_not_exists(pk)' })).toBe(true);
-        const written = await setIf(deps, key, { asOf: sh('2020-09-06 00:00') }, stepCondition(step, policy));
+        const next = { ...told('IN_FORCE'), merchantId, asOf: sh('2020-09-06 00:00') };
+        const written = await moveNoticeState(deps, next, stepPriors(step));
         expect({ step, name, dryRun: stepFollows(step, prior, policy) }).toEqual({
           step,
           name,
@@ -543,5 +547,27 @@ describe('each step’s precondition', () => {
       ENFORCE: ['untold', 'announced this date', 'announced another date'],
       WITHDRAW: ['announced this date', 'announced another date'],
     });
+  });
+});
+
+describe('withdrawing a policy that changes meanwhile', () => {
+  it('fails with a conflict, and the policy stays as the other writer left it', async () => {
+    const input = DEFAULT_CART_POLICIES[0] as Record<string, unknown>;
+    const { policyId } = cartPolicyInputSchema.parse(input);
+    await announcePolicy(db.deps(), cartPolicyInputSchema.parse(input));
+    let raced = false;
+    const racing = interceptSend(db.clients.doc, async (command, send) => {
+      if (!raced && command instanceof UpdateCommand && command.input.Key?.pk === CART_POLICY_PK) {
+        raced = true; // an operator corrects the date between the withdrawal's read and its write
+        await announcePolicy(db.deps(), cartPolicyInputSchema.parse({ ...input, effectiveAt: '2020-09-07' }));
+      }
+      return send();
+    });
+    await expect(withdrawPolicy(db.deps({ db: racing }), policyId, 'postponed')).rejects.toThrow(
+      ConflictError,
+    );
+    expect(raced).toBe(true);
+    const stored = (await listPolicies(db.deps())).find((p) => p.policyId === policyId);
+    expect([stored?.status, stored?.effectiveAt]).toEqual(['SCHEDULED', sh('2020-09-07 00:00')]);
   });
 });

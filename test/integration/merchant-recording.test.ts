@@ -2,7 +2,7 @@
 // import or a batch, retries are bounded and back off, and upstream onboardings apply in the order
 // they were made, not the order they arrive.
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { importMerchants } from '../../cli/import/import';
 import { loadConfig } from '../../shared/config';
@@ -11,7 +11,7 @@ import { createObservability } from '../../shared/lambda/runtime';
 import { merchantRecordSchema, recordMerchant, recordMerchants } from '../../shared/merchants/record';
 import { getMerchant } from '../../shared/store/merchants';
 import { cliOn } from '../support/cli';
-import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { interceptSend, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { sh } from '../support/promotions';
 
@@ -28,14 +28,7 @@ const profileIds = async () =>
     .sort();
 
 /** The table client with every `send` passed through `around` first: faults at the SDK boundary. */
-function intercepted(
-  around: (command: unknown, send: () => Promise<unknown>) => Promise<unknown>,
-): DynamoDBDocumentClient {
-  const doc = db.clients.doc;
-  const wrapped = Object.create(doc) as DynamoDBDocumentClient;
-  wrapped.send = ((command: never) => around(command, () => doc.send(command))) as never;
-  return wrapped;
-}
+const intercepted = (around: Parameters<typeof interceptSend>[1]) => interceptSend(db.clients.doc, around);
 
 /** The merchant a TransactWriteItems request writes (the profile is its first item). */
 const transactMerchant = (command: unknown) =>

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionConflictException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,7 +14,7 @@ import { loadConfig } from '../../shared/config';
 import { silentLog } from '../../shared/deps';
 import { InputError } from '../../shared/errors';
 import { createRunCursors } from '../../shared/jobs/checkpoint';
-import { type JobName, parseJobInput } from '../../shared/jobs/input';
+import { parseJobInput } from '../../shared/jobs/input';
 import {
   acquireLease,
   LEASE_TTL_MS,
@@ -23,6 +24,7 @@ import {
 } from '../../shared/jobs/lease';
 import { createProjection } from '../../shared/jobs/projection';
 import { activateJob } from '../../shared/jobs/promotion-jobs';
+import type { JobName } from '../../shared/jobs/registry';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { emptyCounts } from '../../shared/jobs/run-context';
 import { type SweepSpec, sweep } from '../../shared/jobs/sweep';
@@ -42,7 +44,7 @@ import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
 import { getMerchant } from '../../shared/store/merchants';
 import { getPromotion } from '../../shared/store/promotions';
 import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
-import { steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { interceptSend, steppingClock, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { leaveLease, recordingDeps, WRITES } from '../support/leases';
 import { eventually } from '../support/processes';
@@ -325,6 +327,32 @@ describe('safe to run late, twice, concurrently, or as a backfill', () => {
     expect(Items.map((i) => [i.sk, i.attempts, i.report.changed])).toEqual([
       [`RUN#${sh('2020-05-08 00:00')}`, 2, 0],
     ]);
+  });
+});
+
+describe('a write that meets a transaction', () => {
+  it('is written again once the transaction is over: the promotion activates in the same run', async () => {
+    await record([{ merchantId: 'm-conflict', onboardedAt: '2020-05-06' }]);
+    let conflicts = 0;
+    const db2 = interceptSend(db.clients.doc, async (command, send) => {
+      const promotionUpdate =
+        command instanceof UpdateCommand && String(command.input.Key?.pk) === 'MERCHANT#m-conflict';
+      if (promotionUpdate && conflicts++ < 2) {
+        throw new TransactionConflictException({
+          message: 'Transaction is ongoing for the item',
+          $metadata: {},
+        });
+      }
+      return send();
+    });
+    const reports = await runJob(
+      db.deps({ db: db2 }),
+      'activate',
+      parseJobInput({ asOf: '2020-05-08T00:00:00+08:00' }),
+    );
+    expect(conflicts).toBe(3); // two refused, the third written
+    expect(reports.reports[0]).toMatchObject({ changed: 1, failed: 0, alreadyDone: 0 });
+    expect(await status('m-conflict')).toBe('ACTIVE');
   });
 });
 

@@ -45,9 +45,9 @@ describe('layers', () => {
     expect(found).toEqual([]);
   });
 
-  it('only shared/store/ builds DynamoDB table commands', () => {
+  it('only shared/store/ builds DynamoDB table commands, or their expressions', () => {
     const tableCommand =
-      /\bnew (Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactWrite|TransactGet)(Item)?Command\(|\bpaginate(Query|Scan)\(/;
+      /\bnew (Get|Put|Update|Delete|Query|Scan|BatchGet|BatchWrite|TransactWrite|TransactGet)(Item)?Command\(|\bpaginate(Query|Scan)\(|\b(Key)?ConditionExpression\b|\bUpdateExpression\b|\bExpressionAttribute(Names|Values)\b/;
     const building = ['shared', 'cli', 'functions']
       .flatMap(sourceFiles)
       .filter((file) => !file.startsWith('shared/store/'))

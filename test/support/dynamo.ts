@@ -125,6 +125,16 @@ export function useLocalDynamo(): TestDb {
 }
 
 /** A clock that advances by a millisecond on every reading, so processedAt stamps are distinct and ordered. */
+/** A document client whose every request goes through `around` (to fail, delay or count it). */
+export function interceptSend(
+  doc: DynamoDBDocumentClient,
+  around: (command: unknown, send: () => Promise<unknown>) => Promise<unknown>,
+): DynamoDBDocumentClient {
+  const wrapped = Object.create(doc) as DynamoDBDocumentClient;
+  wrapped.send = ((command: never) => around(command, () => doc.send(command))) as never;
+  return wrapped;
+}
+
 export function steppingClock(start = TEST_NOW): () => DateTime {
   let at = parseInstant(start);
   return () => {

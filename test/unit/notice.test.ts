@@ -7,6 +7,7 @@ import {
   planExpiry,
   planRevocation,
 } from '../../shared/promotion/lifecycle';
+import { readNotifyingItem } from '../../shared/store/items';
 import { promotionItem } from '../../shared/store/promotions';
 import { apply, recorded, sh } from '../support/promotions';
 
@@ -14,8 +15,9 @@ const processedAt = '2026-11-25T10:00:00.000+08:00';
 const ctx = (asOf: string) => ({ asOf: sh(asOf), processedAt });
 
 /** Notices for one write, with both images as stored items (as the stream carries them). */
+const stored = (promotion: Promotion) => readNotifyingItem(promotionItem(promotion, null));
 const noticesOf = (before: Promotion | undefined, after: Promotion) =>
-  promotionNotices({ oldImage: before && promotionItem(before, null), newImage: promotionItem(after, null) });
+  promotionNotices({ oldImage: before && stored(before), newImage: stored(after) });
 
 describe('notices from promotion changes', () => {
   const a = recorded('merchant-a', '2020-05-06');
@@ -101,7 +103,8 @@ describe('notices from promotion changes', () => {
   });
 
   it('items that are not promotions, and removals, tell nothing', () => {
-    expect(promotionNotices({ oldImage: promotionItem(active, null) })).toEqual([]);
-    expect(promotionNotices({ newImage: { pk: 'JOB#activate', sk: 'RUN#x', type: 'JOB_RUN' } })).toEqual([]);
+    expect(promotionNotices({ oldImage: stored(active) })).toEqual([]);
+    const run = { pk: 'JOB#activate', sk: 'RUN#x', type: 'JOB_RUN', report: 'not even a report' };
+    expect(readNotifyingItem(run)).toBeUndefined(); // not read, so not refused: it tells nobody anything
   });
 });
