@@ -6,7 +6,7 @@ import type { MerchantRecord } from '../../shared/merchants/record';
 import { LENGTH_DAYS, START_OFFSET_DAYS } from '../../shared/promotion/window';
 import { addDays, type CalendarDate, formatInstant, type Instant, startOfDay } from '../../shared/time';
 
-/** The day after onboarding on which a window ends (T+32). */
+/** The day after onboarding on which a window ends (T+32 under rules §1). */
 const WINDOW_END_DAY = START_OFFSET_DAYS + LENGTH_DAYS;
 
 /** mulberry32: a small, fast, seedable PRNG; the same seed gives the same population everywhere. */

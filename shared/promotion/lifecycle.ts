@@ -137,7 +137,7 @@ export function planActivation(promotion: Promotion, ctx: JobContext): Promotion
 
 /**
  * expire (23:59): an ACTIVE promotion whose last day is the day of asOf (or earlier) becomes
- * EXPIRED, effective at endsBefore; one entering its last 3 days gets its reminder recorded.
+ * EXPIRED, effective at endsBefore; one entering its last REMINDER_DAYS_BEFORE_END days gets its reminder recorded.
  */
 export function planExpiry(promotion: Promotion, ctx: JobContext): PromotionChange | undefined {
   if (promotion.status !== 'ACTIVE') return undefined;

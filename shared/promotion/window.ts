@@ -1,4 +1,4 @@
-// The new-merchant fee promotion window (rules §1): [T+2 00:00, T+32 00:00) in Asia/Shanghai,
+// The new-merchant fee promotion window (rules §1), from START_OFFSET_DAYS and LENGTH_DAYS: [T+2 00:00, T+32 00:00) in Asia/Shanghai,
 // i.e. the whole of days T+2 … T+31, always 30 calendar days.
 import {
   addDays,

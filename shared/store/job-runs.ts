@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import type { Instant } from '../time';
+import { type Update, updateExpression } from './conditional-write';
 import { JOB_RUN_TYPE, jobPk, jobRunSk } from './keys';
 
 export type { Checkpoint, Cursor, StoredReport } from './items';
@@ -25,23 +26,15 @@ export interface RunRecord {
  */
 export async function recordRun(deps: Deps, run: RunRecord): Promise<string | undefined> {
   const { job, asOf, report, checkpoint } = run;
-  const set = 'SET #type = :type, #job = :job, asOf = :asOf, report = :report';
+  const always = { set: { type: JOB_RUN_TYPE, job, asOf, report }, add: { attempts: 1 } };
+  const update: Update = checkpoint
+    ? { ...always, set: { ...always.set, checkpoint }, setIfMissing: { resumeToken: randomUUID() } }
+    : { ...always, remove: ['checkpoint', 'resumeToken'] };
   const { Attributes } = await deps.db.send(
     new UpdateCommand({
       TableName: deps.tableName,
       Key: { pk: jobPk(job), sk: jobRunSk(asOf) },
-      UpdateExpression: checkpoint
-        ? `${set}, #checkpoint = :checkpoint, resumeToken = if_not_exists(resumeToken, :token) ADD attempts :one`
-        : `${set} ADD attempts :one REMOVE #checkpoint, resumeToken`,
-      ExpressionAttributeNames: { '#type': 'type', '#job': 'job', '#checkpoint': 'checkpoint' },
-      ExpressionAttributeValues: {
-        ':type': JOB_RUN_TYPE,
-        ':job': job,
-        ':asOf': asOf,
-        ':report': report,
-        ':one': 1,
-        ...(checkpoint ? { ':checkpoint': checkpoint, ':token': randomUUID() } : {}),
-      },
+      ...updateExpression(update),
       ReturnValues: checkpoint ? 'UPDATED_NEW' : 'NONE',
     }),
   );
