@@ -2,7 +2,7 @@
 // one builder for update expressions, and one way to recognise that a conditional write lost
 // (someone else wrote first).
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Deps } from '../deps';
 import { attempts, RetriesExhaustedError, type RetryPolicy } from '../retry';
@@ -133,6 +133,25 @@ export async function writeIf(deps: Deps, write: ConditionalWrite): Promise<Writ
 
 /** A single write that meets a transaction retries briefly: a transaction on an item lasts milliseconds. */
 const CONFLICT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 500 };
+
+/** Deletes the item at `key` if the condition holds; false when it did not (changed, or already gone). */
+export async function deleteIf(deps: Deps, key: ItemKey, condition: Condition): Promise<boolean> {
+  try {
+    await deps.db.send(
+      new DeleteCommand({
+        TableName: deps.tableName,
+        Key: key,
+        ConditionExpression: condition.expression,
+        ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+        ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isLostRace(error)) return false;
+    throw error;
+  }
+}
 
 /** All of the writes or none (one transaction); false when someone else wrote first. */
 export async function writeAllIf(deps: Deps, writes: ConditionalWrite[]): Promise<boolean> {
