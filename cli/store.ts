@@ -10,10 +10,10 @@ import { createDeps, type Deps, type Log } from '../shared/deps';
 import { notifyFromStream } from '../shared/notices/notifier';
 import { fileSink, snsPublisher } from '../shared/notices/publisher';
 import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../shared/store/client';
-import { ensureTable } from '../shared/store/table';
 import { startDynamoDbLocal } from './local/dynamodb-local';
 import { acquireLock, type HeldLock } from './local/lock-file';
 import { createStreamReader, type DrainResult } from './local/stream-reader';
+import { ensureTable } from './local/table';
 
 /**
  * A command's session with the table: what it works with (`deps`), the delivery of the notices it

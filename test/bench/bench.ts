@@ -13,6 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../cli/local/dynamodb-local';
 import { createStreamReader } from '../../cli/local/stream-reader';
+import { ensureTable } from '../../cli/local/table';
 import { silentLog } from '../../shared/deps';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
@@ -23,7 +24,6 @@ import { createDynamoClients, type DynamoClients } from '../../shared/store/clie
 import { profileItem } from '../../shared/store/merchants';
 import { policyItem } from '../../shared/store/policies';
 import { promotionItem } from '../../shared/store/promotions';
-import { ensureTable } from '../../shared/store/table';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TABLE = 'bench';

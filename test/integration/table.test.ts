@@ -2,7 +2,8 @@
 // audience index) gets the index added, and is usable through it once ensureTable returns.
 import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { AUDIENCE_INDEX, createTableInput, DUE_INDEX, ensureTable } from '../../shared/store/table';
+import { createTableInput, ensureTable } from '../../cli/local/table';
+import { AUDIENCE_INDEX, DUE_INDEX } from '../../shared/store/table';
 import { useLocalDynamo } from '../support/dynamo';
 
 const db = useLocalDynamo();

@@ -10,6 +10,7 @@ import {
   type StreamReader,
   type StreamReaderOptions,
 } from '../../cli/local/stream-reader';
+import { ensureTable } from '../../cli/local/table';
 import { type Deps, silentLog } from '../../shared/deps';
 import {
   createDynamoClients,
@@ -17,7 +18,6 @@ import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
 } from '../../shared/store/client';
-import { ensureTable } from '../../shared/store/table';
 import { parseInstant } from '../../shared/time';
 
 export const TEST_TABLE = 'promo-jobs-test';
