@@ -74,9 +74,12 @@ describe('which fee policy prices a task', () => {
       'COSMETICS_LATER',
     );
     const tie = { ...later, policyId: 'COSMETICS_SAME_DAY', effectiveAt: sh('2020-08-20 00:00') };
-    expect(feePolicyAt([tie, ...policies], sh('2020-08-20 00:00'), 'cosmetics')?.policyId).toBe(
-      'COSMETICS_SAME_DAY',
-    );
+    for (const calendar of [
+      [tie, ...policies],
+      [...policies, tie],
+    ]) {
+      expect(feePolicyAt(calendar, sh('2020-08-20 00:00'), 'cosmetics')?.policyId).toBe('COSMETICS_SAME_DAY');
+    }
   });
 });
 
