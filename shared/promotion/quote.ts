@@ -29,10 +29,14 @@ export interface Quote {
   standardRate: number;
 }
 
-export function quoteOrder(
-  promotion: Promotion,
-  order: { createdAt: Instant; source: OrderSource; standardRate: number },
-): Quote {
+export interface Order {
+  createdAt: Instant;
+  source: OrderSource;
+  standardRate: number;
+}
+
+/** The rate one enrolment gives an order: its fee cap (`rate`) inside its window, else the standard rate. */
+export function quoteOrder(promotion: Promotion, order: Order, rate = PROMOTION_RATE): Quote {
   const standard = (reason: string): Quote => ({
     rate: order.standardRate,
     promotion: false,
@@ -50,9 +54,44 @@ export function quoteOrder(
     return standard(`created after the promotion was revoked at ${promotion.revokedAt}`);
   }
   return {
-    rate: Math.min(PROMOTION_RATE, order.standardRate),
+    rate: Math.min(rate, order.standardRate),
     promotion: true,
     reason: `non-ad order created inside the window ${promotion.startsAt} – ${promotion.endsBefore}`,
     standardRate: order.standardRate,
   };
+}
+
+/** One of a merchant's enrolments as a quote reads it: its program, its fee cap (if any), its window and revocation. */
+export interface PricedEnrolment {
+  programId: string;
+  feeRate: number | undefined;
+  enrolment: Promotion;
+}
+
+/**
+ * No stacking (rules §4): the lowest fee cap among the enrolments whose window holds the order and
+ * that were not revoked before it, never above the standard rate; `programId` names the program that
+ * gave it (the first of equal ones, in the order given), or null. When none gives a rate, the reason
+ * is the first fee-giving enrolment's (today's promotion's, for a merchant of the source's example).
+ */
+export function quoteAcross(
+  enrolments: readonly PricedEnrolment[],
+  order: Order,
+): Quote & { programId: string | null } {
+  let best: (Quote & { programId: string }) | undefined;
+  let first: Quote | undefined;
+  for (const { programId, feeRate, enrolment } of enrolments) {
+    if (feeRate === undefined) continue;
+    const quote = quoteOrder(enrolment, order, feeRate);
+    first ??= quote;
+    if (quote.promotion && (!best || quote.rate < best.rate)) best = { ...quote, programId };
+  }
+  if (best) return best;
+  const none = first ?? {
+    rate: order.standardRate,
+    promotion: false,
+    reason: 'enrolled in no program with a fee cap',
+    standardRate: order.standardRate,
+  };
+  return { ...none, programId: null };
 }

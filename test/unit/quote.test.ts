@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quoteOrder } from '../../shared/promotion/quote';
+import { quoteAcross, quoteOrder } from '../../shared/promotion/quote';
 import { recorded, sh } from '../support/promotions';
 
 describe('order rate quote (rules §1)', () => {
@@ -40,5 +40,69 @@ describe('order rate quote (rules §1)', () => {
       rate: 0.05,
       reason: expect.stringMatching(/revoked/),
     });
+  });
+});
+
+describe('no stacking across programs (rules §4)', () => {
+  const t = '2020-07-06';
+  const fee = recorded('m', t); // NEW_MERCHANT_FEE: T+2 for 30 days
+  // A seed-plan-like enrolment on the same T, with another window and fee cap, to tell them apart.
+  const later = { ...recorded('m', '2020-07-16'), programId: 'SEED_PLAN_2020' };
+  const order = (at: string, standardRate = 0.05) => ({
+    createdAt: sh(at),
+    source: 'other' as const,
+    standardRate,
+  });
+  const both = (seedRate: number, seed = later) => [
+    { programId: 'NEW_MERCHANT_FEE', feeRate: 0.01, enrolment: fee },
+    { programId: 'SEED_PLAN_2020', feeRate: seedRate, enrolment: seed },
+  ];
+
+  it('the lowest cap among the enrolments whose window holds the order, naming its program', () => {
+    expect(quoteAcross(both(0.008), order('2020-07-10 12:00'))).toMatchObject({
+      rate: 0.01,
+      programId: 'NEW_MERCHANT_FEE',
+    });
+    expect(quoteAcross(both(0.008), order('2020-07-20 12:00'))).toMatchObject({
+      rate: 0.008,
+      programId: 'SEED_PLAN_2020',
+    });
+    expect(quoteAcross(both(0.008), order('2020-08-10 12:00'))).toMatchObject({
+      rate: 0.008,
+      programId: 'SEED_PLAN_2020',
+    });
+  });
+
+  it('equal caps do not add up: the first program gives the rate, never below the cap', () => {
+    expect(quoteAcross(both(0.01), order('2020-07-20 12:00'))).toMatchObject({
+      rate: 0.01,
+      programId: 'NEW_MERCHANT_FEE',
+    });
+  });
+
+  it('never above the standard rate; none inside its window: the standard rate, no program', () => {
+    expect(quoteAcross(both(0.008), order('2020-07-20 12:00', 0.005))).toMatchObject({ rate: 0.005 });
+    expect(quoteAcross(both(0.008), order('2020-09-30 12:00'))).toMatchObject({
+      rate: 0.05,
+      promotion: false,
+      programId: null,
+    });
+  });
+
+  it('an enrolment revoked before the order gives nothing; the other still may', () => {
+    const revoked = { ...later, revokedAt: sh('2020-07-19 00:00') };
+    expect(quoteAcross(both(0.008, revoked), order('2020-07-20 12:00'))).toMatchObject({
+      rate: 0.01,
+      programId: 'NEW_MERCHANT_FEE',
+    });
+  });
+
+  it('with only today’s promotion it quotes exactly as before', () => {
+    const only = [{ programId: 'NEW_MERCHANT_FEE', feeRate: 0.01, enrolment: fee }];
+    for (const at of ['2020-07-07 23:59', '2020-07-08 00:00', '2020-08-06 23:59', '2020-08-07 00:00']) {
+      const { programId, ...quote } = quoteAcross(only, order(at));
+      expect(quote).toEqual(quoteOrder(fee, order(at)));
+      expect(programId).toBe(quote.promotion ? 'NEW_MERCHANT_FEE' : null);
+    }
   });
 });
