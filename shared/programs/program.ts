@@ -3,7 +3,15 @@
 // the 种子计划 (seed plan) another. Pure: no store, no SDK.
 import { z } from 'zod';
 import { unlessMissing } from '../errors';
-import { addDays, type CalendarDate, calendarDateSchema, formatInstant, startOfDay } from '../time';
+import { type Promotion, statusAt } from '../promotion/lifecycle';
+import {
+  addDays,
+  type CalendarDate,
+  calendarDateSchema,
+  formatInstant,
+  type Instant,
+  startOfDay,
+} from '../time';
 
 export const CAPABILITIES = ['LIVE_CART_ZERO_FOLLOWERS', 'LIVE_TRAFFIC_SUPPORT'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
@@ -109,4 +117,20 @@ export function programsInEffect(stored: readonly Program[]): Program[] {
   const byId = new Map<string, Program>(BUILT_IN_PROGRAMS.map((p) => [p.programId, p]));
   for (const program of stored) byId.set(program.programId, program);
   return [...byId.values()];
+}
+
+/**
+ * The capabilities in force for a merchant at an instant: those of every program whose enrolment is
+ * active then (eligible, inside its window, not revoked before it), each once, in a fixed order.
+ */
+export function capabilitiesAt(
+  enrolments: readonly { program: Pick<Program, 'benefits'>; enrolment: Promotion }[],
+  at: Instant,
+): Capability[] {
+  const inForce = new Set<Capability>();
+  for (const { program, enrolment } of enrolments) {
+    if (statusAt(enrolment, at) !== 'ACTIVE') continue;
+    for (const capability of program.benefits.capabilities ?? []) inForce.add(capability);
+  }
+  return CAPABILITIES.filter((capability) => inForce.has(capability));
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseInput } from '../../shared/errors';
 import {
   BUILT_IN_PROGRAMS,
+  capabilitiesAt,
   isEligible,
   type Program,
   programSchema,
@@ -12,6 +13,7 @@ import {
 } from '../../shared/programs/program';
 import { promotionWindow } from '../../shared/promotion/window';
 import { addDays } from '../../shared/time';
+import { recorded, sh } from '../support/promotions';
 
 const builtIn = (id: string) => BUILT_IN_PROGRAMS.find((p) => p.programId === id) as Program;
 const seedPlan = builtIn('SEED_PLAN_2020');
@@ -82,5 +84,31 @@ describe('programs in effect', () => {
       ['SEED_PLAN_2020', '2020-07-15'],
       ['OTHER', '2020-05-01'],
     ]);
+  });
+});
+
+describe('capabilities at an instant', () => {
+  const seedEnrolment = recorded('m', '2020-07-06'); // window 2020-07-08 00:00 – 2020-08-07 00:00
+  const enrolments = [
+    { program: newMerchantFee, enrolment: recorded('m', '2020-07-06') },
+    { program: seedPlan, enrolment: seedEnrolment },
+  ];
+
+  it('are those of the programs active then, from the window’s first instant to its end', () => {
+    expect(capabilitiesAt(enrolments, sh('2020-07-07 23:59'))).toEqual([]);
+    expect(capabilitiesAt(enrolments, sh('2020-07-08 00:00'))).toEqual([
+      'LIVE_CART_ZERO_FOLLOWERS',
+      'LIVE_TRAFFIC_SUPPORT',
+    ]);
+    expect(capabilitiesAt(enrolments, '2020-08-06T23:59:59.999+08:00')).toHaveLength(2);
+    expect(capabilitiesAt(enrolments, sh('2020-08-07 00:00'))).toEqual([]);
+  });
+
+  it('end at a revocation', () => {
+    const revoked = [
+      { program: seedPlan, enrolment: { ...seedEnrolment, revokedAt: sh('2020-07-20 00:00') } },
+    ];
+    expect(capabilitiesAt(revoked, sh('2020-07-19 23:59'))).toHaveLength(2);
+    expect(capabilitiesAt(revoked, sh('2020-07-20 00:00'))).toEqual([]);
   });
 });
