@@ -115,7 +115,6 @@ export function useLocalDynamo(): TestDb {
   return db;
 }
 
-/** A clock that advances by a millisecond on every reading, so processedAt stamps are distinct and ordered. */
 /** A document client whose every request goes through `around` (to fail, delay or count it). */
 export function interceptSend(
   doc: DynamoDBDocumentClient,
@@ -126,6 +125,7 @@ export function interceptSend(
   return wrapped;
 }
 
+/** A clock that advances by a millisecond on every reading, so processedAt stamps are distinct and ordered. */
 export function steppingClock(start = TEST_NOW): () => DateTime {
   let at = parseInstant(start);
   return () => {
