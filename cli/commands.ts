@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { InputError, NotFoundError, unlessMissing } from '../shared/errors';
-import { type JobInput, jobNameSchema, parseJobInput } from '../shared/jobs/input';
+import { type JobInput, jobNameSchema, MAX_RANGE_DAYS, parseJobInput } from '../shared/jobs/input';
 import { describeHolder, LEASE_TTL_MS } from '../shared/jobs/lease';
 import { JOB_NAMES, JOBS } from '../shared/jobs/registry';
 import { type RunResult, runJob } from '../shared/jobs/run';
@@ -20,7 +20,8 @@ import {
 } from '../shared/promotion/window';
 import { merchantIdSchema } from '../shared/store/keys';
 import { getMerchant } from '../shared/store/merchants';
-import { calendarDateSchema, instantSchema } from '../shared/time';
+import { getPromotion } from '../shared/store/promotions';
+import { CLOCK_SKEW_TEXT, calendarDateSchema, instantSchema } from '../shared/time';
 import { defineDemo } from './demo-command';
 import { EXIT, group, inOptionTerms, listOf, parseOptions, reasonSchema, runs } from './framework';
 import { importMerchants } from './import/import';
@@ -245,7 +246,7 @@ function defineRun(program: Command) {
       ).conflicts(['from', 'to']),
     )
     .option('--from <date>', 'with --to: one run per day at the job’s scheduled time, in order')
-    .option('--to <date>', 'the last day of the range (at most 366 days)')
+    .option('--to <date>', `the last day of the range (at most ${MAX_RANGE_DAYS} days)`)
     .option(
       '--dry-run',
       'report what would change, change nothing (over a range, each day as the real run would see it after the days before)',
@@ -256,10 +257,10 @@ function defineRun(program: Command) {
 Jobs:
 ${jobList()}
 
-A real run may not work as of more than 1 hour past the wall clock (exit 2); a dry run may look ahead.
+A real run may not work as of more than ${CLOCK_SKEW_TEXT} past the wall clock (exit 2); a dry run may look ahead.
 A real run holds the job's lease (see: leases list). If another run holds it, the command says so on
 stderr ("waiting for lease of <job> held by <owner>, heartbeat <n>s ago, lapses at <instant>") and
-waits while it lapses (a killed run's lease lapses within ${LEASE_TTL_MS / 1000} s); if the holder's heartbeat moves on,
+waits while it lapses (a killed run's lease lapses within LEASE_TTL_SECONDS, default ${LEASE_TTL_MS / 1000} s); if the holder's heartbeat moves on,
 the holder is alive and the command fails (exit 1, LeaseHeldError naming it).
 
 Prints one run report per occurrence (JSON Lines):
@@ -358,9 +359,9 @@ Prints { rate, promotion, reason, standardRate }.`,
           },
         );
         const { deps } = await ctx.store();
-        const view = await getMerchant(deps, given['--merchant']);
-        if (!view?.promotion) throw new NotFoundError(`no merchant ${given['--merchant']}`);
-        const quote = quoteOrder(view.promotion, {
+        const promotion = await getPromotion(deps, given['--merchant']);
+        if (!promotion) throw new NotFoundError(`no merchant ${given['--merchant']}`);
+        const quote = quoteOrder(promotion, {
           createdAt: given['--created-at'],
           source: given['--source'],
           standardRate: given['--standard-rate'],

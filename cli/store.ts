@@ -3,16 +3,15 @@
 // or, with PROMO_JOBS_TARGET=aws (`--aws`), the deployed table through the standard AWS credential chain.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AppConfig } from '../shared/config';
 import { createDeps, type Deps, type Log } from '../shared/deps';
 import { notifyFromStream } from '../shared/notices/notifier';
 import { fileSink, snsPublisher } from '../shared/notices/publisher';
-import { createDynamoClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../shared/store/client';
+import { createDynamoClients } from '../shared/store/client';
 import { startDynamoDbLocal } from './local/dynamodb-local';
 import { acquireLock, type HeldLock } from './local/lock-file';
-import { createStreamReader, type DrainResult } from './local/stream-reader';
+import { createStreamReader, type DrainResult, localStreamsClient } from './local/stream-reader';
 import { ensureTable } from './local/table';
 
 /**
@@ -82,12 +81,7 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
   }
   const clients = createDynamoClients(endpoint);
   await ensureTable(clients.raw, config.tableName);
-  const streams = new DynamoDBStreamsClient({
-    endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-    maxAttempts: 8,
-  });
+  const streams = localStreamsClient(endpoint, 8);
   const sns = config.snsTopicArn ? new SNSClient({}) : undefined;
   const publisher =
     sns && config.snsTopicArn ? snsPublisher(sns, config.snsTopicArn, log) : fileSink(noticeSinkPath(home));

@@ -71,6 +71,17 @@ export function daysBetween(from: CalendarDate, to: CalendarDate): CalendarDate[
   return days;
 }
 
+/**
+ * How far past the wall clock an instant from outside may be and still be taken as now: clocks drift
+ * and schedules fire early. A real run as of later, or an upstream record made later, is refused.
+ */
+export const CLOCK_SKEW_HOURS = 1;
+export const CLOCK_SKEW_TEXT = `${CLOCK_SKEW_HOURS} hour`;
+
+/** Whether `at` lies more than the allowed clock skew past `now`. */
+export const pastClockSkew = (at: Instant, now: DateTime): boolean =>
+  parseInstant(at).toMillis() > now.plus({ hours: CLOCK_SKEW_HOURS }).toMillis();
+
 /** Normalises any instant text with an offset to the stored `+08:00` form. */
 export function normaliseInstant(text: string): Instant {
   return formatInstant(parseInstant(text));

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import type { Log } from '../../shared/deps';
+import { sleep } from '../../shared/retry';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 import { isStillRunning, processIdentity, runningProcesses } from './processes';
 
@@ -69,7 +70,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
   return true;
 }
@@ -192,7 +193,7 @@ export async function startDynamoDbLocal(
         await stop();
         throw new Error(`DynamoDB Local did not answer on ${endpoint} within 30 s\n${stderr}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
   raw.destroy();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { linkSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import type { Log } from '../../shared/deps';
+import { sleep } from '../../shared/retry';
 import { isStillRunning, processIdentity } from './processes';
 
 export interface HeldLock {
@@ -63,7 +64,7 @@ export async function acquireLock(path: string, options: LockOptions): Promise<H
     const line = `waiting for process ${holder.pid}, which is ${options.doing}`;
     if (!told) (options.onWait ?? ((text) => options.log.warn(text)))(line);
     told = true;
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
+    await sleep(options.pollMs ?? 100);
   }
 }
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
-  type DynamoDBStreamsClient,
+  DynamoDBStreamsClient,
   ExpiredIteratorException,
   GetRecordsCommand,
   type GetRecordsCommandOutput,
@@ -17,6 +17,7 @@ import {
 import type { Log } from '../../shared/deps';
 import type { StreamRecord } from '../../shared/notices/notifier';
 import { backoff } from '../../shared/retry';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../shared/store/client';
 
 type Checkpoint = Record<string, Record<string, string>>; // streamArn → shardId → last sequence number handled
 
@@ -107,6 +108,16 @@ export interface StreamReader {
  * the checkpoint still says what it said when the iterator was taken: another process may have
  * delivered further meanwhile. Callers make drains of one checkpoint exclusive (the CLI's delivery lock).
  */
+/** A Streams client for DynamoDB Local at `endpoint` (the region and credentials it accepts). */
+export function localStreamsClient(endpoint: string, maxAttempts?: number): DynamoDBStreamsClient {
+  return new DynamoDBStreamsClient({
+    endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts,
+  });
+}
+
 export function createStreamReader(options: StreamReaderOptions): StreamReader {
   const { streams, checkpointPath, log } = options;
   const attempts = options.attempts ?? 3;
@@ -143,9 +154,7 @@ export function createStreamReader(options: StreamReaderOptions): StreamReader {
       while (iterator) {
         let page: GetRecordsCommandOutput;
         try {
-          page = await streams.send(
-            new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize ?? 1000 }),
-          );
+          page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: limit }));
         } catch (error) {
           if (!(error instanceof ExpiredIteratorException)) throw error;
           iterator = await shardIterator(streams, arn, shardId, positions[shardId]); // kept too long: start again from the checkpoint

@@ -150,12 +150,12 @@ async function sweepAudience(
 
 /** Brings the stored flags to what the calendar gives at the policy's instant, each change recorded with its policy. */
 async function applyFlags(ctx: RunContext, policies: CartPolicy[], policy: CartPolicy): Promise<void> {
-  const stored = new Map((await listStoredFlags(ctx.deps)).map((f) => [`${f.channel}#${f.scope}`, f]));
+  const stored = new Map((await listStoredFlags(ctx.deps)).map((f) => [flagKey(f).sk, f]));
   for (const flag of flagsAt(policies, policy.effectiveAt)) {
     if (flag.channel !== 'live') continue; // short videos are never restricted
     ctx.counts.examined++;
     const key = flagKey(flag);
-    const current = ctx.projection?.get<StoredFlag>(key) ?? stored.get(`${flag.channel}#${flag.scope}`);
+    const current = ctx.projection?.get<StoredFlag>(key) ?? stored.get(key.sk);
     if ((current?.value ?? 'ALLOWED') === flag.value || !flag.since || !flag.policyId) {
       ctx.counts.alreadyDone++;
       continue;

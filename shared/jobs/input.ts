@@ -6,12 +6,13 @@ import { InputError, parseInput, unlessMissing } from '../errors';
 import {
   addDays,
   type CalendarDate,
+  CLOCK_SKEW_TEXT,
   calendarDateSchema,
   daysBetween,
   formatInstant,
   type Instant,
   instantSchema,
-  parseInstant,
+  pastClockSkew,
   startOfDay,
 } from '../time';
 import { JOB_NAMES, JOBS, type JobName } from './registry';
@@ -114,23 +115,20 @@ const WHEN_FIELD: Record<JobInput['kind'], string> = {
   range: 'to',
 };
 
-/** How far past the wall clock a real run may work as of (clock skew, a schedule firing early). */
-const MAX_RUN_AHEAD_MS = 60 * 60 * 1000;
-
 /**
- * Refuses a real run as of more than MAX_RUN_AHEAD_MS past the wall clock `now`: it would expire and
+ * Refuses a real run as of more than the allowed clock skew past the wall clock `now`: it would expire and
  * activate promotions early, irreversibly. The field named is the one that says when: `scheduledTime`,
  * `asOf`, or a range's `to`. Dry runs may look ahead.
  */
 export function refuseRunAhead(input: JobInput, occurrencesOfInput: Instant[], now: DateTime): void {
   if (input.dryRun) return;
   const last = occurrencesOfInput.at(-1);
-  if (last === undefined || parseInstant(last).toMillis() <= now.toMillis() + MAX_RUN_AHEAD_MS) return;
+  if (last === undefined || !pastClockSkew(last, now)) return;
   const field = WHEN_FIELD[input.kind];
   throw new InputError([
     {
       field,
-      problem: `a real run as of ${last} is more than 1 hour past the wall clock (${formatInstant(now)}); it would change promotions early (a dry run may look ahead)`,
+      problem: `a real run as of ${last} is more than ${CLOCK_SKEW_TEXT} past the wall clock (${formatInstant(now)}); it would change promotions early (a dry run may look ahead)`,
     },
   ]);
 }

@@ -39,10 +39,9 @@ export const leaseState = (holder: LeaseHolder, now: DateTime): LeaseState =>
 
 /** "held by <owner>, heartbeat 25s ago, lapses at <instant>": the words operators see everywhere. */
 export function describeHolder(holder: LeaseHolder, now: DateTime): string {
-  const ageS = Math.max(0, Math.round((now.toMillis() - parseInstant(holder.heartbeatAt).toMillis()) / 1000));
-  const expires = formatInstant(DateTime.fromMillis(holder.expiresAtMs));
-  const when = leaseState(holder, now) === 'held' ? `lapses at ${expires}` : `lapsed at ${expires}`;
-  return `held by ${holder.owner}, heartbeat ${ageS}s ago, ${when}`;
+  const { heartbeatAgeMs, expiresAt, state } = leaseView(holder, now);
+  const when = state === 'held' ? `lapses at ${expiresAt}` : `lapsed at ${expiresAt}`;
+  return `held by ${holder.owner}, heartbeat ${Math.round(heartbeatAgeMs / 1000)}s ago, ${when}`;
 }
 
 export class LeaseHeldError extends Error {

@@ -15,7 +15,7 @@ import {
   replaceProfile,
 } from '../store/merchants';
 import { applyPromotionChange, getPromotion } from '../store/promotions';
-import { formatInstant, type Instant, instantSchema } from '../time';
+import { CLOCK_SKEW_TEXT, formatInstant, type Instant, instantSchema, pastClockSkew } from '../time';
 
 const slug = z
   .string()
@@ -53,8 +53,6 @@ export type RecordResult = { outcome: RecordOutcome } | { error: unknown };
 const MAX_ATTEMPTS = 5;
 /** A record that lost a race or met a transaction conflict is read again and retried, after a backoff. */
 const WRITE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 1000 };
-/** How far past the wall clock an `occurredAt` may be (producers' clocks drift; the far future would lock the merchant). */
-const MAX_OCCURRED_AHEAD = { hours: 1 };
 
 /** Records one merchant: creates it, corrects it, finds it unchanged, or ignores it as stale. */
 export async function recordMerchant(deps: Deps, record: MerchantRecord): Promise<RecordOutcome> {
@@ -104,9 +102,10 @@ async function writeRecord(
 ): Promise<RecordOutcome> {
   // What does not depend on the stored state is settled once, not on every attempt.
   const now = deps.clock();
-  if (record.occurredAt && record.occurredAt > formatInstant(now.plus(MAX_OCCURRED_AHEAD))) {
+  // Producers' clocks drift; a record from the far future would make every later one stale.
+  if (record.occurredAt && pastClockSkew(record.occurredAt, now)) {
     throw new InputError(
-      `occurredAt: must not be more than 1 hour after the current time (${formatInstant(now)})`,
+      `occurredAt: must not be more than ${CLOCK_SKEW_TEXT} after the current time (${formatInstant(now)})`,
     );
   }
   const window = windowOf(deps, record);

@@ -75,6 +75,8 @@ export interface SnsPublisherOptions {
   concurrency?: number;
   /** Injected by tests. */
   sleep?: RetryPolicy['sleep'];
+  /** Injected by tests (the backoff's jitter). */
+  random?: RetryPolicy['random'];
 }
 
 /** Errors after which trying the same request again cannot help. */
@@ -107,6 +109,7 @@ export function snsPublisher(
     baseDelayMs: options.baseDelayMs ?? 100,
     maxDelayMs: 5000,
     sleep: options.sleep,
+    random: options.random,
   };
   const limit = createLimiter(options.concurrency ?? 8);
 

@@ -15,6 +15,9 @@ import {
  * What third-party products may do in a live-room cart, from least to most restricted: the one list
  * of values (a new one goes here, in its place by severity; the compiler then names what must handle it).
  */
+/** Where a cart flag applies: live rooms (the only channel policies restrict) and short videos. */
+export const CART_CHANNELS = ['live', 'short-video'] as const;
+export type CartChannel = (typeof CART_CHANNELS)[number];
 export const CART_FLAG_VALUES = ['ALLOWED', 'XINGTU_ONLY', 'BLOCKED'] as const;
 export type CartFlagValue = (typeof CART_FLAG_VALUES)[number];
 /** What a policy may set: every value but the unrestricted one. */
@@ -23,7 +26,8 @@ export const POLICY_VALUES = CART_FLAG_VALUES.filter((value): value is PolicyVal
 export const severity = (value: CartFlagValue) => CART_FLAG_VALUES.indexOf(value);
 
 export const ALL_CATEGORIES = 'ALL';
-export type PolicyStatus = 'SCHEDULED' | 'IN_FORCE' | 'WITHDRAWN';
+export const POLICY_STATUSES = ['SCHEDULED', 'IN_FORCE', 'WITHDRAWN'] as const;
+export type PolicyStatus = (typeof POLICY_STATUSES)[number];
 
 const slug = z
   .string()
@@ -124,7 +128,7 @@ export function coversCategories(policy: Pick<CartPolicyInput, 'scope'>, categor
 }
 
 export interface CartFlag {
-  channel: 'live' | 'short-video';
+  channel: CartChannel;
   products: 'third-party';
   /** ALL, or a category that some policy names. */
   scope: string;
@@ -228,7 +232,8 @@ export function flagTimeline(policies: CartPolicy[]): (CartFlag & { since: Insta
 export const announcementInstant = (policy: { announcedOn: CalendarDate }) =>
   formatInstant(startOfDay(policy.announcedOn));
 
-export type MerchantPolicyStatus = 'ANNOUNCED' | 'IN_FORCE' | 'WITHDRAWN';
+export const MERCHANT_POLICY_STATUSES = ['ANNOUNCED', 'IN_FORCE', 'WITHDRAWN'] as const;
+export type MerchantPolicyStatus = (typeof MERCHANT_POLICY_STATUSES)[number];
 
 /**
  * A merchant's notice state a cart-policy step may follow: none yet (never told), or a status; with

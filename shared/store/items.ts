@@ -7,14 +7,15 @@ import { z } from 'zod';
 import { describeZodError } from '../errors';
 import {
   ALL_CATEGORIES,
+  CART_CHANNELS,
   CART_FLAG_VALUES,
   type CartFlag,
   type CartPolicy,
+  MERCHANT_POLICY_STATUSES,
   type MerchantPolicyNotice,
-  type MerchantPolicyStatus,
+  POLICY_STATUSES,
   POLICY_VALUES,
   type PolicyHistoryEntry,
-  type PolicyStatus,
 } from '../policies/policy';
 import {
   CHANGE_SOURCES,
@@ -95,7 +96,6 @@ export const profileRecordSchema = z.object({
   occurredAt: instant.optional(), // absent on profiles recorded before it existed
 });
 
-const POLICY_STATUSES = ['SCHEDULED', 'IN_FORCE', 'WITHDRAWN'] as const satisfies readonly PolicyStatus[];
 const policyHistoryEntry = z.object({
   status: z.enum([...POLICY_STATUSES, 'ANNOUNCED', 'CORRECTED']),
   effectiveAt: instant,
@@ -129,7 +129,7 @@ const flagChange = z.object({
   asOf: instant,
 });
 export const cartFlagRecordSchema = z.object({
-  channel: z.enum(['live', 'short-video']),
+  channel: z.enum(CART_CHANNELS),
   products: z.literal('third-party'),
   scope: text,
   value: z.enum(CART_FLAG_VALUES),
@@ -139,11 +139,6 @@ export const cartFlagRecordSchema = z.object({
   history: z.array(flagChange),
 });
 
-const MERCHANT_POLICY_STATUSES = [
-  'ANNOUNCED',
-  'IN_FORCE',
-  'WITHDRAWN',
-] as const satisfies readonly MerchantPolicyStatus[];
 export const noticeStateRecordSchema = z.object({
   merchantId: text,
   policyId: text,

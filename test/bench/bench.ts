@@ -6,13 +6,12 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileS
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { build } from 'esbuild';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../cli/local/dynamodb-local';
-import { createStreamReader } from '../../cli/local/stream-reader';
+import { createStreamReader, localStreamsClient } from '../../cli/local/stream-reader';
 import { ensureTable } from '../../cli/local/table';
 import { silentLog } from '../../shared/deps';
 import { notifyFromStream } from '../../shared/notices/notifier';
@@ -319,11 +318,7 @@ async function endToEnd(
   );
   const reader = createStreamReader({
     dynamodb: clients.raw,
-    streams: new DynamoDBStreamsClient({
-      endpoint: local.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
+    streams: localStreamsClient(local.endpoint),
     tableName: TABLE,
     checkpointPath: join(mkdtempSync(join(tmpdir(), 'bench-')), 'checkpoint.json'),
     handle: (records) =>

@@ -12,7 +12,7 @@ import {
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient, ExpiredIteratorException } from '@aws-sdk/client-dynamodb-streams';
+import { type DynamoDBStreamsClient, ExpiredIteratorException } from '@aws-sdk/client-dynamodb-streams';
 import { PublishBatchCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
@@ -20,7 +20,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { seededRandom } from '../../cli/demo/population';
-import { createStreamReader } from '../../cli/local/stream-reader';
+import { createStreamReader, localStreamsClient } from '../../cli/local/stream-reader';
 import { announcePolicy } from '../../cli/policies/announcements';
 import { type Deps, silentLog } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
@@ -492,11 +492,7 @@ class Injector {
 
   /** The Streams client of the deliverer: failing calls, and iterators that expire. */
   streamsClient(endpoint: string): DynamoDBStreamsClient {
-    const streams = new DynamoDBStreamsClient({
-      endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const streams = localStreamsClient(endpoint);
     streams.middlewareStack.add(
       (next, context) => async (args) => {
         const command = context.commandName as string;

@@ -4,7 +4,8 @@ import { expect, it } from 'vitest';
 import { PROCESS_FAULTS, runProcessFaults } from './processes';
 
 it('the CLI, killed with SIGKILL at random points and run concurrently, ends as the model says, each notice once', async () => {
-  const seed = Number(process.env.PROCESS_SEED ?? Date.now() % 2 ** 31);
+  // A fixed seed, so that CI runs the same kills every time; `npm run reliability` draws new ones.
+  const seed = Number(process.env.PROCESS_SEED ?? 20261202);
   console.log(`process faults: seed ${seed} (PROCESS_SEED=${seed} repeats it)`);
   const stats = await runProcessFaults({ ...PROCESS_FAULTS, seed, merchants: 40, days: 14 });
   const kills = Object.values(stats.killed).reduce((a, b) => a + b, 0);

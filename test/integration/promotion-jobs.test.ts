@@ -51,6 +51,13 @@ import { eventually } from '../support/processes';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo();
+
+/** `n` merchants onboarded on `t`. */
+const cohort = (n: number, t: string): MerchantRecord[] =>
+  Array.from({ length: n }, (_, i) => ({
+    merchantId: `m-${t}-${String(i).padStart(4, '0')}`,
+    onboardedAt: t,
+  }));
 beforeEach(() => db.reset());
 
 const run = async (job: JobName, input: Record<string, unknown>) =>
@@ -109,12 +116,6 @@ describe('merchant A of the source (T = 2020-05-06)', () => {
 });
 
 describe('safe to run late, twice, concurrently, or as a backfill', () => {
-  const cohort = (n: number, t: string): MerchantRecord[] =>
-    Array.from({ length: n }, (_, i) => ({
-      merchantId: `m-${t}-${String(i).padStart(4, '0')}`,
-      onboardedAt: t,
-    }));
-
   it('a second run of the same occurrence changes nothing', async () => {
     await record(cohort(40, '2020-05-06'));
     const [first] = await run('activate', { asOf: sh('2020-05-08 00:00') });
@@ -357,11 +358,6 @@ describe('a write that meets a transaction', () => {
 });
 
 describe('the job lease', () => {
-  const cohort = (n: number, t: string) =>
-    Array.from({ length: n }, (_, i) => ({
-      merchantId: `l-${t}-${String(i).padStart(4, '0')}`,
-      onboardedAt: t,
-    }));
   const activateOn0508 = parseJobInput({ asOf: sh('2020-05-08 00:00') });
 
   it('a lease left by a dead holder lapses within the short TTL, and the next run takes it', async () => {
@@ -381,7 +377,7 @@ describe('the job lease', () => {
         `already running \\(lease held by cli:dead-host:4242, heartbeat ${LEASE_TTL_MS / 1000 - 1}s ago`,
       ),
     );
-    expect(await status('l-2020-05-06-0000')).toBe('SCHEDULED');
+    expect(await status('m-2020-05-06-0000')).toBe('SCHEDULED');
     now = DateTime.fromMillis(killedAt + LEASE_TTL_MS);
     const { reports } = await runJob(db.deps({ clock }), 'activate', activateOn0508);
     expect(reports[0]?.changed).toBe(5);
@@ -419,23 +415,28 @@ describe('the job lease', () => {
   it('a run whose lease another run took over sends nothing more once a renewal finds it, and fails', async () => {
     await record(cohort(120, '2020-05-06'));
     const base = db.deps({ writeConcurrency: 1, pageSize: 10 });
-    // Each promotion write takes a while, so the run is still going when its lease is taken over.
-    const slow = new Proxy(base.db, {
-      get(target, property, receiver) {
-        if (property !== 'send') return Reflect.get(target, property, receiver);
-        return async (command: { input: { Key?: { sk?: string } } }) => {
-          if (command.input.Key?.sk?.startsWith('PROMO#')) await new Promise((r) => setTimeout(r, 15));
-          return (target.send as (c: unknown) => Promise<unknown>)(command);
-        };
-      },
+    // After the first, promotion writes wait until the run has learnt of its loss: it is still going
+    // when its lease is taken over, however fast or slow the machine.
+    let learnt: () => void = () => {};
+    const lossLearnt = new Promise<void>((resolve) => {
+      learnt = resolve;
+    });
+    let promotionWrites = 0;
+    const slow = interceptSend(base.db, async (command, send) => {
+      const key = (command as { input: { Key?: { sk?: string } } }).input.Key;
+      if (key?.sk?.startsWith('PROMO#') && ++promotionWrites > 1) await lossLearnt;
+      return send();
     });
     // Recorded as the run sends them (the delay comes after), so the order is the run's own.
     const recorded = recordingDeps({ ...base, db: slow });
     // The moment the run learns of the loss, in the same order.
     recorded.deps.log = {
       ...base.log,
-      warn: (message) =>
-        message.startsWith('job lease lost') && recorded.sent.push({ name: 'lost', key: '' }),
+      warn: (message) => {
+        if (!message.startsWith('job lease lost')) return;
+        recorded.sent.push({ name: 'lost', key: '' });
+        learnt();
+      },
     };
     const running = runJob(recorded.deps, 'activate', activateOn0508, { leaseTtlMs: 300 });
     const outcome = running.then(
@@ -445,7 +446,7 @@ describe('the job lease', () => {
     await eventually(() => recorded.sent.some((c) => c.key.startsWith('PROMO#')), 'the first write');
     await leaveLease(db, 'activate', {
       owner: 'intruder',
-      heartbeatAtMs: Date.now(),
+      heartbeatAtMs: parseInstant(TEST_NOW).toMillis(),
       expiresAtMs: parseInstant(TEST_NOW).toMillis() + 60_000,
     });
     const error = await outcome;

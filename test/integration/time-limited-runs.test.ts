@@ -15,7 +15,7 @@ import { cartPolicyInputSchema } from '../../shared/policies/policy';
 import type { Promotion } from '../../shared/promotion/lifecycle';
 import { getPromotion } from '../../shared/store/promotions';
 import { formatInstant, parseInstant } from '../../shared/time';
-import { TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { interceptSend, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
 import { eventually } from '../support/processes';
 import { sh } from '../support/promotions';
@@ -204,17 +204,12 @@ describe('time-limited runs', () => {
     });
     let writing = false;
     const base = db.deps();
-    const slowDb = new Proxy(base.db, {
-      get(target, property, receiver) {
-        if (property !== 'send') return Reflect.get(target, property, receiver);
-        return async (command: { input: { Key?: { sk?: string } } }) => {
-          if (command.input.Key?.sk?.startsWith('PROMO#')) {
-            writing = true;
-            await gate;
-          }
-          return (target.send as (c: unknown) => Promise<unknown>)(command);
-        };
-      },
+    const slowDb = interceptSend(base.db, async (command, send) => {
+      if ((command as { input: { Key?: { sk?: string } } }).input.Key?.sk?.startsWith('PROMO#')) {
+        writing = true;
+        await gate;
+      }
+      return send();
     });
     const handler = createJobHandler('activate', runtime({ db: slowDb, clock }), { leaseTtlMs: 900 });
     const invocation = handler({ asOf: sh('2020-05-08 00:00') } as never, fakeContext('activate'));

@@ -1,5 +1,4 @@
 // A real DynamoDB Local per test file (started by the tests themselves), one table, cleared between tests.
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { BatchWriteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { DateTime } from 'luxon';
 import { afterAll, beforeAll } from 'vitest';
@@ -7,17 +6,13 @@ import { type DynamoDbLocal, startDynamoDbLocal } from '../../cli/local/dynamodb
 import {
   createStreamReader,
   type DrainResult,
+  localStreamsClient,
   type StreamReader,
   type StreamReaderOptions,
 } from '../../cli/local/stream-reader';
 import { ensureTable } from '../../cli/local/table';
 import { type Deps, silentLog } from '../../shared/deps';
-import {
-  createDynamoClients,
-  type DynamoClients,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-} from '../../shared/store/client';
+import { createDynamoClients, type DynamoClients } from '../../shared/store/client';
 import { parseInstant } from '../../shared/time';
 
 export const TEST_TABLE = 'promo-jobs-test';
@@ -110,11 +105,7 @@ export function useLocalDynamo(): TestDb {
     streamReader: (checkpointPath, handle) =>
       createStreamReader({
         dynamodb: need().clients.raw,
-        streams: new DynamoDBStreamsClient({
-          endpoint: need().local.endpoint,
-          region: LOCAL_REGION,
-          credentials: LOCAL_CREDENTIALS,
-        }),
+        streams: localStreamsClient(need().local.endpoint),
         tableName: TEST_TABLE,
         checkpointPath,
         handle,
@@ -124,7 +115,6 @@ export function useLocalDynamo(): TestDb {
   return db;
 }
 
-/** A clock that advances by a millisecond on every reading, so processedAt stamps are distinct and ordered. */
 /** A document client whose every request goes through `around` (to fail, delay or count it). */
 export function interceptSend(
   doc: DynamoDBDocumentClient,
@@ -135,6 +125,7 @@ export function interceptSend(
   return wrapped;
 }
 
+/** A clock that advances by a millisecond on every reading, so processedAt stamps are distinct and ordered. */
 export function steppingClock(start = TEST_NOW): () => DateTime {
   let at = parseInstant(start);
   return () => {

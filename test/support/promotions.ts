@@ -16,6 +16,16 @@ export function recorded(merchantId: string, onboardedOn: string, programStart =
   ).promotion;
 }
 
+/** The source's worked example (rules §1): merchant A, T = 2020-05-06, its whole window. */
+export const SOURCE_EXAMPLE_WINDOW = {
+  onboardedOn: '2020-05-06',
+  eligible: true,
+  startsAt: '2020-05-08T00:00:00.000+08:00',
+  endsBefore: '2020-06-07T00:00:00.000+08:00',
+  lastDay: '2020-06-06',
+  days: 30,
+} as const;
+
 /** Shanghai wall time `yyyy-MM-dd HH:mm` as a stored instant. */
 export const sh = (text: string) => `${text.replace(' ', 'T')}:00.000+08:00`;
 

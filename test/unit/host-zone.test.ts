@@ -3,6 +3,7 @@ import { parseJobInput } from '../../shared/jobs/input';
 import { endOfDayCutoff } from '../../shared/promotion/lifecycle';
 import { onboardingDate, promotionWindow } from '../../shared/promotion/window';
 import { addDays } from '../../shared/time';
+import { SOURCE_EXAMPLE_WINDOW } from '../support/promotions';
 
 // Node applies a change of process.env.TZ at once (Date, Intl and luxon's local zone follow it), so
 // one test can move the host through zones on both sides of Shanghai, and with half-hour offsets.
@@ -40,14 +41,7 @@ describe('the host time zone', () => {
     const expected = {
       onboardedOn: '2020-05-07',
       onboardedOnAtDstStart: '2020-03-08',
-      window: {
-        onboardedOn: '2020-05-06',
-        eligible: true,
-        startsAt: '2020-05-08T00:00:00.000+08:00',
-        endsBefore: '2020-06-07T00:00:00.000+08:00',
-        lastDay: '2020-06-06',
-        days: 30,
-      },
+      window: SOURCE_EXAMPLE_WINDOW,
       windowOverDstEnd: expect.objectContaining({
         startsAt: '2020-11-03T00:00:00.000+08:00',
         endsBefore: '2020-12-03T00:00:00.000+08:00',

@@ -141,7 +141,7 @@ describe('SNS publisher', () => {
     expect(await publisher().publish(notices(3))).toEqual({ published: 3, failed: [], requests: 2 });
   });
 
-  it('backs off between attempts with the shared helper (injected sleep)', async () => {
+  it('backs off between attempts with the shared helper (injected sleep and jitter)', async () => {
     sns.on(PublishBatchCommand).rejects(new ThrottledException({ message: 'Rate exceeded', $metadata: {} }));
     const slept: number[] = [];
     const outcome = await snsPublisher(new SNSClient({ region: 'ap-east-1' }), TOPIC, silentLog, {
@@ -149,9 +149,9 @@ describe('SNS publisher', () => {
       sleep: async (ms) => {
         slept.push(ms);
       },
+      random: () => 0.5,
     }).publish(notices(1));
     expect(outcome.failed).toHaveLength(1);
-    expect(slept).toHaveLength(3); // 4 attempts, 3 waits, each within its doubling cap
-    expect(slept.every((ms, i) => ms >= 0 && ms < 100 * 2 ** i)).toBe(true);
+    expect(slept).toEqual([50, 100, 200]); // 4 attempts, 3 waits: half of a cap that doubles each time
   });
 });
