@@ -9,7 +9,7 @@ import {
   type PromotionChange,
 } from '../promotion/lifecycle';
 import { dueQuery } from '../store/index-reads';
-import { dueKeyOf, duePartitionsOf, promotionKey, readItemKey } from '../store/keys';
+import { dueKeyOf, duePartitionsOf, enrolmentKey, readItemKey } from '../store/keys';
 import { applyPromotionChange, promotionItem, readPromotion } from '../store/promotions';
 import { formatInstant, type Instant } from '../time';
 import { forEachItem, type PartitionRead } from './partitions';
@@ -38,7 +38,7 @@ export async function sweep(ctx: RunContext, spec: SweepSpec): Promise<void> {
       if (ctx.dryRun) {
         checkProjectable(item, promotion, change, partitions);
         projection?.set(
-          promotionKey(promotion.merchantId),
+          enrolmentKey(promotion.merchantId, promotion.programId),
           promotionItem(afterChange(promotion, change), change.next),
         );
       } else {

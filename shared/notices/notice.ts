@@ -9,8 +9,8 @@ import {
   type MerchantPolicyStatus,
   type PolicyValue,
 } from '../policies/policy';
+import type { Capability, Program } from '../programs/program';
 import type { HistoryEntry, Promotion, PromotionStatus } from '../promotion/lifecycle';
-import { PROMOTION_RATE } from '../promotion/quote';
 import type { NotifyingItem } from '../store/items';
 import { MERCHANT_CART_POLICY_TYPE, PROMOTION_TYPE } from '../store/keys';
 import { type Instant, parseInstant } from '../time';
@@ -26,8 +26,8 @@ export const NOTICE_TYPES = [
 ] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
-/** A promotion's window, as each promotion notice carries it. */
-type WindowData = Pick<Promotion, 'startsAt' | 'endsBefore' | 'lastDay' | 'days'>;
+/** A promotion's window and program, as each promotion notice carries them. */
+type WindowData = Pick<Promotion, 'programId' | 'startsAt' | 'endsBefore' | 'lastDay' | 'days'>;
 /** What each cart-policy notice carries. */
 type CartPolicyData = Pick<
   MerchantPolicyNotice,
@@ -44,7 +44,8 @@ type ExactlyFor<
 type NoticeData = ExactlyFor<
   NoticeType,
   {
-    PROMOTION_ACTIVATED: WindowData & { rate: number };
+    /** `rate`: the program's fee cap, null for a program without one. */
+    PROMOTION_ACTIVATED: WindowData & { rate: number | null; benefits: Program['benefits'] };
     PROMOTION_ENDING_SOON: WindowData & { daysLeft: number };
     PROMOTION_EXPIRED: WindowData;
     PROMOTION_REVOKED: WindowData & { revokedAt: Instant; reason: string };
@@ -97,7 +98,7 @@ function notice<T extends NoticeType>(
   effectiveAt: Instant,
   data: NoticeData[T],
   text: string,
-  /** What else identifies the change (a cart policy's id); a promotion is one per merchant. */
+  /** What else identifies the change: a cart policy's id, a program's (but today's promotion's). */
   subject?: string,
 ): NoticeOf<T> {
   const parts =
@@ -105,7 +106,41 @@ function notice<T extends NoticeType>(
   return { eventId: eventIdOf(...parts), type, merchantId, effectiveAt, data, text };
 }
 
-const percent = `${PROMOTION_RATE * 100}%`;
+/** The program that keeps today's texts and ids: its notices read exactly as before programs existed. */
+const FIRST_PROGRAM = 'NEW_MERCHANT_FEE';
+
+/** How a capability is named to the merchant: a new capability does not compile until it has its text. */
+export const BENEFIT_TEXT: Record<Capability, string> = {
+  LIVE_CART_ZERO_FOLLOWERS: '0粉丝开通直播购物车',
+  LIVE_TRAFFIC_SUPPORT: '直播间流量支持',
+};
+/** Where a merchant joins the training a program gives (to be confirmed by the business, docs/notices.md). */
+export const TRAINING_TEXT = '请在抖店后台「学习中心」报名参加小店运营培训指导。';
+
+/** The words a program's notices use: its name, what it gives, what ends with it. */
+interface ProgramWords {
+  /** The program as a merchant's notice names it. */
+  name: string;
+  /** What the enrolment gives, as one clause. */
+  gives: string;
+  /** What happens once it is over. */
+  after: string;
+}
+
+function programWords({ programId, program }: Promotion): ProgramWords {
+  const { feeRate, capabilities = [] } = program.benefits;
+  const fee = feeRate === undefined ? [] : [`非广告订单技术服务费低至${Math.round(feeRate * 10000) / 100}%`];
+  const granted = capabilities.map((capability) => BENEFIT_TEXT[capability]);
+  const after = [
+    ...(feeRate === undefined ? [] : ['此后订单按类目标准费率收取技术服务费']),
+    ...(granted.length > 0 ? [`${granted.join('、')}随之结束`] : []),
+  ];
+  return {
+    name: programId === FIRST_PROGRAM ? '新商家技术服务费专项优惠' : `「${program.name}」`,
+    gives: [...fee, ...granted].join('，'),
+    after: after.length > 0 ? after.join('，') : '相关权益随之结束',
+  };
+}
 
 /** One write of a promotion: the item after and before it, and the statuses its new entries record. */
 interface PromotionWrite {
@@ -113,6 +148,9 @@ interface PromotionWrite {
   previous: Promotion | undefined;
   statuses: Set<PromotionStatus>;
   window: WindowData;
+  words: ProgramWords;
+  /** What tells this program's notices apart from another program's at the same instant. */
+  subject: string | undefined;
 }
 
 /** The notice a new history entry causes, by its status, given what else the same write did. */
@@ -120,34 +158,37 @@ type EntryNotice = (entry: HistoryEntry, write: PromotionWrite) => Notice | unde
 const ON_ENTRY: Record<PromotionStatus, EntryNotice> = {
   INELIGIBLE: () => undefined, // recording or correcting: bookkeeping
   SCHEDULED: () => undefined,
-  ACTIVE: (entry, { next, statuses, window }) =>
+  ACTIVE: (entry, { next, statuses, window, words, subject }) =>
     statuses.has('EXPIRED') || statuses.has('REVOKED')
       ? undefined
       : notice(
           'PROMOTION_ACTIVATED',
           next.merchantId,
           entry.effectiveAt,
-          { ...window, rate: PROMOTION_RATE },
-          `新商家技术服务费专项优惠已生效：${zhDateTime(next.startsAt)} 至 ${zhDate(next.lastDay)} 23:59，共${next.days}天，期间非广告订单技术服务费低至${percent}。`,
+          { ...window, rate: next.program.benefits.feeRate ?? null, benefits: next.program.benefits },
+          `${words.name}已生效：${zhDateTime(next.startsAt)} 至 ${zhDate(next.lastDay)} 23:59，共${next.days}天，期间${words.gives}。${next.program.benefits.training ? TRAINING_TEXT : ''}`,
+          subject,
         ),
-  EXPIRED: (entry, { next, previous, window }) =>
+  EXPIRED: (entry, { next, previous, window, words, subject }) =>
     previous?.status === 'ACTIVE'
       ? notice(
           'PROMOTION_EXPIRED',
           next.merchantId,
           entry.effectiveAt,
           window,
-          `您的新商家技术服务费专项优惠已于${zhDate(next.lastDay)} 23:59 结束，此后订单按类目标准费率收取技术服务费。`,
+          `您的${words.name}已于${zhDate(next.lastDay)} 23:59 结束，${words.after}。`,
+          subject,
         )
       : undefined,
-  REVOKED: (entry, { next, window }) => {
+  REVOKED: (entry, { next, window, words, subject }) => {
     const reason = entry.reason ?? next.revokeReason ?? '';
     return notice(
       'PROMOTION_REVOKED',
       next.merchantId,
       entry.effectiveAt,
       { ...window, revokedAt: entry.effectiveAt, reason },
-      `因违反平台规则（${reason}），您的新商家技术服务费专项优惠自${zhDateTime(entry.effectiveAt)}起取消，此前的订单不受影响。`,
+      `因违反平台规则（${reason}），您的${words.name}自${zhDateTime(entry.effectiveAt)}起取消，此前的订单不受影响。`,
+      subject,
     );
   },
 };
@@ -166,12 +207,16 @@ export function promotionNotices(change: ItemChange): Notice[] {
   const added = next.history.slice(previous?.history.length ?? 0);
   const statuses = new Set(added.map((entry) => entry.status));
   const window: WindowData = {
+    programId: next.programId,
     startsAt: next.startsAt,
     endsBefore: next.endsBefore,
     lastDay: next.lastDay,
     days: next.days,
   };
-  const write: PromotionWrite = { next, previous, statuses, window };
+  const words = programWords(next);
+  // Today's program keeps the ids it always had, so duplicates across the release are still recognised.
+  const subject = next.programId === FIRST_PROGRAM ? undefined : next.programId;
+  const write: PromotionWrite = { next, previous, statuses, window, words, subject };
   const notices: Notice[] = [];
   for (const entry of added) {
     const told = ON_ENTRY[entry.status](entry, write);
@@ -187,7 +232,8 @@ export function promotionNotices(change: ItemChange): Notice[] {
         next.merchantId,
         next.reminder.effectiveAt,
         { ...window, daysLeft },
-        `您的新商家技术服务费专项优惠还剩${daysLeft}天，将于${zhDate(next.lastDay)} 23:59 结束。`,
+        `您的${words.name}还剩${daysLeft}天，将于${zhDate(next.lastDay)} 23:59 结束。`,
+        subject,
       ),
     );
   }

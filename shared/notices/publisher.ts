@@ -34,6 +34,10 @@ export function snsEntry(notice: Notice): PublishBatchRequestEntry {
     MessageAttributes: {
       type: { DataType: 'String', StringValue: notice.type },
       merchantId: { DataType: 'String', StringValue: notice.merchantId },
+      // Promotion notices only: a subscriber filtering on a program never receives cart notices.
+      ...('programId' in notice.data
+        ? { programId: { DataType: 'String', StringValue: notice.data.programId } }
+        : {}),
     },
   };
 }

@@ -3,15 +3,9 @@
 // the 种子计划 (seed plan) another. Pure: no store, no SDK.
 import { z } from 'zod';
 import { unlessMissing } from '../errors';
-import { type Promotion, statusAt } from '../promotion/lifecycle';
-import {
-  addDays,
-  type CalendarDate,
-  calendarDateSchema,
-  formatInstant,
-  type Instant,
-  startOfDay,
-} from '../time';
+import type { EnrolledProgram } from '../promotion/lifecycle';
+import type { PromotionWindow } from '../promotion/window';
+import { addDays, type CalendarDate, calendarDateSchema, formatInstant, startOfDay } from '../time';
 
 export const CAPABILITIES = ['LIVE_CART_ZERO_FOLLOWERS', 'LIVE_TRAFFIC_SUPPORT'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
@@ -23,6 +17,17 @@ export const programIdSchema = z
   .regex(/^[A-Z0-9_]+$/, 'may contain only A–Z, 0–9 and _');
 
 const categorySchema = z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters');
+
+/** What an enrolment gives: a fee cap, capabilities, training. */
+export const benefitsSchema = z
+  .strictObject({
+    feeRate: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').optional(),
+    capabilities: z.array(z.enum(CAPABILITIES)).optional(),
+    training: z.literal(true).optional(),
+  })
+  .refine((b) => b.feeRate !== undefined || (b.capabilities?.length ?? 0) > 0 || b.training, {
+    message: 'must give at least one benefit (feeRate, capabilities or training)',
+  });
 
 /** A program as an operator announces it (`programs announce <file.json>`), and as stored. */
 export const programSchema = z
@@ -46,30 +51,25 @@ export const programSchema = z
       startOffsetDays: z.number().int('must be a whole number').min(0, 'must be at least 0').max(366),
       lengthDays: z.number().int('must be a whole number').min(1, 'must be at least 1').max(366),
     }),
-    benefits: z
-      .strictObject({
-        feeRate: z.number().min(0, 'must be at least 0').max(1, 'must be at most 1').optional(),
-        capabilities: z.array(z.enum(CAPABILITIES)).optional(),
-        training: z.literal(true).optional(),
-      })
-      .refine((b) => b.feeRate !== undefined || (b.capabilities?.length ?? 0) > 0 || b.training, {
-        message: 'must give at least one benefit (feeRate, capabilities or training)',
-      }),
+    benefits: benefitsSchema,
     /** The source gives no exact date; the one here is assumed and an operator may correct it. */
     dateAssumed: z.boolean().optional(),
   })
   .readonly();
 export type Program = z.output<typeof programSchema>;
 
+/** Today's promotion (rules §1) as a program: every merchant onboarded from 2020-05-01, T+2 for 30 days, 1%. */
+export const NEW_MERCHANT_FEE: Program = {
+  programId: 'NEW_MERCHANT_FEE',
+  name: '新入驻商家技术服务费专项优惠',
+  eligibility: { from: '2020-05-01', categories: 'ALL' },
+  window: { startOffsetDays: 2, lengthDays: 30 },
+  benefits: { feeRate: 0.01 },
+};
+
 /** Present without any load step; a stored program with the same id overrides one of these. */
 export const BUILT_IN_PROGRAMS: readonly Program[] = [
-  {
-    programId: 'NEW_MERCHANT_FEE',
-    name: '新入驻商家技术服务费专项优惠',
-    eligibility: { from: '2020-05-01', categories: 'ALL' },
-    window: { startOffsetDays: 2, lengthDays: 30 },
-    benefits: { feeRate: 0.01 },
-  },
+  NEW_MERCHANT_FEE,
   {
     programId: 'SEED_PLAN_2020',
     name: '种子计划',
@@ -119,18 +119,42 @@ export function programsInEffect(stored: readonly Program[]): Program[] {
   return [...byId.values()];
 }
 
-/**
- * The capabilities in force for a merchant at an instant: those of every program whose enrolment is
- * active then (eligible, inside its window, not revoked before it), each once, in a fixed order.
- */
-export function capabilitiesAt(
-  enrolments: readonly { program: Pick<Program, 'benefits'>; enrolment: Promotion }[],
-  at: Instant,
-): Capability[] {
-  const inForce = new Set<Capability>();
-  for (const { program, enrolment } of enrolments) {
-    if (statusAt(enrolment, at) !== 'ACTIVE') continue;
-    for (const capability of program.benefits.capabilities ?? []) inForce.add(capability);
-  }
-  return CAPABILITIES.filter((capability) => inForce.has(capability));
+export const PROGRAM_STATUSES = ['ANNOUNCED', 'WITHDRAWN'] as const;
+export type ProgramStatus = (typeof PROGRAM_STATUSES)[number];
+
+/** A program as the jobs and the recorder see it: its rules, whether it still enrols, and its stored version. */
+export interface ProgramInEffect {
+  program: Program;
+  status: ProgramStatus;
+  /** 0 for a built-in program not stored; 1, 2, … for each stored version. */
+  version: number;
+  source: 'built-in' | 'stored';
+}
+
+/** What an enrolment records of its program. */
+export const enrolledIn = ({ program, version }: ProgramInEffect): EnrolledProgram => ({
+  programId: program.programId,
+  program: { name: program.name, benefits: program.benefits },
+  programVersion: version,
+});
+
+/** Today's promotion, as items recorded before programs existed were enrolled in. */
+export const NEW_MERCHANT_FEE_ENROLMENT: EnrolledProgram = enrolledIn({
+  program: NEW_MERCHANT_FEE,
+  status: 'ANNOUNCED',
+  version: 0,
+  source: 'built-in',
+});
+
+/** The window and eligibility of a merchant onboarded on T with these categories, in one program. */
+export function enrolmentWindow(
+  program: Program,
+  onboardedOn: CalendarDate,
+  categories: readonly string[],
+): PromotionWindow {
+  return {
+    onboardedOn,
+    eligible: isEligible(program, onboardedOn, categories),
+    ...programWindow(program, onboardedOn),
+  };
 }

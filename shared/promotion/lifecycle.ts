@@ -1,14 +1,18 @@
 // The promotion's lifecycle as pure functions of its recorded facts and an instant (rules §1).
 // Jobs and recorders decide here what should change; the repository only writes it.
 import { memoize } from '../memoize';
+import { CAPABILITIES, type Capability, NEW_MERCHANT_FEE_ENROLMENT, type Program } from '../programs/program';
 import { addDays, dateOf, formatInstant, type Instant, parseInstant, startOfDay } from '../time';
 import type { PromotionWindow } from './window';
 
 export const PROMOTION_STATUSES = ['INELIGIBLE', 'SCHEDULED', 'ACTIVE', 'EXPIRED', 'REVOKED'] as const;
 export type PromotionStatus = (typeof PROMOTION_STATUSES)[number];
 
-/** Who made a change: a job, or a recording operation. */
-export const CHANGE_SOURCES = ['activate', 'expire', 'record', 'correct', 'revoke'] as const;
+/**
+ * Who made a change: a job, or a recording operation. `enrol` is the activate job enrolling a
+ * merchant recorded before its program was announced; `program` a program's correction.
+ */
+export const CHANGE_SOURCES = ['activate', 'expire', 'record', 'correct', 'revoke', 'enrol', 'program'] as const;
 export type ChangeSource = (typeof CHANGE_SOURCES)[number];
 
 /**
@@ -42,7 +46,19 @@ export interface Reminder {
   asOf: Instant;
 }
 
-export interface Promotion extends PromotionWindow {
+/**
+ * What a merchant was enrolled in: the program's id, and the name and benefits its notices, quotes and
+ * capabilities read (a snapshot, so a redelivered notice says what the first one said).
+ */
+export interface EnrolledProgram {
+  programId: string;
+  program: Pick<Program, 'name' | 'benefits'>;
+  /** The stored program version the enrolment was computed from (0: the built-in one). */
+  programVersion: number;
+}
+
+/** One merchant's enrolment in one program (the new-merchant fee promotion is the first program). */
+export interface Promotion extends PromotionWindow, EnrolledProgram {
   merchantId: string;
   status: PromotionStatus;
   version: number;
@@ -59,6 +75,9 @@ export interface PromotionChange {
   window?: PromotionWindow;
   reminder?: Reminder | null; // null removes it
   revoked?: { at: Instant; reason: string };
+  /** A corrected program's name and benefits, and the version they come from. */
+  program?: EnrolledProgram['program'];
+  programVersion?: number;
   /** What the promotion waits for after the change, or null when it waits for nothing. */
   next: NextStep | null;
 }
@@ -88,6 +107,8 @@ export function afterChange(promotion: Promotion, change: PromotionChange): Prom
   else if (change.reminder) next.reminder = change.reminder;
   if (change.revoked)
     Object.assign(next, { revokedAt: change.revoked.at, revokeReason: change.revoked.reason });
+  if (change.program) next.program = change.program;
+  if (change.programVersion !== undefined) next.programVersion = change.programVersion;
   return next;
 }
 
@@ -98,6 +119,19 @@ export function statusAt(promotion: Promotion, at: Instant): PromotionStatus {
   if (at < promotion.startsAt) return 'SCHEDULED';
   if (at < promotion.endsBefore) return 'ACTIVE';
   return 'EXPIRED';
+}
+
+/**
+ * The capabilities in force for a merchant at an instant (rules §4): those of every enrolment active
+ * then (eligible, inside its window, not revoked before it), each once, in a fixed order.
+ */
+export function capabilitiesAt(enrolments: readonly Promotion[], at: Instant): Capability[] {
+  const inForce = new Set<Capability>();
+  for (const enrolment of enrolments) {
+    if (statusAt(enrolment, at) !== 'ACTIVE') continue;
+    for (const capability of enrolment.program.benefits.capabilities ?? []) inForce.add(capability);
+  }
+  return CAPABILITIES.filter((capability) => inForce.has(capability));
 }
 
 /**
@@ -165,17 +199,19 @@ export function planExpiry(promotion: Promotion, ctx: JobContext): PromotionChan
   return undefined;
 }
 
-/** The promotion as first recorded for a merchant. */
+/** The promotion as first recorded for a merchant (by default, in the new-merchant fee program). */
 export function newPromotion(
   merchantId: string,
   window: PromotionWindow,
   onboardedAt: Instant,
   processedAt: Instant,
+  enrolled: EnrolledProgram = NEW_MERCHANT_FEE_ENROLMENT,
 ): { promotion: Promotion; next: NextStep | null } {
   const status: PromotionStatus = window.eligible ? 'SCHEDULED' : 'INELIGIBLE';
   const promotion: Promotion = {
     merchantId,
     ...window,
+    ...enrolled,
     status,
     version: 1,
     history: [{ status, effectiveAt: onboardedAt, processedAt, by: 'record' }],

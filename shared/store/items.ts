@@ -24,6 +24,7 @@ import {
   type Promotion,
   type Reminder,
 } from '../promotion/lifecycle';
+import { benefitsSchema, NEW_MERCHANT_FEE_ENROLMENT } from '../programs/program';
 import type { FlagChange, StoredFlag } from './flags';
 import {
   CART_FLAG_TYPE,
@@ -68,7 +69,18 @@ const historyEntry = z.object({
 });
 const reminder = z.object({ effectiveAt: instant, processedAt: instant, asOf: instant });
 
+/**
+ * Items written before programs existed are all enrolments in NEW_MERCHANT_FEE: they read as its
+ * built-in version, and take the full shape the first time they change.
+ */
+const enrolledProgramFields = {
+  programId: text.default(NEW_MERCHANT_FEE_ENROLMENT.programId),
+  program: z.object({ name: text, benefits: benefitsSchema }).default(NEW_MERCHANT_FEE_ENROLMENT.program),
+  programVersion: z.number().int().nonnegative().default(NEW_MERCHANT_FEE_ENROLMENT.programVersion),
+};
+
 export const promotionRecordSchema = z.object({
+  ...enrolledProgramFields,
   merchantId: text,
   onboardedOn: date,
   eligible: z.boolean(),

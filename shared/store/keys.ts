@@ -28,12 +28,17 @@ export const readItemKey = (item: Record<string, unknown>): ItemKey => ({
 
 export const merchantPk = (merchantId: string) => `MERCHANT#${merchantId}`;
 export const PROFILE_SK = 'PROFILE';
-export const PROMOTION_SK = `PROMO#${PROMOTION_PROGRAM}`;
+/** A merchant's enrolment in a program sits beside its profile; today's promotion is one of them. */
+export const enrolmentSk = (programId: string) => `PROMO#${programId}`;
+export const ENROLMENT_SK_PREFIX = enrolmentSk('');
+export const PROMOTION_SK = enrolmentSk(PROMOTION_PROGRAM);
 export const profileKey = (merchantId: string): ItemKey => ({ pk: merchantPk(merchantId), sk: PROFILE_SK });
-export const promotionKey = (merchantId: string): ItemKey => ({
+export const enrolmentKey = (merchantId: string, programId: string): ItemKey => ({
   pk: merchantPk(merchantId),
-  sk: PROMOTION_SK,
+  sk: enrolmentSk(programId),
 });
+/** The merchant's enrolment in the new-merchant fee program (`NEW_MERCHANT_FEE`). */
+export const promotionKey = (merchantId: string): ItemKey => enrolmentKey(merchantId, PROMOTION_PROGRAM);
 
 /** A job's own partition: its lease and its job-run items; nothing else lives there. */
 export const jobPk = (job: string) => `JOB#${job}`;

@@ -13,13 +13,13 @@ import {
 } from '../promotion/lifecycle';
 import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
 import { atVersion, type ConditionalWrite, type Update, writeIf } from './conditional-write';
-import { parseItem, readRecord } from './items';
-import { dueKeyOf, PROMOTION_TYPE, promotionKey } from './keys';
+import { MalformedItemError, parseItem, readRecord } from './items';
+import { dueKeyOf, enrolmentKey, enrolmentSk, PROMOTION_TYPE, promotionKey } from './keys';
 
 /** The promotion as stored, waiting for `next`. */
 export function promotionItem(promotion: Promotion, next: NextStep | null): Record<string, unknown> {
   return {
-    ...promotionKey(promotion.merchantId),
+    ...enrolmentKey(promotion.merchantId, promotion.programId),
     type: PROMOTION_TYPE,
     ...promotion,
     ...dueKeyOf(promotion.merchantId, next),
@@ -27,7 +27,17 @@ export function promotionItem(promotion: Promotion, next: NextStep | null): Reco
 }
 
 /** A promotion read from the table or an index; a malformed one is an error naming its key and field. */
-export const readPromotion = (item: Record<string, unknown>): Promotion => readRecord(PROMOTION_TYPE, item);
+export function readPromotion(item: Record<string, unknown>): Promotion {
+  const promotion = readRecord(PROMOTION_TYPE, item);
+  // The key names the program: an item filed under another program's key would be applied to it.
+  const sk = enrolmentSk(promotion.programId);
+  if (item.sk !== undefined && item.sk !== sk) {
+    throw new MalformedItemError(
+      `stored item ${String(item.pk)} / ${String(item.sk)} is malformed: programId: ${promotion.programId} belongs under ${sk}`,
+    );
+  }
+  return promotion;
+}
 
 export async function getPromotion(deps: Deps, merchantId: string): Promise<Promotion | undefined> {
   const { Item } = await deps.db.send(
@@ -44,6 +54,10 @@ export function promotionChangeWrite(promotion: Promotion, change: PromotionChan
       ...change.window,
       status: change.status,
       version: promotion.version + 1,
+      // Items recorded before programs existed take the enrolment's shape the first time they change.
+      programId: promotion.programId,
+      program: change.program ?? promotion.program,
+      programVersion: change.programVersion ?? promotion.programVersion,
       ...(change.reminder ? { reminder: change.reminder } : {}),
       ...(change.revoked ? { revokedAt: change.revoked.at, revokeReason: change.revoked.reason } : {}),
       ...due,
@@ -51,7 +65,11 @@ export function promotionChangeWrite(promotion: Promotion, change: PromotionChan
     remove: [...(change.reminder === null ? ['reminder'] : []), ...(due ? [] : ['due_pk', 'due_sk'])],
   };
   if (change.entries.length > 0) update.append = { history: change.entries };
-  return { key: promotionKey(promotion.merchantId), update, condition: atVersion(promotion.version) };
+  return {
+    key: enrolmentKey(promotion.merchantId, promotion.programId),
+    update,
+    condition: atVersion(promotion.version),
+  };
 }
 
 export type ApplyResult = { applied: true } | { applied: false; current: Promotion | undefined };

@@ -7,6 +7,7 @@ import {
   planExpiry,
   planRevocation,
 } from '../../shared/promotion/lifecycle';
+import { BUILT_IN_PROGRAMS, enrolledIn } from '../../shared/programs/program';
 import { readNotifyingItem } from '../../shared/store/items';
 import { promotionItem } from '../../shared/store/promotions';
 import { apply, recorded, sh } from '../support/promotions';
@@ -35,11 +36,13 @@ describe('notices from promotion changes', () => {
         merchantId: 'merchant-a',
         effectiveAt: sh('2020-05-08 00:00'),
         data: {
+          programId: 'NEW_MERCHANT_FEE',
           startsAt: sh('2020-05-08 00:00'),
           endsBefore: sh('2020-06-07 00:00'),
           lastDay: '2020-06-06',
           days: 30,
           rate: 0.01,
+          benefits: { feeRate: 0.01 },
         },
         text: '新商家技术服务费专项优惠已生效：2020年5月8日 00:00 至 2020年6月6日 23:59，共30天，期间非广告订单技术服务费低至1%。',
       },
@@ -106,5 +109,47 @@ describe('notices from promotion changes', () => {
     expect(promotionNotices({ oldImage: stored(active) })).toEqual([]);
     const run = { pk: 'JOB#activate', sk: 'RUN#x', type: 'JOB_RUN', report: 'not even a report' };
     expect(readNotifyingItem(run)).toBeUndefined(); // not read, so not refused: it tells nobody anything
+  });
+});
+
+describe('notices of a program other than today’s promotion (the 种子计划)', () => {
+  const seedPlan = BUILT_IN_PROGRAMS.find((p) => p.programId === 'SEED_PLAN_2020');
+  if (!seedPlan) throw new Error('SEED_PLAN_2020 is built in');
+  const inSeedPlan = (p: Promotion): Promotion => ({
+    ...p,
+    ...enrolledIn({ program: seedPlan, status: 'ANNOUNCED', version: 0, source: 'built-in' }),
+  });
+  const fee = recorded('merchant-s', '2020-07-06');
+  const seed = inSeedPlan(fee);
+  const activeFee = apply(fee, planActivation(fee, ctx('2020-07-08 00:00')) as PromotionChange);
+  const activeSeed = apply(seed, planActivation(seed, ctx('2020-07-08 00:00')) as PromotionChange);
+
+  it('names the program and each benefit, says how to join the training, and carries programId', () => {
+    const [told] = noticesOf(seed, activeSeed);
+    expect(told?.text).toBe(
+      '「种子计划」已生效：2020年7月8日 00:00 至 2020年8月6日 23:59，共30天，期间非广告订单技术服务费低至1%，0粉丝开通直播购物车，直播间流量支持。请在抖店后台「学习中心」报名参加小店运营培训指导。',
+    );
+    expect(told?.data).toMatchObject({ programId: 'SEED_PLAN_2020', rate: 0.01 });
+  });
+
+  it('tells the training once: only the activation mentions it', () => {
+    const reminded = apply(activeSeed, planExpiry(activeSeed, ctx('2020-08-03 23:59')) as PromotionChange);
+    const expired = apply(reminded, planExpiry(reminded, ctx('2020-08-06 23:59')) as PromotionChange);
+    const later = [...noticesOf(activeSeed, reminded), ...noticesOf(reminded, expired)];
+    expect(later.map((n) => n.type)).toEqual(['PROMOTION_ENDING_SOON', 'PROMOTION_EXPIRED']);
+    for (const n of later) expect(n.text).not.toContain('学习中心');
+    expect(later[1]?.text).toBe(
+      '您的「种子计划」已于2020年8月6日 23:59 结束，此后订单按类目标准费率收取技术服务费，0粉丝开通直播购物车、直播间流量支持随之结束。',
+    );
+  });
+
+  it('has its own eventId: two programs starting at the same instant are two notices', () => {
+    const [feeNotice] = noticesOf(fee, activeFee);
+    const [seedNotice] = noticesOf(seed, activeSeed);
+    expect(feeNotice?.effectiveAt).toBe(seedNotice?.effectiveAt);
+    expect(feeNotice?.eventId).toBe(eventIdOf('PROMOTION_ACTIVATED', 'merchant-s', sh('2020-07-08 00:00')));
+    expect(seedNotice?.eventId).toBe(
+      eventIdOf('PROMOTION_ACTIVATED', 'merchant-s', sh('2020-07-08 00:00'), 'SEED_PLAN_2020'),
+    );
   });
 });

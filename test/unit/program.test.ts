@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { parseInput } from '../../shared/errors';
 import {
   BUILT_IN_PROGRAMS,
-  capabilitiesAt,
+  enrolledIn,
   isEligible,
   type Program,
   programSchema,
   programsInEffect,
   programWindow,
 } from '../../shared/programs/program';
+import { capabilitiesAt, type Promotion } from '../../shared/promotion/lifecycle';
 import { promotionWindow } from '../../shared/promotion/window';
 import { addDays } from '../../shared/time';
 import { recorded, sh } from '../support/promotions';
@@ -88,11 +89,12 @@ describe('programs in effect', () => {
 });
 
 describe('capabilities at an instant', () => {
-  const seedEnrolment = recorded('m', '2020-07-06'); // window 2020-07-08 00:00 – 2020-08-07 00:00
-  const enrolments = [
-    { program: newMerchantFee, enrolment: recorded('m', '2020-07-06') },
-    { program: seedPlan, enrolment: seedEnrolment },
-  ];
+  const enrolment = (program: Program): Promotion => ({
+    ...recorded('m', '2020-07-06'), // window 2020-07-08 00:00 – 2020-08-07 00:00
+    ...enrolledIn({ program, status: 'ANNOUNCED', version: 0, source: 'built-in' }),
+  });
+  const seedEnrolment = enrolment(seedPlan);
+  const enrolments = [enrolment(newMerchantFee), seedEnrolment];
 
   it('are those of the programs active then, from the window’s first instant to its end', () => {
     expect(capabilitiesAt(enrolments, sh('2020-07-07 23:59'))).toEqual([]);
@@ -105,9 +107,7 @@ describe('capabilities at an instant', () => {
   });
 
   it('end at a revocation', () => {
-    const revoked = [
-      { program: seedPlan, enrolment: { ...seedEnrolment, revokedAt: sh('2020-07-20 00:00') } },
-    ];
+    const revoked = [{ ...seedEnrolment, revokedAt: sh('2020-07-20 00:00') }];
     expect(capabilitiesAt(revoked, sh('2020-07-19 23:59'))).toHaveLength(2);
     expect(capabilitiesAt(revoked, sh('2020-07-20 00:00'))).toEqual([]);
   });

@@ -16,11 +16,13 @@ const notice = (i: number, text = '优惠已生效'): Notice => ({
   merchantId: `m-${i}`,
   effectiveAt: '2020-05-08T00:00:00.000+08:00',
   data: {
+    programId: 'NEW_MERCHANT_FEE',
     startsAt: '2020-05-08T00:00:00.000+08:00',
     endsBefore: '2020-06-07T00:00:00.000+08:00',
     lastDay: '2020-06-06',
     days: 30,
     rate: 0.01,
+    benefits: { feeRate: 0.01 },
   },
   text,
 });
@@ -35,7 +37,7 @@ const succeedAll = () =>
   }));
 
 describe('SNS publisher', () => {
-  it('publishes in batches of at most 10, with type and merchantId as message attributes', async () => {
+  it('publishes in batches of at most 10, with type, merchantId and programId as message attributes', async () => {
     succeedAll();
     const outcome = await publisher().publish(notices(25));
     expect(outcome).toEqual({ published: 25, failed: [], requests: 3 });
@@ -49,12 +51,33 @@ describe('SNS publisher', () => {
     expect(first?.MessageAttributes).toEqual({
       type: { DataType: 'String', StringValue: 'PROMOTION_ACTIVATED' },
       merchantId: { DataType: 'String', StringValue: expect.stringMatching(/^m-\d+$/) },
+      programId: { DataType: 'String', StringValue: 'NEW_MERCHANT_FEE' },
     });
     expect(JSON.parse(first?.Message ?? '')).toMatchObject({
       type: 'PROMOTION_ACTIVATED',
       eventId: first?.Id,
     });
     expect(sns.commandCalls(PublishBatchCommand)[0]?.args[0].input.TopicArn).toBe(TOPIC);
+  });
+
+  it('gives only promotion notices a programId attribute: a filter on a program never matches cart notices', () => {
+    const cart: Notice = {
+      eventId: eventIdOf('CART_POLICY_IN_FORCE', 'm-1', '2020-10-09T00:00:00.000+08:00', 'p'),
+      type: 'CART_POLICY_IN_FORCE',
+      merchantId: 'm-1',
+      effectiveAt: '2020-10-09T00:00:00.000+08:00',
+      data: {
+        policyId: 'p',
+        title: 't',
+        announcedOn: '2020-09-28',
+        effectiveAt: '2020-10-09T00:00:00.000+08:00',
+        categories: 'ALL',
+        thirdPartyProducts: 'BLOCKED',
+        channel: 'live',
+      },
+      text: '',
+    };
+    expect(Object.keys(snsEntry(cart).MessageAttributes ?? {})).toEqual(['type', 'merchantId']);
   });
 
   it('keeps each request within 256 KiB', () => {
