@@ -158,3 +158,35 @@ export function enrolmentWindow(
     ...programWindow(program, onboardedOn),
   };
 }
+
+/** At most this many programs not withdrawn: a new merchant's enrolments are written in one transaction (design §3). */
+export const MAX_PROGRAMS = 50;
+
+export const PROGRAM_STATUSES = ['ANNOUNCED', 'WITHDRAWN'] as const;
+export type ProgramStatus = (typeof PROGRAM_STATUSES)[number];
+export const PROGRAM_CHANGES = ['ANNOUNCED', 'CORRECTED', 'WITHDRAWN'] as const;
+
+/** One change to a stored program; a correction keeps the content it replaced. */
+export interface ProgramHistoryEntry {
+  status: (typeof PROGRAM_CHANGES)[number];
+  processedAt: Instant;
+  reason?: string;
+  previous?: Program;
+}
+
+/** A program as stored: its content exactly as announced, its status, and how it got there. */
+export type StoredProgram = Program & {
+  status: ProgramStatus;
+  /** 1, 2, … (a built-in's content, never stored, counts as version 0). */
+  version: number;
+  history: ProgramHistoryEntry[];
+  withdrawReason?: string;
+};
+
+/** A program as the jobs and the CLI see it: a built-in (version 0) or a stored one, and its status. */
+export interface ProgramInEffect {
+  program: Program;
+  status: ProgramStatus;
+  version: number;
+  source: 'built-in' | 'stored';
+}

@@ -18,6 +18,13 @@ import {
   type PolicyHistoryEntry,
 } from '../policies/policy';
 import {
+  PROGRAM_CHANGES,
+  PROGRAM_STATUSES,
+  type ProgramHistoryEntry,
+  programSchema,
+  type StoredProgram,
+} from '../programs/program';
+import {
   CHANGE_SOURCES,
   type HistoryEntry,
   PROMOTION_STATUSES,
@@ -34,6 +41,7 @@ import {
   LEASE_SK,
   MERCHANT_CART_POLICY_TYPE,
   MERCHANT_TYPE,
+  PROGRAM_TYPE,
   PROMOTION_TYPE,
 } from './keys';
 import type { MerchantProfile } from './merchants';
@@ -164,6 +172,22 @@ export const noticeStateRecordSchema = z.object({
   asOf: instant,
 });
 
+// A stored program holds the program exactly as announced (the file's schema, without its
+// strictness: the item also carries its key and tag), plus its status and history.
+const programFields = z.object(programSchema.unwrap().shape);
+const programHistoryEntry = z.object({
+  status: z.enum(PROGRAM_CHANGES),
+  processedAt: instant,
+  reason: text.optional(),
+  previous: programFields.optional(),
+});
+export const programRecordSchema = programFields.extend({
+  status: z.enum(PROGRAM_STATUSES),
+  version,
+  history: z.array(programHistoryEntry),
+  withdrawReason: text.optional(),
+});
+
 // Compile-time: each schema reads back exactly its domain record, nested records included — a
 // field or a value added on one side only fails to compile here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -181,7 +205,9 @@ const SCHEMAS_MATCH_RECORDS: [
   Same<keyof FlagFields, keyof CartFlag> extends true ? Same<FlagFields, CartFlag> : false,
   Matches<typeof flagChange, FlagChange>,
   Matches<typeof noticeStateRecordSchema, MerchantPolicyNotice>,
-] = [true, true, true, true, true, true, true, true, true, true];
+  Matches<typeof programRecordSchema, StoredProgram>,
+  Matches<typeof programHistoryEntry, ProgramHistoryEntry>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 void SCHEMAS_MATCH_RECORDS;
 
 /** Each kind of item's schema as stored: its record, its key attributes, its `type` tag. */
@@ -206,6 +232,11 @@ export const cartFlagItemSchema = cartFlagRecordSchema.extend({
 export const noticeStateItemSchema = noticeStateRecordSchema.extend({
   ...keyFields,
   type: z.literal(MERCHANT_CART_POLICY_TYPE),
+});
+
+export const programItemSchema = programRecordSchema.extend({
+  ...keyFields,
+  type: z.literal(PROGRAM_TYPE),
 });
 
 /** A job's own items: its run reports (shared/store/job-runs.ts) and its lease (shared/store/leases.ts). */
@@ -259,6 +290,7 @@ export const STORED_ITEM_SCHEMAS = [
   noticeStateItemSchema,
   jobRunItemSchema,
   leaseItemSchema,
+  programItemSchema,
 ] as const;
 export const storedItemSchema = z.discriminatedUnion('type', STORED_ITEM_SCHEMAS);
 export type StoredItem = z.output<typeof storedItemSchema>;
@@ -273,6 +305,7 @@ const RECORD_SCHEMAS = {
   [MERCHANT_CART_POLICY_TYPE]: noticeStateRecordSchema,
   [JOB_RUN_TYPE]: jobRunItemSchema,
   [JOB_LEASE_TYPE]: leaseItemSchema,
+  [PROGRAM_TYPE]: programRecordSchema,
 } as const satisfies Record<StoredType, z.ZodType>;
 
 const keyOf = (item: Record<string, unknown>) => `${String(item.pk)} / ${String(item.sk)}`;

@@ -134,3 +134,11 @@ export const flagKey = (flag: { channel: string; products: string; scope: string
   pk: FLAG_PK,
   sk: flagSk(flag.channel, flag.products, flag.scope),
 });
+
+/** Programs stored as data (rules §4): one partition, a handful of items, read with one Query. */
+export const PROGRAM_PK = 'PROGRAM';
+export const PROGRAM_TYPE = 'PROGRAM';
+export const programSk = (programId: string) => `PROGRAM#${programId}`;
+export const programKey = (programId: string): ItemKey => ({ pk: PROGRAM_PK, sk: programSk(programId) });
+/** Whether an item of the `PROGRAM` partition is a program (the partition holds other items too). */
+export const isProgramSk = (sk: string) => sk.startsWith(programSk(''));

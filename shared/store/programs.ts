@@ -1,0 +1,72 @@
+// The programs repository (rules §4): the `PROGRAM` partition, a handful of items read with one
+// consistent Query, each program written whole, conditional on the version it was read at. The
+// built-in programs are code; a stored program with the same id overrides one.
+import type { Deps } from '../deps';
+import {
+  type Program,
+  type ProgramInEffect,
+  programsInEffect,
+  type StoredProgram,
+} from '../programs/program';
+import type { CalendarDate } from '../time';
+import { atVersion, IS_NEW, writeIf } from './conditional-write';
+import { readRecord } from './items';
+import { isProgramSk, PROGRAM_PK, PROGRAM_TYPE, PROMOTION_PROGRAM, programKey } from './keys';
+import { queryPartition } from './partition-query';
+
+/** Every stored program, by id (the partition's other items, e.g. enrolment progress, left out). */
+export async function readStoredPrograms(deps: Deps): Promise<StoredProgram[]> {
+  const items = await queryPartition(deps, PROGRAM_PK);
+  return items.filter((item) => isProgramSk(String(item.sk))).map((item) => readRecord(PROGRAM_TYPE, item));
+}
+
+/** The content of a stored program: the program exactly as announced. */
+export function contentOf({
+  status: _s,
+  version: _v,
+  history: _h,
+  withdrawReason: _w,
+  ...program
+}: StoredProgram): Program {
+  return program;
+}
+
+/**
+ * The programs in effect given what is stored: the built-ins (version 0, ANNOUNCED) each overridden
+ * by a stored one with its id, then the other stored ones. The built-in `NEW_MERCHANT_FEE` starts on
+ * the configured program start (PROGRAM_START), as the promotion always has.
+ */
+export function inEffect(stored: readonly StoredProgram[], programStart: CalendarDate): ProgramInEffect[] {
+  const byId = new Map(stored.map((s) => [s.programId, s]));
+  return programsInEffect(stored.map(contentOf)).map((program): ProgramInEffect => {
+    const found = byId.get(program.programId);
+    if (found) return { program, status: found.status, version: found.version, source: 'stored' };
+    return {
+      program: withProgramStart(program, programStart),
+      status: 'ANNOUNCED',
+      version: 0,
+      source: 'built-in',
+    };
+  });
+}
+
+function withProgramStart(program: Program, programStart: CalendarDate): Program {
+  return program.programId === PROMOTION_PROGRAM
+    ? { ...program, eligibility: { ...program.eligibility, from: programStart } }
+    : program;
+}
+
+/** The programs in effect (see inEffect), withdrawn ones included: one Query of the `PROGRAM` partition. */
+export async function readPrograms(deps: Deps): Promise<ProgramInEffect[]> {
+  return inEffect(await readStoredPrograms(deps), deps.programStart);
+}
+
+/**
+ * Stores a program whole, in place of the version read (`readVersion`: 0 for a built-in or an id
+ * never stored, so the item must not exist yet); false if someone else wrote first.
+ */
+export async function putProgram(deps: Deps, program: StoredProgram, readVersion: number): Promise<boolean> {
+  const condition = readVersion === 0 ? IS_NEW : atVersion(readVersion);
+  const item = { ...programKey(program.programId), type: PROGRAM_TYPE, ...program };
+  return (await writeIf(deps, { put: item, condition })).written;
+}
