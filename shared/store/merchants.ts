@@ -9,14 +9,21 @@ import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycl
 import type { CalendarDate, Instant } from '../time';
 import { batchGet } from './batch-get';
 import { atVersion, IS_NEW, writeAllIf, writeIf } from './conditional-write';
-import { audiencePartitions, audienceQuery } from './index-reads';
-import { MalformedItemError, parseItem, readRecord } from './items';
+import {
+  audiencePartitions,
+  audienceQuery,
+  type OnboardedRange,
+  onboardedPartitions,
+  onboardedQuery,
+} from './index-reads';
+import { MalformedItemError, parseItem, profileRecordSchema, readRecord } from './items';
 import {
   audienceKey,
   MERCHANT_CART_POLICY_TYPE,
   MERCHANT_TYPE,
   merchantCartPolicySk,
   merchantPk,
+  onboardedKey,
   PROFILE_SK,
   PROMOTION_SK,
   PROMOTION_TYPE,
@@ -25,6 +32,7 @@ import {
 } from './keys';
 import { queryPartition } from './partition-query';
 import { promotionChangeWrite, promotionItem, readPromotion } from './promotions';
+import type { ONBOARDED_INDEX } from './table';
 
 export interface MerchantProfile {
   merchantId: string;
@@ -49,6 +57,7 @@ export function profileItem(profile: MerchantProfile): Record<string, unknown> {
     type: MERCHANT_TYPE,
     ...profile,
     ...audienceKey(profile.merchantId, profile.liveCartSources),
+    ...onboardedKey(profile.merchantId),
   };
 }
 
@@ -161,6 +170,55 @@ export async function forEachAudienceMember(
       );
       for await (const page of pages) {
         for (const item of page.Items ?? []) visit(readAudienceMember(item));
+      }
+    }),
+  );
+}
+
+/**
+ * What the onboarded index gives of a merchant: its projection (ONBOARDED_INDEX), enough to decide a
+ * program's eligibility and plan an enrolment, and the profile version that plan was made from.
+ */
+const onboardedEntrySchema = profileRecordSchema.pick({
+  merchantId: true,
+  onboardedOn: true,
+  onboardedAt: true,
+  categories: true,
+  liveCartSources: true,
+  version: true,
+});
+export type OnboardedEntry = z.output<typeof onboardedEntrySchema>;
+
+// Compile-time: the entry reads exactly what the index projects (its attributes and its sort key).
+type Projected = (typeof ONBOARDED_INDEX.projection.attributes)[number] | typeof ONBOARDED_INDEX.sortKey;
+const ENTRY_IS_PROJECTION: [keyof OnboardedEntry] extends [Projected]
+  ? [Projected] extends [keyof OnboardedEntry]
+    ? true
+    : false
+  : false = true;
+void ENTRY_IS_PROJECTION;
+
+/** One item read from the onboarded index (a merchant profile's projection), checked. */
+export const readOnboardedEntry = (item: Record<string, unknown>): OnboardedEntry =>
+  parseItem(onboardedEntrySchema, item);
+
+/**
+ * Every merchant onboarded within `range`, through the onboarded index: all shards in parallel, page
+ * by page. (A job reads the same queries through forEachItem, with checkpoints.)
+ */
+export async function forEachOnboarded(
+  deps: Deps,
+  range: OnboardedRange,
+  visit: (entry: OnboardedEntry) => void,
+): Promise<void> {
+  await Promise.all(
+    onboardedPartitions().map(async (partition) => {
+      const pages = paginateQuery(
+        { client: deps.db, pageSize: deps.pageSize },
+        { TableName: deps.tableName, ...onboardedQuery(partition, range) },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) visit(readOnboardedEntry(item));
       }
     }),
   );
