@@ -5,7 +5,14 @@ import { z } from 'zod';
 import { unlessMissing } from '../errors';
 import type { EnrolledProgram } from '../promotion/lifecycle';
 import type { PromotionWindow } from '../promotion/window';
-import { addDays, type CalendarDate, calendarDateSchema, formatInstant, startOfDay } from '../time';
+import {
+  addDays,
+  type CalendarDate,
+  calendarDateSchema,
+  formatInstant,
+  type Instant,
+  startOfDay,
+} from '../time';
 
 export const CAPABILITIES = ['LIVE_CART_ZERO_FOLLOWERS', 'LIVE_TRAFFIC_SUPPORT'] as const;
 export type Capability = (typeof CAPABILITIES)[number];
@@ -117,18 +124,6 @@ export function programsInEffect(stored: readonly Program[]): Program[] {
   const byId = new Map<string, Program>(BUILT_IN_PROGRAMS.map((p) => [p.programId, p]));
   for (const program of stored) byId.set(program.programId, program);
   return [...byId.values()];
-}
-
-export const PROGRAM_STATUSES = ['ANNOUNCED', 'WITHDRAWN'] as const;
-export type ProgramStatus = (typeof PROGRAM_STATUSES)[number];
-
-/** A program as the jobs and the recorder see it: its rules, whether it still enrols, and its stored version. */
-export interface ProgramInEffect {
-  program: Program;
-  status: ProgramStatus;
-  /** 0 for a built-in program not stored; 1, 2, … for each stored version. */
-  version: number;
-  source: 'built-in' | 'stored';
 }
 
 /** What an enrolment records of its program. */

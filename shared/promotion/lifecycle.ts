@@ -12,7 +12,15 @@ export type PromotionStatus = (typeof PROMOTION_STATUSES)[number];
  * Who made a change: a job, or a recording operation. `enrol` is the activate job enrolling a
  * merchant recorded before its program was announced; `program` a program's correction.
  */
-export const CHANGE_SOURCES = ['activate', 'expire', 'record', 'correct', 'revoke', 'enrol', 'program'] as const;
+export const CHANGE_SOURCES = [
+  'activate',
+  'expire',
+  'record',
+  'correct',
+  'revoke',
+  'enrol',
+  'program',
+] as const;
 export type ChangeSource = (typeof CHANGE_SOURCES)[number];
 
 /**

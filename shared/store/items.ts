@@ -18,6 +18,8 @@ import {
   type PolicyHistoryEntry,
 } from '../policies/policy';
 import {
+  benefitsSchema,
+  NEW_MERCHANT_FEE_ENROLMENT,
   PROGRAM_CHANGES,
   PROGRAM_STATUSES,
   type ProgramHistoryEntry,
@@ -31,7 +33,6 @@ import {
   type Promotion,
   type Reminder,
 } from '../promotion/lifecycle';
-import { benefitsSchema, NEW_MERCHANT_FEE_ENROLMENT } from '../programs/program';
 import type { FlagChange, StoredFlag } from './flags';
 import {
   CART_FLAG_TYPE,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventIdOf, promotionNotices } from '../../shared/notices/notice';
+import { BUILT_IN_PROGRAMS, enrolledIn } from '../../shared/programs/program';
 import {
   type Promotion,
   type PromotionChange,
@@ -7,7 +8,6 @@ import {
   planExpiry,
   planRevocation,
 } from '../../shared/promotion/lifecycle';
-import { BUILT_IN_PROGRAMS, enrolledIn } from '../../shared/programs/program';
 import { readNotifyingItem } from '../../shared/store/items';
 import { promotionItem } from '../../shared/store/promotions';
 import { apply, recorded, sh } from '../support/promotions';
