@@ -3,19 +3,40 @@
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import { ConflictError, InputError, NotFoundError, RevocationRefusedError } from '../errors';
-import { newPromotion, type Promotion, planCorrection, planRevocation } from '../promotion/lifecycle';
-import { onboardedAtSchema, onboardingDate, onboardingInstant, promotionWindow } from '../promotion/window';
+import { enrolledIn, enrolmentWindow, type ProgramInEffect } from '../programs/program';
+import {
+  newPromotion,
+  type Promotion,
+  type PromotionChange,
+  planCorrection,
+  planRevocation,
+} from '../promotion/lifecycle';
+import {
+  onboardedAtSchema,
+  onboardingDate,
+  onboardingInstant,
+  type PromotionWindow,
+} from '../promotion/window';
 import { attempts, type RetryPolicy } from '../retry';
-import { merchantIdSchema } from '../store/keys';
+import { merchantIdSchema, PROMOTION_PROGRAM } from '../store/keys';
 import {
   createMerchant,
+  type EnrolmentChange,
   type MerchantProfile,
   type MerchantRecords,
   readMerchants,
   replaceProfile,
 } from '../store/merchants';
-import { applyPromotionChange, getPromotion } from '../store/promotions';
-import { CLOCK_SKEW_TEXT, formatInstant, type Instant, instantSchema, pastClockSkew } from '../time';
+import { readPrograms } from '../store/programs';
+import { applyEnrolmentChanges, readEnrolments } from '../store/promotions';
+import {
+  type CalendarDate,
+  CLOCK_SKEW_TEXT,
+  formatInstant,
+  type Instant,
+  instantSchema,
+  pastClockSkew,
+} from '../time';
 
 const slug = z
   .string()
@@ -50,7 +71,6 @@ export type RecordOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
 /** One record's result: its outcome, or the error that stopped it (the others are recorded regardless). */
 export type RecordResult = { outcome: RecordOutcome } | { error: unknown };
 
-const MAX_ATTEMPTS = 5;
 /** A record that lost a race or met a transaction conflict is read again and retried, after a backoff. */
 const WRITE_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 20, maxDelayMs: 1000 };
 
@@ -76,15 +96,18 @@ export async function recordMerchants(deps: Deps, records: MerchantRecord[]): Pr
  */
 export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord[]): Promise<RecordResult[]> {
   const results: RecordResult[] = [];
+  if (records.length === 0) return results;
+  const programs = await readPrograms(deps);
   for (const chunk of chunksWithoutRepeats(records, 50)) {
     const current = await readMerchants(
       deps,
       chunk.map((r) => r.merchantId),
+      programs.map((p) => p.program.programId),
     );
     results.push(
       ...(await Promise.all(
         chunk.map((record) =>
-          writeRecord(deps, record, current.get(record.merchantId) ?? {}).then(
+          writeRecord(deps, programs, record, current.get(record.merchantId) ?? {}).then(
             (outcome): RecordResult => ({ outcome }),
             (error: unknown): RecordResult => ({ error }),
           ),
@@ -97,6 +120,7 @@ export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord
 
 async function writeRecord(
   deps: Deps,
+  programs: readonly ProgramInEffect[],
   record: MerchantRecord,
   first: MerchantRecords,
 ): Promise<RecordOutcome> {
@@ -108,11 +132,14 @@ async function writeRecord(
       `occurredAt: must not be more than ${CLOCK_SKEW_TEXT} after the current time (${formatInstant(now)})`,
     );
   }
-  const window = windowOf(deps, record);
+  const onboardedOn = onboardingDateOf(record);
+  const programIds = programs.map((p) => p.program.programId);
   let current = first;
   for await (const attempt of attempts(WRITE_RETRY)) {
-    if (attempt > 1) current = (await readMerchants(deps, [record.merchantId])).get(record.merchantId) ?? {};
-    const outcome = await tryWriteRecord(deps, record, window, current);
+    if (attempt > 1) {
+      current = (await readMerchants(deps, [record.merchantId], programIds)).get(record.merchantId) ?? {};
+    }
+    const outcome = await tryWriteRecord(deps, programs, record, onboardedOn, current);
     if (outcome) return outcome;
   }
   throw new ConflictError(
@@ -120,58 +147,84 @@ async function writeRecord(
   );
 }
 
-/** The window of a validated record; a failure (which validation should make impossible) names the field. */
-function windowOf(deps: Deps, record: MerchantRecord) {
+/** T of a validated record; a failure (which validation should make impossible) names the field. */
+function onboardingDateOf(record: MerchantRecord): CalendarDate {
   try {
-    const onboardedOn = onboardingDate(record.onboardedAt);
-    return { onboardedOn, window: promotionWindow(onboardedOn, deps.programStart) };
+    return onboardingDate(record.onboardedAt);
   } catch (error) {
     throw new InputError(`onboardedAt: no promotion window for it (${(error as Error).message})`);
   }
 }
 
+/**
+ * Whether a merchant with no enrolment in the program gets one: everyone in today's promotion
+ * (INELIGIBLE included, as always), and in any other program only the eligible, while it enrols.
+ */
+const enrols = ({ program, status }: ProgramInEffect, window: PromotionWindow) =>
+  program.programId === PROMOTION_PROGRAM || (status === 'ANNOUNCED' && window.eligible);
+
 /** One attempt; undefined when someone else wrote first (a failed condition, a transaction conflict). */
 async function tryWriteRecord(
   deps: Deps,
+  programs: readonly ProgramInEffect[],
   record: MerchantRecord,
-  { onboardedOn, window }: ReturnType<typeof windowOf>,
+  onboardedOn: CalendarDate,
   current: MerchantRecords,
 ): Promise<RecordOutcome | undefined> {
   if (current.malformed) throw current.malformed; // never write over what cannot be read
   const processedAt = formatInstant(deps.clock());
   const occurredAt = record.occurredAt ?? processedAt;
   const { onboardedAt } = record;
-  const { profile, promotion } = current;
+  const { profile } = current;
+  const enrolments = current.enrolments ?? new Map<string, Promotion>();
   // Records apply in the order they were made, not the order they arrive (EventBridge keeps none).
   if (profile?.occurredAt && occurredAt < profile.occurredAt) return 'stale';
+  const categories = record.categories ?? profile?.categories ?? [];
+  const windows = programs.map((p) => ({ p, window: enrolmentWindow(p.program, onboardedOn, categories) }));
+  const enrolNew = () =>
+    windows
+      .filter(({ p, window }) => !enrolments.has(p.program.programId) && enrols(p, window))
+      .map(({ p, window }) =>
+        newPromotion(record.merchantId, window, onboardingInstant(onboardedAt), processedAt, enrolledIn(p)),
+      );
 
   if (!profile) {
-    const fresh = newPromotion(record.merchantId, window, onboardingInstant(onboardedAt), processedAt);
     const newProfile: MerchantProfile = {
       merchantId: record.merchantId,
       onboardedAt,
       onboardedOn,
-      categories: record.categories ?? [],
+      categories,
       liveCartSources: record.liveCartSources ?? [],
       version: 1,
       recordedAt: processedAt,
       updatedAt: processedAt,
       occurredAt,
     };
-    return (await createMerchant(deps, newProfile, fresh.promotion, fresh.next)) ? 'created' : undefined;
+    return (await createMerchant(deps, newProfile, enrolNew())) ? 'created' : undefined;
   }
 
   const nextProfile: MerchantProfile = {
     ...profile,
     onboardedAt: onboardedOn === profile.onboardedOn ? profile.onboardedAt : onboardedAt,
     onboardedOn,
-    categories: record.categories ?? profile.categories,
+    categories,
     liveCartSources: record.liveCartSources ?? profile.liveCartSources,
     version: profile.version + 1,
     updatedAt: processedAt,
     occurredAt,
   };
-  const correction = promotion && planCorrection(promotion, window, processedAt);
+  const reason =
+    onboardedOn === profile.onboardedOn
+      ? `categories changed to ${categories.join(', ') || '(none)'}`
+      : `onboarding date corrected from ${profile.onboardedOn} to ${onboardedOn}`;
+  const changes: EnrolmentChange[] = [];
+  for (const { p, window } of windows) {
+    const promotion = enrolments.get(p.program.programId);
+    const change = promotion && planCorrection(promotion, window, processedAt, reason);
+    if (promotion && change) changes.push({ promotion, change: { ...change, ...snapshotOf(p) } });
+  }
+  const created = enrolNew();
+  const correction = changes.length > 0 || created.length > 0;
   const profileChanged =
     nextProfile.onboardedOn !== profile.onboardedOn ||
     !sameList(nextProfile.categories, profile.categories) ||
@@ -183,13 +236,14 @@ async function tryWriteRecord(
   if (!profileChanged && !correction && !newerTime) return 'unchanged';
   const outcome = profileChanged || correction ? 'updated' : 'unchanged';
 
-  const written = await replaceProfile(
-    deps,
-    nextProfile,
-    profile.version,
-    promotion && correction ? { promotion, change: correction } : undefined,
-  );
+  const written = await replaceProfile(deps, nextProfile, profile.version, changes, created);
   return written ? outcome : undefined;
+}
+
+/** What a change records of the program it was planned with. */
+function snapshotOf(p: ProgramInEffect): Pick<PromotionChange, 'program' | 'programVersion'> {
+  const { program, programVersion } = enrolledIn(p);
+  return { program, programVersion };
 }
 
 /** Splits records into chunks of at most `size` in which no merchant appears twice (order kept). */
@@ -210,51 +264,76 @@ function* chunksWithoutRepeats(records: MerchantRecord[], size: number): Generat
 
 const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((value, i) => value === b[i]);
 
-export interface RevocationResult {
-  merchantId: string;
+/** What a revocation did to one enrolment. */
+export interface EnrolmentRevocation {
+  programId: string;
   changed: boolean;
   status: Promotion['status'];
-  /** The status before this revocation. */
+  previousStatus: Promotion['status'];
+  /** Why this enrolment could not be revoked (not eligible, already over, revoked before). */
+  refused?: string;
+}
+
+export interface RevocationResult {
+  merchantId: string;
+  /** Whether any enrolment changed. */
+  changed: boolean;
+  /** The status of the merchant's NEW_MERCHANT_FEE enrolment (today's promotion), after and before. */
+  status: Promotion['status'];
   previousStatus: Promotion['status'];
   revokedAt: Instant;
   reason: string;
+  enrolments: EnrolmentRevocation[];
 }
 
-/** Revokes a merchant's promotion at an instant, for a reason. Repeating the same revocation changes nothing. */
+/**
+ * Revokes every enrolment of a merchant that is not over, at an instant, for a reason (rules §4), in
+ * one transaction. Enrolments that cannot be revoked are left as they are; only when none can is it
+ * refused. Repeating the same revocation changes nothing.
+ */
 export async function revokePromotion(
   deps: Deps,
   merchantId: string,
   at: Instant,
   reason: string,
 ): Promise<RevocationResult> {
-  let promotion = await getPromotion(deps, merchantId);
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    if (!promotion) throw new NotFoundError(`no merchant ${merchantId}`);
-    const plan = planRevocation(promotion, at, reason, formatInstant(deps.clock()));
-    if (plan.kind === 'refused')
-      throw new RevocationRefusedError(`cannot revoke merchant ${merchantId}: ${plan.reason}`);
-    if (plan.kind === 'unchanged') {
-      return {
-        merchantId,
-        changed: false,
-        status: promotion.status,
-        previousStatus: promotion.status,
-        revokedAt: at,
-        reason: promotion.revokeReason ?? reason,
-      };
+  for await (const _attempt of attempts(WRITE_RETRY)) {
+    const enrolments = await readEnrolments(deps, merchantId);
+    const first = enrolments.find((e) => e.programId === PROMOTION_PROGRAM);
+    if (!first) throw new NotFoundError(`no merchant ${merchantId}`);
+    const processedAt = formatInstant(deps.clock());
+    const planned = enrolments.map((enrolment) => ({
+      enrolment,
+      plan: planRevocation(enrolment, at, reason, processedAt),
+    }));
+    const refused = planned.filter(({ plan }) => plan.kind === 'refused');
+    if (refused.length === planned.length) {
+      const why = planned.find(({ enrolment }) => enrolment === first)?.plan as { reason: string };
+      throw new RevocationRefusedError(`cannot revoke merchant ${merchantId}: ${why.reason}`);
     }
-    const result = await applyPromotionChange(deps, promotion, plan.change);
-    if (result.applied) {
-      return {
-        merchantId,
-        changed: true,
-        status: 'REVOKED',
-        previousStatus: promotion.status,
-        revokedAt: at,
-        reason,
-      };
-    }
-    promotion = result.current;
+    const changes = planned.flatMap(({ enrolment, plan }) =>
+      plan.kind === 'change' ? [{ promotion: enrolment, change: plan.change }] : [],
+    );
+    if (changes.length > 0 && !(await applyEnrolmentChanges(deps, changes))) continue; // lost a race: read again
+    const outcomes = planned.map(
+      ({ enrolment, plan }): EnrolmentRevocation => ({
+        programId: enrolment.programId,
+        changed: plan.kind === 'change',
+        status: plan.kind === 'change' ? 'REVOKED' : enrolment.status,
+        previousStatus: enrolment.status,
+        ...(plan.kind === 'refused' ? { refused: plan.reason } : {}),
+      }),
+    );
+    const firstOutcome = outcomes[enrolments.indexOf(first)] as EnrolmentRevocation;
+    return {
+      merchantId,
+      changed: changes.length > 0,
+      status: firstOutcome.status,
+      previousStatus: firstOutcome.previousStatus,
+      revokedAt: at,
+      reason: changes.length === 0 && first.revokeReason !== undefined ? first.revokeReason : reason,
+      enrolments: outcomes,
+    };
   }
   throw new ConflictError(`merchant ${merchantId}: too many concurrent changes`);
 }

@@ -228,18 +228,23 @@ export function newPromotion(
 }
 
 /**
- * A corrected onboarding date (the platform record prevails) recomputes the window. A promotion that
- * is not revoked starts over as SCHEDULED (or INELIGIBLE), and the next activate run moves it to the
- * state the new window gives at its asOf. A revoked promotion stays revoked, with the new window.
+ * A corrected onboarding date (the platform record prevails), changed categories or a corrected
+ * program recompute the window. A promotion that is not revoked starts over as SCHEDULED (or
+ * INELIGIBLE), and the next activate run moves it to the state the new window gives at its asOf.
+ * A revoked promotion stays revoked, with the new window.
  */
 export function planCorrection(
   promotion: Promotion,
   window: PromotionWindow,
   processedAt: Instant,
+  reason = `onboarding date corrected from ${promotion.onboardedOn} to ${window.onboardedOn}`,
 ): PromotionChange | undefined {
-  if (window.onboardedOn === promotion.onboardedOn && window.eligible === promotion.eligible)
-    return undefined;
-  const reason = `onboarding date corrected from ${promotion.onboardedOn} to ${window.onboardedOn}`;
+  const same =
+    window.onboardedOn === promotion.onboardedOn &&
+    window.eligible === promotion.eligible &&
+    window.startsAt === promotion.startsAt &&
+    window.endsBefore === promotion.endsBefore;
+  if (same) return undefined;
   const status: PromotionStatus =
     promotion.status === 'REVOKED' ? 'REVOKED' : window.eligible ? 'SCHEDULED' : 'INELIGIBLE';
   return {

@@ -7,7 +7,7 @@ import type { Deps } from '../deps';
 import type { MerchantPolicyNotice } from '../policies/policy';
 import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycle';
 import type { CalendarDate, Instant } from '../time';
-import { batchGet } from './batch-get';
+import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
 import { atVersion, IS_NEW, writeAllIf, writeIf } from './conditional-write';
 import {
   audiencePartitions,
@@ -19,6 +19,7 @@ import {
 import { MalformedItemError, parseItem, profileRecordSchema, readRecord } from './items';
 import {
   audienceKey,
+  enrolmentKey,
   MERCHANT_CART_POLICY_TYPE,
   MERCHANT_TYPE,
   merchantCartPolicySk,
@@ -28,7 +29,6 @@ import {
   PROMOTION_SK,
   PROMOTION_TYPE,
   profileKey,
-  promotionKey,
 } from './keys';
 import { queryPartition } from './partition-query';
 import { promotionChangeWrite, promotionItem, readPromotion } from './promotions';
@@ -63,28 +63,40 @@ export function profileItem(profile: MerchantProfile): Record<string, unknown> {
 
 export interface MerchantRecords {
   profile?: MerchantProfile;
-  promotion?: Promotion;
+  /** The merchant's enrolment in each program that has one, by program id. */
+  enrolments?: Map<string, Promotion>;
   /** Why a stored item of this merchant could not be read: what is recorded for it cannot be trusted. */
   malformed?: MalformedItemError;
 }
 
 /**
- * The profile and promotion of each of these merchants (at most 50: one BatchGetItem), read
- * consistently. A malformed item is that merchant's problem alone, not the others'.
+ * The profile and the enrolments in these programs of each of these merchants, read consistently
+ * (BatchGetItem, 100 keys a request). A malformed item is that merchant's problem alone, not the others'.
  */
 export async function readMerchants(
   deps: Deps,
   merchantIds: string[],
+  programIds: readonly string[],
 ): Promise<Map<string, MerchantRecords>> {
-  const records = new Map<string, MerchantRecords>(merchantIds.map((id) => [id, {}]));
+  const records = new Map<string, MerchantRecords>(merchantIds.map((id) => [id, { enrolments: new Map() }]));
   const idOf = new Map(merchantIds.map((id) => [merchantPk(id), id]));
-  const keys = merchantIds.flatMap((id) => [profileKey(id), promotionKey(id)]);
-  for (const item of await batchGet(deps, keys, { ConsistentRead: true })) {
+  const keys = merchantIds.flatMap((id) => [
+    profileKey(id),
+    ...programIds.map((programId) => enrolmentKey(id, programId)),
+  ]);
+  const requests = [];
+  for (let i = 0; i < keys.length; i += MAX_BATCH_GET_KEYS) {
+    requests.push(batchGet(deps, keys.slice(i, i + MAX_BATCH_GET_KEYS), { ConsistentRead: true }));
+  }
+  for (const item of (await Promise.all(requests)).flat()) {
     const entry = records.get(idOf.get(String(item.pk)) ?? '');
     if (!entry) continue;
     try {
       if (item.sk === PROFILE_SK) entry.profile = readRecord(MERCHANT_TYPE, item);
-      else entry.promotion = readPromotion(item);
+      else {
+        const enrolment = readPromotion(item);
+        entry.enrolments?.set(enrolment.programId, enrolment);
+      }
     } catch (error) {
       if (!(error instanceof MalformedItemError)) throw error;
       entry.malformed = error;
@@ -93,32 +105,47 @@ export async function readMerchants(
   return records;
 }
 
-/** Records a new merchant and its first promotion; false if the merchant exists already (someone else wrote first). */
+/** An enrolment to write for the first time, with the step it waits for. */
+export interface NewEnrolment {
+  promotion: Promotion;
+  next: NextStep | null;
+}
+/** A planned change to an enrolment as read. */
+export interface EnrolmentChange {
+  promotion: Promotion;
+  change: PromotionChange;
+}
+
+/** Records a new merchant and its enrolments, in one transaction; false if the merchant exists already (someone else wrote first). */
 export function createMerchant(
   deps: Deps,
   profile: MerchantProfile,
-  promotion: Promotion,
-  next: NextStep | null,
+  enrolments: readonly NewEnrolment[],
 ): Promise<boolean> {
   return writeAllIf(deps, [
     { put: profileItem(profile), condition: IS_NEW },
-    { put: promotionItem(promotion, next), condition: IS_NEW },
+    ...enrolments.map(({ promotion, next }) => ({ put: promotionItem(promotion, next), condition: IS_NEW })),
   ]);
 }
 
 /**
- * Replaces a profile read at `readVersion` (and, in the same transaction, applies a change to its
- * promotion); false if either changed meanwhile.
+ * Replaces a profile read at `readVersion` and, in the same transaction, applies the changes to its
+ * enrolments and writes the new ones; false if any of them changed meanwhile.
  */
 export async function replaceProfile(
   deps: Deps,
   profile: MerchantProfile,
   readVersion: number,
-  promotionChange?: { promotion: Promotion; change: PromotionChange },
+  changes: readonly EnrolmentChange[] = [],
+  created: readonly NewEnrolment[] = [],
 ): Promise<boolean> {
   const put = { put: profileItem(profile), condition: atVersion(readVersion) };
-  if (!promotionChange) return (await writeIf(deps, put)).written;
-  return writeAllIf(deps, [put, promotionChangeWrite(promotionChange.promotion, promotionChange.change)]);
+  if (changes.length === 0 && created.length === 0) return (await writeIf(deps, put)).written;
+  return writeAllIf(deps, [
+    put,
+    ...changes.map(({ promotion, change }) => promotionChangeWrite(promotion, change)),
+    ...created.map(({ promotion, next }) => ({ put: promotionItem(promotion, next), condition: IS_NEW })),
+  ]);
 }
 
 export interface MerchantView {

@@ -2,14 +2,19 @@
 import { paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 
-export async function queryPartition(deps: Deps, pk: string): Promise<Record<string, unknown>[]> {
+/** The partition's items, or only those whose sort key starts with `skPrefix`. */
+export async function queryPartition(
+  deps: Deps,
+  pk: string,
+  skPrefix?: string,
+): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   const pages = paginateQuery(
     { client: deps.db },
     {
       TableName: deps.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
+      KeyConditionExpression: skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ...(skPrefix === undefined ? {} : { ':prefix': skPrefix }) },
       ConsistentRead: true,
     },
   );

@@ -12,9 +12,18 @@ import {
   type PromotionStatus,
 } from '../promotion/lifecycle';
 import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
-import { atVersion, type ConditionalWrite, type Update, writeIf } from './conditional-write';
+import { atVersion, type ConditionalWrite, type Update, writeAllIf, writeIf } from './conditional-write';
 import { MalformedItemError, parseItem, readRecord } from './items';
-import { dueKeyOf, enrolmentKey, enrolmentSk, PROMOTION_TYPE, promotionKey } from './keys';
+import {
+  dueKeyOf,
+  ENROLMENT_SK_PREFIX,
+  enrolmentKey,
+  enrolmentSk,
+  merchantPk,
+  PROMOTION_TYPE,
+  promotionKey,
+} from './keys';
+import { queryPartition } from './partition-query';
 
 /** The promotion as stored, waiting for `next`. */
 export function promotionItem(promotion: Promotion, next: NextStep | null): Record<string, unknown> {
@@ -70,6 +79,23 @@ export function promotionChangeWrite(promotion: Promotion, change: PromotionChan
     update,
     condition: atVersion(promotion.version),
   };
+}
+
+/** Every enrolment of a merchant (the items of its partition under `PROMO#`), read consistently. */
+export async function readEnrolments(deps: Deps, merchantId: string): Promise<Promotion[]> {
+  const items = await queryPartition(deps, merchantPk(merchantId), ENROLMENT_SK_PREFIX);
+  return items.map(readPromotion);
+}
+
+/** Applies changes to several enrolments together (one transaction); false if any changed meanwhile. */
+export function applyEnrolmentChanges(
+  deps: Deps,
+  changes: readonly { promotion: Promotion; change: PromotionChange }[],
+): Promise<boolean> {
+  return writeAllIf(
+    deps,
+    changes.map(({ promotion, change }) => promotionChangeWrite(promotion, change)),
+  );
 }
 
 export type ApplyResult = { applied: true } | { applied: false; current: Promotion | undefined };

@@ -44,7 +44,7 @@ describe('stored items read through the repositories', () => {
       /MERCHANT#broken \/ PROMO#NEW_MERCHANT_FEE is malformed: status: /,
     );
     await put({ ...stored, type: 'PROMOTON' });
-    const read = (await readMerchants(db.deps(), ['broken'])).get('broken');
+    const read = (await readMerchants(db.deps(), ['broken'], ['NEW_MERCHANT_FEE'])).get('broken');
     expect(read?.malformed?.message).toBe(
       'stored item MERCHANT#broken / PROMO#NEW_MERCHANT_FEE is malformed: type: must be PROMOTION (found "PROMOTON")',
     );
