@@ -8,8 +8,14 @@ import { importMerchants } from '../../cli/import/import';
 import { loadConfig } from '../../shared/config';
 import { createRecorderHandler } from '../../shared/lambda/recorder-handler';
 import { createObservability } from '../../shared/lambda/runtime';
-import { merchantRecordSchema, recordMerchant, recordMerchants } from '../../shared/merchants/record';
+import {
+  merchantRecordSchema,
+  recordMerchant,
+  recordMerchants,
+  revokePromotion,
+} from '../../shared/merchants/record';
 import { getMerchant } from '../../shared/store/merchants';
+import { readEnrolments } from '../../shared/store/promotions';
 import { cliOn } from '../support/cli';
 import { interceptSend, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { fakeContext } from '../support/lambda';
@@ -161,8 +167,9 @@ describe('bounded retries with backoff', () => {
     const records = ['u-1', 'u-2', 'u-3'].map((id) =>
       merchantRecordSchema.parse({ merchantId: id, onboardedAt: '2020-05-06' }),
     );
+    // Three keys a merchant: the profile and its enrolment in each of the two built-in programs.
     await expect(recordMerchants(db.deps({ db: db2 }), records)).rejects.toThrow(
-      /^BatchGetItem of 6 key\(s\): 6 still unprocessed: gave up after 8 attempts$/,
+      /^BatchGetItem of 9 key\(s\): 9 still unprocessed: gave up after 8 attempts$/,
     );
     expect(calls).toBe(8); // not 27,914 in a second
     expect(await profileIds()).toEqual([]);
@@ -319,5 +326,96 @@ describe('the recorder orders onboardings by their own time', () => {
       status: 'REVOKED',
       revokedAt: sh('2020-05-12 10:00'),
     });
+  });
+});
+
+describe('enrolments in every program (rules §4)', () => {
+  const transactions: number[] = [];
+  const counting = () =>
+    db.deps({
+      db: intercepted(async (command, send) => {
+        if (command instanceof TransactWriteCommand)
+          transactions.push(command.input.TransactItems?.length ?? 0);
+        return send();
+      }),
+    });
+  beforeEach(() => {
+    transactions.length = 0;
+  });
+  const record = (merchantId: string, categories: string[], deps = counting()) =>
+    recordMerchant(deps, merchantRecordSchema.parse({ merchantId, onboardedAt: '2020-07-06', categories }));
+  const statuses = async (merchantId: string) =>
+    Object.fromEntries(
+      (await readEnrolments(db.deps(), merchantId)).map((e) => [e.programId, [e.status, e.startsAt]]),
+    );
+
+  it('a seed-plan merchant gets both enrolments with its profile in one transaction; another category only today’s', async () => {
+    expect(await record('seed', ['cosmetics'])).toBe('created');
+    expect(await record('food', ['food'])).toBe('created');
+    expect(transactions).toEqual([3, 2]);
+    expect(await statuses('seed')).toEqual({
+      NEW_MERCHANT_FEE: ['SCHEDULED', sh('2020-07-08 00:00')],
+      SEED_PLAN_2020: ['SCHEDULED', sh('2020-07-08 00:00')],
+    });
+    expect(await statuses('food')).toEqual({ NEW_MERCHANT_FEE: ['SCHEDULED', sh('2020-07-08 00:00')] });
+    const [seedPlan] = (await readEnrolments(db.deps(), 'seed')).filter(
+      (e) => e.programId === 'SEED_PLAN_2020',
+    );
+    expect(seedPlan?.program).toMatchObject({ name: '种子计划', benefits: { training: true } });
+  });
+
+  it('changed categories re-plan each enrolment in the profile’s transaction: out of scope is INELIGIBLE, into scope enrols', async () => {
+    await record('seed', ['cosmetics']);
+    await record('food', ['food']);
+    transactions.length = 0;
+    expect(await record('seed', ['food'])).toBe('updated');
+    expect(await record('food', ['beauty'])).toBe('updated');
+    expect(transactions).toEqual([2, 2]); // profile + the one enrolment that changed, or was created
+    expect(await statuses('seed')).toEqual({
+      NEW_MERCHANT_FEE: ['SCHEDULED', sh('2020-07-08 00:00')],
+      SEED_PLAN_2020: ['INELIGIBLE', sh('2020-07-08 00:00')],
+    });
+    expect(await statuses('food')).toMatchObject({ SEED_PLAN_2020: ['SCHEDULED', sh('2020-07-08 00:00')] });
+    const history = (await readEnrolments(db.deps(), 'seed')).find(
+      (e) => e.programId === 'SEED_PLAN_2020',
+    )?.history;
+    expect(history?.at(-1)).toMatchObject({
+      status: 'INELIGIBLE',
+      by: 'correct',
+      reason: 'categories changed to food',
+    });
+  });
+
+  it('a violation revokes every enrolment not over in one transaction; a repeat changes nothing', async () => {
+    await record('seed', ['cosmetics']);
+    transactions.length = 0;
+    const result = await revokePromotion(counting(), 'seed', sh('2020-07-20 09:00'), 'fake orders');
+    expect(result).toMatchObject({ changed: true, status: 'REVOKED', previousStatus: 'SCHEDULED' });
+    expect(result.enrolments.map((e) => [e.programId, e.changed, e.status])).toEqual([
+      ['NEW_MERCHANT_FEE', true, 'REVOKED'],
+      ['SEED_PLAN_2020', true, 'REVOKED'],
+    ]);
+    expect(transactions).toEqual([2]);
+    const again = await revokePromotion(db.deps(), 'seed', sh('2020-07-20 09:00'), 'fake orders');
+    expect(again).toMatchObject({ changed: false, status: 'REVOKED' });
+  });
+
+  it('revokes what it can and says why the rest was refused; refuses only when nothing can be revoked', async () => {
+    // Today's promotion starting after T: the merchant is eligible for the seed plan only.
+    await record('late-start', ['cosmetics'], db.deps({ programStart: '2020-08-01' }));
+    const result = await revokePromotion(db.deps(), 'late-start', sh('2020-07-20 09:00'), 'fake orders');
+    expect(result).toMatchObject({ changed: true, status: 'INELIGIBLE', previousStatus: 'INELIGIBLE' });
+    expect(result.enrolments).toEqual([
+      expect.objectContaining({
+        programId: 'NEW_MERCHANT_FEE',
+        changed: false,
+        refused: 'the merchant is not eligible',
+      }),
+      expect.objectContaining({ programId: 'SEED_PLAN_2020', changed: true, status: 'REVOKED' }),
+    ]);
+    await record('too-early', ['food'], db.deps({ programStart: '2020-08-01' }));
+    await expect(revokePromotion(db.deps(), 'too-early', sh('2020-07-20 09:00'), 'x')).rejects.toThrow(
+      'cannot revoke merchant too-early: the merchant is not eligible',
+    );
   });
 });
