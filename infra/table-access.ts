@@ -11,7 +11,7 @@
 
 import { JOBS, type JobName } from '../shared/jobs/registry';
 import type { TableAccess, TableGrant } from '../shared/store/access';
-import { jobPk, merchantPk } from '../shared/store/keys';
+import { jobPk, merchantPk, PROGRAM_PK } from '../shared/store/keys';
 
 /**
  * A job's own partition `JOB#<job>` (shared/store/leases.ts, shared/store/job-runs.ts), the same for
@@ -35,17 +35,25 @@ export const jobAccess = (job: JobName): TableAccess => ({
 });
 
 /**
- * recorder (shared/merchants/record.ts): BatchGetItem of profile + promotion; a new merchant or a
- * corrected T is one TransactWriteItems of Put (PutItem) and Update (UpdateItem) — each item of a
- * transaction is authorised as its own action, LeadingKeys included; a profile-only change is a
- * PutItem; revocation reads with GetItem (getPromotion) and writes with UpdateItem
- * (applyPromotionChange). All of it inside merchants' partitions: no job, policy or flag item.
+ * recorder (shared/merchants/record.ts): Query of the `PROGRAM` partition (the programs in effect,
+ * shared/store/programs.ts); BatchGetItem of the profile and an enrolment per program; a new merchant
+ * or a corrected T is one TransactWriteItems of Put (PutItem) and Update (UpdateItem) — each item of
+ * a transaction is authorised as its own action, LeadingKeys included; a profile-only change is a
+ * PutItem; revocation reads the merchant's enrolments with Query and writes them with UpdateItem in
+ * one transaction. All writes inside merchants' partitions: no job, program, policy or flag item.
  */
 export const RECORDER_ACCESS: TableAccess = {
   table: [
     {
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      actions: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
       partitions: [merchantPk('*')],
     },
+    { actions: ['dynamodb:Query'], partitions: [PROGRAM_PK] },
   ],
 };

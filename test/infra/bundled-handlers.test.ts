@@ -464,7 +464,11 @@ describe('the bundled functions', () => {
       expect(stub.published).toHaveLength(1);
       const [entry] = stub.published;
       expect(entry?.topicArn).toBe(TOPIC_ARN);
-      expect(entry?.attributes).toEqual({ type: 'PROMOTION_ACTIVATED', merchantId: 'merchant-a' });
+      expect(entry?.attributes).toEqual({
+        type: 'PROMOTION_ACTIVATED',
+        merchantId: 'merchant-a',
+        programId: 'NEW_MERCHANT_FEE',
+      });
       expect(JSON.parse(entry?.message ?? '{}')).toMatchObject({
         eventId: entry?.id,
         type: 'PROMOTION_ACTIVATED',

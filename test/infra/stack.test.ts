@@ -453,15 +453,22 @@ describe('least privilege', () => {
     );
   });
 
-  it('the recorder may read and write merchant items only (transactions included), nothing more', () => {
+  it('the recorder may read and write merchant items only (transactions included) and read the programs, nothing more', () => {
     const fn = stack.recorder.function;
     expect(roleStatements(template, roleOf(fn))).toEqual(
       sorted([
         logs(fn),
         onTable(
-          ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          [
+            'dynamodb:BatchGetItem',
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:Query',
+            'dynamodb:UpdateItem',
+          ],
           onlyPartitions('StringLike', ['MERCHANT#*']),
         ),
+        onTable(['dynamodb:Query'], onlyPartitions('StringEquals', ['PROGRAM'])),
         sendTo(stack.recorder.failures),
       ]),
     );
@@ -471,7 +478,7 @@ describe('least privilege', () => {
     const onTheTable = Object.keys(resourcesOfType(template, 'AWS::IAM::Role'))
       .flatMap((roleId) => roleStatements(template, roleId))
       .filter((s) => s.resources.includes(`${tableId}.Arn`));
-    expect(onTheTable.length).toBe(8);
+    expect(onTheTable.length).toBe(9);
     for (const statement of onTheTable) {
       const operators = Object.keys(statement.conditions ?? {});
       expect(operators, JSON.stringify(statement)).toHaveLength(2);
@@ -542,7 +549,7 @@ describe('least privilege', () => {
     expect(may(fn, 'dynamodb:PutItem', [items.merchant])).toBe(true);
     expect(may(fn, 'dynamodb:UpdateItem', [items.merchant])).toBe(true);
     expect(may(fn, 'dynamodb:DeleteItem', [items.merchant])).toBe(false);
-    for (const pk of [...JOB_NAMES.map(jobPk), items.policy, items.flag, 'MERCHANTS']) {
+    for (const pk of [...JOB_NAMES.map(jobPk), items.policy, items.flag, 'MERCHANTS', 'PROGRAM']) {
       for (const action of writes) expect(may(fn, action, [pk]), `${action} ${pk}`).toBe(false);
     }
     // A batch is allowed only if every key in it is a merchant's.
