@@ -19,14 +19,37 @@ export interface PartitionRead {
    * undefined when the real run would no longer find it here. Items not in view are not examined.
    */
   view?: (item: Record<string, unknown>) => Record<string, unknown> | undefined;
+  /** Reads what the page's items need, once per page (e.g. one BatchGetItem), before they are handled. */
+  prefetch?: (items: Record<string, unknown>[]) => Promise<void>;
 }
 
+type Handle = (item: Record<string, unknown>) => Promise<'changed' | 'alreadyDone'>;
+
 /** Handles every item the reads return; `handle` says whether the item changed. */
-export async function forEachItem(
-  ctx: RunContext,
-  reads: PartitionRead[],
-  handle: (item: Record<string, unknown>) => Promise<'changed' | 'alreadyDone'>,
-): Promise<void> {
+export async function forEachItem(ctx: RunContext, reads: PartitionRead[], handle: Handle): Promise<void> {
+  const handleAll = itemHandler(ctx, handle);
+  await Promise.all(
+    reads.map(({ unit, query, view, prefetch }) =>
+      readUnit(
+        ctx.cursors,
+        unit,
+        (startKey) => readIndexPage(ctx.deps, query, startKey),
+        async (page) => {
+          const items = view ? page.map(view).filter((item) => item !== undefined) : page;
+          await prefetch?.(items);
+          await handleAll(items);
+          ctx.onPage?.(ctx.counts);
+        },
+      ),
+    ),
+  );
+}
+
+/**
+ * Handles items with bounded concurrency, each counted as examined; a failing one is counted and
+ * listed, and does not stop the others.
+ */
+export function itemHandler(ctx: RunContext, handle: Handle): (items: Record<string, unknown>[]) => Promise<void> {
   const { deps, counts } = ctx;
   const limit = createLimiter(deps.writeConcurrency);
   const one = async (item: Record<string, unknown>) => {
@@ -41,19 +64,8 @@ export async function forEachItem(
       deps.log.error('change failed', { merchantId, asOf: ctx.asOf, error: message });
     }
   };
-  await Promise.all(
-    reads.map(({ unit, query, view }) =>
-      readUnit(
-        ctx.cursors,
-        unit,
-        (startKey) => readIndexPage(deps, query, startKey),
-        async (page) => {
-          const items = view ? page.map(view).filter((item) => item !== undefined) : page;
-          counts.examined += items.length;
-          await Promise.all(items.map((item) => limit(() => one(item))));
-          ctx.onPage?.(counts);
-        },
-      ),
-    ),
-  );
+  return async (items) => {
+    counts.examined += items.length;
+    await Promise.all(items.map((item) => limit(() => one(item))));
+  };
 }

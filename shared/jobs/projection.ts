@@ -7,16 +7,25 @@ import type { ItemKey } from '../store/keys';
 export interface Projection {
   /** The item as the earlier occurrences would have left it, if they would have changed it. */
   get<T>(key: ItemKey): T | undefined;
-  set<T>(key: ItemKey, item: T): void;
+  /** `created`: the item is not in the table at all (no index returns it), the dry run made it. */
+  set<T>(key: ItemKey, item: T, options?: { created?: boolean }): void;
+  /**
+   * The items the dry run created, as projected now: the real run would find them in the due index,
+   * so a dry run's sweep reads them from here instead.
+   */
+  created(): Record<string, unknown>[];
 }
 
 export function createProjection(): Projection {
   const items = new Map<string, unknown>();
+  const created = new Set<string>();
   const id = (key: ItemKey) => `${key.pk}\u0000${key.sk}`;
   return {
     get: <T>(key: ItemKey) => items.get(id(key)) as T | undefined,
-    set: (key, item) => {
+    set: (key, item, options) => {
       items.set(id(key), item);
+      if (options?.created) created.add(id(key));
     },
+    created: () => [...created].map((key) => items.get(key) as Record<string, unknown>),
   };
 }

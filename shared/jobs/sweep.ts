@@ -12,7 +12,7 @@ import { dueQuery } from '../store/index-reads';
 import { dueKeyOf, duePartitionsOf, enrolmentKey, readItemKey } from '../store/keys';
 import { applyPromotionChange, promotionItem, readPromotion } from '../store/promotions';
 import { formatInstant, type Instant } from '../time';
-import { forEachItem, type PartitionRead } from './partitions';
+import { forEachItem, itemHandler, type PartitionRead } from './partitions';
 import { countChange, type RunContext } from './run-context';
 
 /** A promotion job: the steps it takes, how far it reads them, and how it plans each promotion found. */
@@ -69,6 +69,13 @@ export async function sweep(ctx: RunContext, spec: SweepSpec): Promise<void> {
       : undefined,
   }));
   await forEachItem(ctx, reads, settle);
+  if (projection && !ctx.cursors.stopped) {
+    // What the dry run created (late enrolments) is in no index: take what is due of it here.
+    const due = projection
+      .created()
+      .filter((item) => partitions.includes(String(item.due_pk)) && String(item.due_sk) <= upTo);
+    await itemHandler(ctx, settle)(due);
+  }
 }
 
 /**

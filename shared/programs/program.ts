@@ -181,6 +181,8 @@ export type StoredProgram = Program & {
 /** A program as the jobs and the CLI see it: a built-in (version 0) or a stored one, and its status. */
 export interface ProgramInEffect {
   program: Program;
+  /** When the stored program last changed (announced, corrected, withdrawn); absent for a built-in. */
+  changedAt?: Instant;
   status: ProgramStatus;
   version: number;
   source: 'built-in' | 'stored';

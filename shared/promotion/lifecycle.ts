@@ -214,6 +214,8 @@ export function newPromotion(
   onboardedAt: Instant,
   processedAt: Instant,
   enrolled: EnrolledProgram = NEW_MERCHANT_FEE_ENROLMENT,
+  /** Who enrols it: the recorder, or the activate job for a program announced later (with its asOf). */
+  stamp: Pick<HistoryEntry, 'by' | 'asOf'> = { by: 'record' },
 ): { promotion: Promotion; next: NextStep | null } {
   const status: PromotionStatus = window.eligible ? 'SCHEDULED' : 'INELIGIBLE';
   const promotion: Promotion = {
@@ -222,7 +224,7 @@ export function newPromotion(
     ...enrolled,
     status,
     version: 1,
-    history: [{ status, effectiveAt: onboardedAt, processedAt, by: 'record' }],
+    history: [{ status, effectiveAt: onboardedAt, processedAt, ...stamp }],
   };
   return { promotion, next: status === 'SCHEDULED' ? { action: 'ACTIVATE', at: window.startsAt } : null };
 }
@@ -254,6 +256,26 @@ export function planCorrection(
     entries: [{ status, effectiveAt: processedAt, processedAt, by: 'correct', reason }],
     next: status === 'SCHEDULED' ? { action: 'ACTIVATE', at: window.startsAt } : null,
   };
+}
+
+/**
+ * A corrected program's new name or benefits for an enrolment whose window did not move: only the
+ * snapshot changes, the enrolment waits for what it waited for. One over keeps what it had, so that
+ * a quote of a past order never changes.
+ */
+export function planSnapshot(
+  promotion: Promotion,
+  enrolled: Omit<EnrolledProgram, 'programId'>,
+  asOf: Instant,
+): PromotionChange | undefined {
+  if (promotion.status === 'EXPIRED' || promotion.status === 'REVOKED') return undefined;
+  const next: NextStep | null =
+    promotion.status === 'SCHEDULED'
+      ? { action: 'ACTIVATE', at: promotion.startsAt }
+      : promotion.status === 'ACTIVE'
+        ? nextWhileActive(promotion, asOf)
+        : null;
+  return { status: promotion.status, entries: [], next, ...enrolled };
 }
 
 export type RevocationPlan =

@@ -85,6 +85,8 @@ export function updateExpression(update: Update, condition?: Condition) {
 export type ConditionalWrite =
   | { put: Record<string, unknown>; condition: Condition }
   | { key: ItemKey; update: Update; condition: Condition };
+/** In a transaction (writeAllIf), a condition on an item it does not write. */
+export type ConditionCheck = { check: ItemKey; condition: Condition };
 
 export type WriteOutcome =
   | { written: true }
@@ -153,10 +155,23 @@ export async function deleteIf(deps: Deps, key: ItemKey, condition: Condition): 
   }
 }
 
-/** All of the writes or none (one transaction); false when someone else wrote first. */
-export async function writeAllIf(deps: Deps, writes: ConditionalWrite[]): Promise<boolean> {
+function checkRequest(deps: Deps, { check, condition }: ConditionCheck) {
+  return {
+    ConditionCheck: {
+      TableName: deps.tableName,
+      Key: check,
+      ConditionExpression: condition.expression,
+      ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+      ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+    },
+  };
+}
+
+/** All of the writes or none (one transaction), each condition holding; false when someone else wrote first. */
+export async function writeAllIf(deps: Deps, writes: (ConditionalWrite | ConditionCheck)[]): Promise<boolean> {
+  const items = writes.map((w) => ('check' in w ? checkRequest(deps, w) : request(deps, w)));
   try {
-    await deps.db.send(new TransactWriteCommand({ TransactItems: writes.map((w) => request(deps, w)) }));
+    await deps.db.send(new TransactWriteCommand({ TransactItems: items }));
     return true;
   } catch (error) {
     if (isLostRace(error)) return false;

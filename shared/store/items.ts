@@ -34,9 +34,11 @@ import {
   type Reminder,
 } from '../promotion/lifecycle';
 import type { FlagChange, StoredFlag } from './flags';
+import type { EnrolmentProgress } from './programs';
 import {
   CART_FLAG_TYPE,
   CART_POLICY_TYPE,
+  ENROLMENT_PROGRESS_TYPE,
   JOB_LEASE_TYPE,
   JOB_RUN_TYPE,
   LEASE_SK,
@@ -191,6 +193,14 @@ export const programRecordSchema = programFields.extend({
   withdrawReason: text.optional(),
 });
 
+export const enrolmentProgressRecordSchema = z.object({
+  programId: text,
+  programVersion: z.number().int().nonnegative(),
+  sweptFor: programFields.shape.eligibility,
+  asOf: instant,
+  processedAt: instant,
+});
+
 // Compile-time: each schema reads back exactly its domain record, nested records included — a
 // field or a value added on one side only fails to compile here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -210,7 +220,8 @@ const SCHEMAS_MATCH_RECORDS: [
   Matches<typeof noticeStateRecordSchema, MerchantPolicyNotice>,
   Matches<typeof programRecordSchema, StoredProgram>,
   Matches<typeof programHistoryEntry, ProgramHistoryEntry>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true];
+  Matches<typeof enrolmentProgressRecordSchema, EnrolmentProgress>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true];
 void SCHEMAS_MATCH_RECORDS;
 
 /** Each kind of item's schema as stored: its record, its key attributes, its `type` tag. */
@@ -241,6 +252,10 @@ export const noticeStateItemSchema = noticeStateRecordSchema.extend({
 export const programItemSchema = programRecordSchema.extend({
   ...keyFields,
   type: z.literal(PROGRAM_TYPE),
+});
+export const enrolmentProgressItemSchema = enrolmentProgressRecordSchema.extend({
+  ...keyFields,
+  type: z.literal(ENROLMENT_PROGRESS_TYPE),
 });
 
 /** A job's own items: its run reports (shared/store/job-runs.ts) and its lease (shared/store/leases.ts). */
@@ -295,6 +310,7 @@ export const STORED_ITEM_SCHEMAS = [
   jobRunItemSchema,
   leaseItemSchema,
   programItemSchema,
+  enrolmentProgressItemSchema,
 ] as const;
 export const storedItemSchema = z.discriminatedUnion('type', STORED_ITEM_SCHEMAS);
 export type StoredItem = z.output<typeof storedItemSchema>;
@@ -310,6 +326,7 @@ const RECORD_SCHEMAS = {
   [JOB_RUN_TYPE]: jobRunItemSchema,
   [JOB_LEASE_TYPE]: leaseItemSchema,
   [PROGRAM_TYPE]: programRecordSchema,
+  [ENROLMENT_PROGRESS_TYPE]: enrolmentProgressRecordSchema,
 } as const satisfies Record<StoredType, z.ZodType>;
 
 const keyOf = (item: Record<string, unknown>) => `${String(item.pk)} / ${String(item.sk)}`;

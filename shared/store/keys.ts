@@ -156,5 +156,14 @@ export const PROGRAM_PK = 'PROGRAM';
 export const PROGRAM_TYPE = 'PROGRAM';
 export const programSk = (programId: string) => `PROGRAM#${programId}`;
 export const programKey = (programId: string): ItemKey => ({ pk: PROGRAM_PK, sk: programSk(programId) });
+/**
+ * How far the activate job has enrolled the merchants recorded before a program (version) was
+ * announced: one item per program, beside it (shared/jobs/enrolment.ts).
+ */
+export const ENROLMENT_PROGRESS_TYPE = 'PROGRAM_ENROLMENT';
+export const enrolmentProgressKey = (programId: string): ItemKey => ({
+  pk: PROGRAM_PK,
+  sk: `ENROLMENT#${programId}`,
+});
 /** Whether an item of the `PROGRAM` partition is a program (the partition holds other items too). */
 export const isProgramSk = (sk: string) => sk.startsWith(programSk(''));

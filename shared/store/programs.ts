@@ -8,10 +8,18 @@ import {
   programsInEffect,
   type StoredProgram,
 } from '../programs/program';
-import type { CalendarDate } from '../time';
+import type { CalendarDate, Instant } from '../time';
 import { atVersion, IS_NEW, writeIf } from './conditional-write';
 import { readRecord } from './items';
-import { isProgramSk, PROGRAM_PK, PROGRAM_TYPE, PROMOTION_PROGRAM, programKey } from './keys';
+import {
+  ENROLMENT_PROGRESS_TYPE,
+  enrolmentProgressKey,
+  isProgramSk,
+  PROGRAM_PK,
+  PROGRAM_TYPE,
+  PROMOTION_PROGRAM,
+  programKey,
+} from './keys';
 import { queryPartition } from './partition-query';
 
 /** Every stored program, by id (the partition's other items, e.g. enrolment progress, left out). */
@@ -40,7 +48,10 @@ export function inEffect(stored: readonly StoredProgram[], programStart: Calenda
   const byId = new Map(stored.map((s) => [s.programId, s]));
   return programsInEffect(stored.map(contentOf)).map((program): ProgramInEffect => {
     const found = byId.get(program.programId);
-    if (found) return { program, status: found.status, version: found.version, source: 'stored' };
+    if (found) {
+      const changedAt = found.history.at(-1)?.processedAt;
+      return { program, status: found.status, version: found.version, source: 'stored', changedAt };
+    }
     return {
       program: withProgramStart(program, programStart),
       status: 'ANNOUNCED',
@@ -69,4 +80,36 @@ export async function putProgram(deps: Deps, program: StoredProgram, readVersion
   const condition = readVersion === 0 ? IS_NEW : atVersion(readVersion);
   const item = { ...programKey(program.programId), type: PROGRAM_TYPE, ...program };
   return (await writeIf(deps, { put: item, condition })).written;
+}
+
+/** How far the activate job has enrolled one program's recorded merchants (shared/jobs/enrolment.ts). */
+export interface EnrolmentProgress {
+  programId: string;
+  /** The program version whose enrolment is complete. */
+  programVersion: number;
+  /** The eligibility that was swept: a correction also sweeps it, to find merchants it no longer covers. */
+  sweptFor: Program['eligibility'];
+  asOf: Instant;
+  processedAt: Instant;
+}
+
+/** Every program's enrolment progress, by program id (one Query of the `PROGRAM` partition). */
+export async function readEnrolmentProgress(deps: Deps): Promise<Map<string, EnrolmentProgress>> {
+  const items = await queryPartition(deps, PROGRAM_PK, enrolmentProgressKey('').sk);
+  const records = items.map((item) => readRecord(ENROLMENT_PROGRESS_TYPE, item));
+  return new Map(records.map((record) => [record.programId, record]));
+}
+
+/**
+ * Records that a program version's enrolment is complete, unless a later version's already is (a
+ * slower run never takes the progress back).
+ */
+export async function markEnrolmentProgress(deps: Deps, progress: EnrolmentProgress): Promise<void> {
+  const put = { ...enrolmentProgressKey(progress.programId), type: ENROLMENT_PROGRESS_TYPE, ...progress };
+  const notBehind = {
+    expression: 'attribute_not_exists(pk) OR #c_pv < :c_pv',
+    names: { '#c_pv': 'programVersion' },
+    values: { ':c_pv': progress.programVersion },
+  };
+  await writeIf(deps, { put, condition: notBehind });
 }

@@ -12,7 +12,14 @@ import {
   type PromotionStatus,
 } from '../promotion/lifecycle';
 import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
-import { atVersion, type ConditionalWrite, type Update, writeAllIf, writeIf } from './conditional-write';
+import {
+  atVersion,
+  type ConditionalWrite,
+  IS_NEW,
+  type Update,
+  writeAllIf,
+  writeIf,
+} from './conditional-write';
 import { MalformedItemError, parseItem, readRecord } from './items';
 import {
   dueKeyOf,
@@ -21,6 +28,7 @@ import {
   enrolmentSk,
   merchantPk,
   PROMOTION_TYPE,
+  profileKey,
   promotionKey,
 } from './keys';
 import { queryPartition } from './partition-query';
@@ -98,6 +106,24 @@ export function applyEnrolmentChanges(
   );
 }
 
+/**
+ * Writes an enrolment (a new item, or a change of one) only if the merchant's profile is still at the
+ * version it was planned from (one transaction: the index the plan came from may lag behind a
+ * correction); false when either changed meanwhile.
+ */
+export function writeEnrolment(
+  deps: Deps,
+  profileVersion: number,
+  write: { created: Promotion; next: NextStep | null } | { promotion: Promotion; change: PromotionChange },
+): Promise<boolean> {
+  const merchantId = 'created' in write ? write.created.merchantId : write.promotion.merchantId;
+  const enrolment =
+    'created' in write
+      ? { put: promotionItem(write.created, write.next), condition: IS_NEW }
+      : promotionChangeWrite(write.promotion, write.change);
+  return writeAllIf(deps, [{ check: profileKey(merchantId), condition: atVersion(profileVersion) }, enrolment]);
+}
+
 export type ApplyResult = { applied: true } | { applied: false; current: Promotion | undefined };
 
 /**
@@ -112,6 +138,33 @@ export async function applyPromotionChange(
   const outcome = await writeIf(deps, promotionChangeWrite(promotion, change));
   if (outcome.written) return { applied: true };
   return { applied: false, current: outcome.current ? readPromotion(outcome.current) : undefined };
+}
+
+/**
+ * These merchants' enrolments in one program, read consistently (100 keys a request), by merchant;
+ * an item that cannot be read is that merchant's error, not the others'.
+ */
+export async function getEnrolments(
+  deps: Deps,
+  merchantIds: readonly string[],
+  programId: string,
+): Promise<Map<string, Promotion | MalformedItemError>> {
+  const found = new Map<string, Promotion | MalformedItemError>();
+  const requests = [];
+  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
+    const keys = merchantIds.slice(i, i + MAX_BATCH_GET_KEYS).map((id) => enrolmentKey(id, programId));
+    requests.push(batchGet(deps, keys, { ConsistentRead: true }));
+  }
+  for (const item of (await Promise.all(requests)).flat()) {
+    try {
+      const enrolment = readPromotion(item);
+      found.set(enrolment.merchantId, enrolment);
+    } catch (error) {
+      if (!(error instanceof MalformedItemError)) throw error;
+      found.set(String(item.merchantId), error);
+    }
+  }
+  return found;
 }
 
 const statusOnly = z.object({ merchantId: z.string(), status: z.enum(PROMOTION_STATUSES) });
