@@ -29,6 +29,7 @@ import { formatOf, type ImportFormat } from './import/import-file';
 import { defineLeases } from './leases-command';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
+import { definePrograms } from './programs-command';
 import { defineStatus } from './status-command';
 
 /** The source's worked example (rules §1), for the help. */
@@ -388,6 +389,7 @@ export function defineCommands(program: Command): void {
   defineQuote(program);
   definePolicies(program);
   defineFlags(program);
+  definePrograms(program);
   defineStatus(program);
   defineNotices(program);
   defineDemo(program);

@@ -2,8 +2,15 @@
 // step, a stored program with a built-in's id overrides it, writes are conditional on the version read.
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BUILT_IN_PROGRAMS, type Program, type StoredProgram } from '../../shared/programs/program';
-import { putProgram, readPrograms } from '../../shared/store/programs';
+import { announcePrograms, withdrawProgram } from '../../cli/programs/announcements';
+import { ConflictError, NotFoundError } from '../../shared/errors';
+import {
+  BUILT_IN_PROGRAMS,
+  MAX_PROGRAMS,
+  type Program,
+  type StoredProgram,
+} from '../../shared/programs/program';
+import { putProgram, readPrograms, readStoredPrograms } from '../../shared/store/programs';
 import { TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 
 const db = useLocalDynamo();
@@ -74,5 +81,135 @@ describe('the programs repository', () => {
     await expect(readPrograms(db.deps())).rejects.toThrow(
       'stored item PROGRAM / PROGRAM#LIVE_BOOST is malformed: window.startOffsetDays: is required',
     );
+  });
+});
+
+const withFrom = (program: Program, from: string): Program => ({
+  ...program,
+  eligibility: { ...program.eligibility, from },
+});
+const announce = (programs: Program[], dryRun = false) => announcePrograms(db.deps(), programs, { dryRun });
+const outcomes = async (programs: Program[], dryRun = false) =>
+  (await announce(programs, dryRun)).map(({ program, outcome }) => [program.programId, outcome]);
+
+describe('announcing, correcting and withdrawing programs', () => {
+  it('a correction of a built-in is stored as version 1, keeping the built-in as previous; the next, version 2', async () => {
+    expect(await outcomes([withFrom(seedPlan, '2020-07-06')])).toEqual([['SEED_PLAN_2020', 'corrected']]);
+    expect(await outcomes([withFrom(seedPlan, '2020-07-10')])).toEqual([['SEED_PLAN_2020', 'corrected']]);
+    const [stored] = await readStoredPrograms(db.deps());
+    expect(stored).toEqual({
+      ...withFrom(seedPlan, '2020-07-10'),
+      status: 'ANNOUNCED',
+      version: 2,
+      history: [
+        { status: 'CORRECTED', processedAt: TEST_NOW, previous: seedPlan },
+        { status: 'CORRECTED', processedAt: TEST_NOW, previous: withFrom(seedPlan, '2020-07-06') },
+      ],
+    });
+    // The built-in's own content again is a correction too (back to July 1st), not "unchanged".
+    expect(await outcomes([seedPlan])).toEqual([['SEED_PLAN_2020', 'corrected']]);
+    expect((await readPrograms(db.deps()))[1]).toEqual({
+      program: seedPlan,
+      status: 'ANNOUNCED',
+      version: 3,
+      source: 'stored',
+    });
+  });
+
+  it('the same content is unchanged whatever the order of its fields; a dry run writes nothing', async () => {
+    expect(await outcomes([livestream, seedPlan], true)).toEqual([
+      ['LIVE_BOOST', 'created'],
+      ['SEED_PLAN_2020', 'unchanged'],
+    ]);
+    expect(await db.scanAll()).toEqual([]);
+    await announce([livestream]);
+    const before = await db.scanAll();
+    const reordered: Program = {
+      benefits: livestream.benefits,
+      window: { lengthDays: 7, startOffsetDays: 0 },
+      eligibility: { categories: ['food'], from: '2020-08-01' },
+      name: livestream.name,
+      programId: livestream.programId,
+    };
+    expect(Object.keys(reordered)).not.toEqual(Object.keys(livestream));
+    expect(await outcomes([reordered])).toEqual([['LIVE_BOOST', 'unchanged']]);
+    expect(await db.scanAll()).toEqual(before);
+  });
+
+  it('withdraw marks it WITHDRAWN with its reason; again changes nothing; an unknown id is not found', async () => {
+    expect(await withdrawProgram(db.deps(), 'NEW_MERCHANT_FEE', 'ended')).toEqual({
+      programId: 'NEW_MERCHANT_FEE',
+      changed: true,
+      status: 'WITHDRAWN',
+      version: 1,
+    });
+    const after = await db.scanAll();
+    expect(after).toEqual([
+      expect.objectContaining({
+        sk: 'PROGRAM#NEW_MERCHANT_FEE',
+        status: 'WITHDRAWN',
+        withdrawReason: 'ended',
+        history: [{ status: 'WITHDRAWN', processedAt: TEST_NOW, reason: 'ended' }],
+      }),
+    ]);
+    expect(await withdrawProgram(db.deps(), 'NEW_MERCHANT_FEE', 'another reason')).toMatchObject({
+      changed: false,
+    });
+    expect(await db.scanAll()).toEqual(after);
+    await expect(withdrawProgram(db.deps(), 'NO_SUCH', 'x')).rejects.toThrow(NotFoundError);
+  });
+
+  it('a file naming a withdrawn program is refused whole: nothing of it is written', async () => {
+    await announce([livestream]);
+    await withdrawProgram(db.deps(), 'LIVE_BOOST', 'ended');
+    const before = await db.scanAll();
+    const other = { ...livestream, programId: 'OTHER' };
+    await expect(announce([other, withFrom(seedPlan, '2020-07-06'), livestream])).rejects.toThrow(
+      /program LIVE_BOOST is withdrawn/,
+    );
+    expect(await db.scanAll()).toEqual(before);
+  });
+
+  it(`refuses a program that would make more than ${MAX_PROGRAMS} not withdrawn; a withdrawal makes room`, async () => {
+    const many = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ ...livestream, programId: `P${from + i}` }));
+    await announce(many(0, MAX_PROGRAMS - BUILT_IN_PROGRAMS.length));
+    const before = await db.scanAll();
+    await expect(announce(many(100, 1))).rejects.toThrow(ConflictError);
+    await expect(announce(many(100, 1))).rejects.toThrow(/would make 51 programs not withdrawn; at most 50/);
+    expect(await db.scanAll()).toEqual(before);
+    // A correction of one already there adds none.
+    expect(await outcomes([{ ...livestream, programId: 'P0', name: '改名' }])).toEqual([['P0', 'corrected']]);
+    await withdrawProgram(db.deps(), 'SEED_PLAN_2020', 'room');
+    expect(await outcomes(many(100, 1))).toEqual([['P100', 'created']]);
+  });
+
+  it('concurrent announcements and withdrawals of the same program end in one state, each change once', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => announce([livestream, withFrom(seedPlan, '2020-07-06')])),
+    );
+    const all = results
+      .flat()
+      .map(({ program, outcome }) => `${program.programId} ${outcome}`)
+      .sort();
+    expect(all).toEqual([
+      'LIVE_BOOST created',
+      'LIVE_BOOST unchanged',
+      'LIVE_BOOST unchanged',
+      'LIVE_BOOST unchanged',
+      'SEED_PLAN_2020 corrected',
+      'SEED_PLAN_2020 unchanged',
+      'SEED_PLAN_2020 unchanged',
+      'SEED_PLAN_2020 unchanged',
+    ]);
+    const withdrawals = await Promise.all(
+      Array.from({ length: 4 }, () => withdrawProgram(db.deps(), 'LIVE_BOOST', 'ended')),
+    );
+    expect(withdrawals.filter((w) => w.changed)).toHaveLength(1);
+    const stored = await readStoredPrograms(db.deps());
+    expect(stored.map((p) => [p.programId, p.version, p.history.length])).toEqual([
+      ['LIVE_BOOST', 2, 2],
+      ['SEED_PLAN_2020', 1, 1],
+    ]);
   });
 });
