@@ -15,7 +15,13 @@ import {
 } from '../shared/programs/program';
 import { readPrograms } from '../shared/store/programs';
 import { group, parseOptions, reasonSchema, runs } from './framework';
-import { announcePrograms, type ProgramOutcome, withdrawProgram } from './programs/announcements';
+import {
+  announcePrograms,
+  countEligible,
+  countWouldEnrol,
+  type ProgramOutcome,
+  withdrawProgram,
+} from './programs/announcements';
 
 /** A program as `programs list` prints it. */
 const listed = ({ program, status, version, source }: ProgramInEffect) => ({
@@ -119,8 +125,12 @@ refused (announce a new one), as is a new program that would make more than ${MA
 Nothing is recorded if any entry of the file is invalid (exit 2) or refused (exit 1).
 ${PROGRAM_FORMAT}
 
-Prints one line per program: { programId, …program, outcome } (outcome: created, corrected or
-unchanged); with --dry-run the outcome it would have, and nothing is written.`,
+Prints one line per program: { programId, …program, outcome, eligible }: outcome is created,
+corrected or unchanged; eligible, how many recorded merchants are eligible under the content now
+stored. With --dry-run nothing is written, and each line is { programId, …program, outcome,
+wouldEnrol }: the outcome it would have, and how many recorded merchants the next activate run
+would enrol (eligible under the file's content, not yet enrolled in the program). Both counts read
+the onboarded index, never the whole table; they are forecasts (the activate run decides again).`,
     )
     .action(
       runs(async ({ args, options }, ctx) => {
@@ -132,8 +142,27 @@ unchanged); with --dry-run the outcome it would have, and nothing is written.`,
         for (const { outcome } of outcomes) counts[outcome]++;
         const summary = `${counts.created} created, ${counts.corrected} corrected, ${counts.unchanged} unchanged`;
         ctx.progress(dryRun ? `dry run: would have ${summary}; nothing written` : `programs: ${summary}`);
+        if (dryRun) {
+          const wouldEnrol = await countWouldEnrol(deps, inFile);
+          return {
+            output: outcomes.map(({ program, outcome }) => ({
+              ...program,
+              outcome,
+              wouldEnrol: wouldEnrol.get(program.programId) ?? 0,
+            })),
+          };
+        }
+        // Counted once all are written, on what is stored then.
+        const eligible = await countEligible(
+          deps,
+          inFile.map((p) => p.programId),
+        );
         return {
-          output: outcomes.map(({ program, outcome }) => ({ ...program, outcome })),
+          output: outcomes.map(({ program, outcome }) => ({
+            ...program,
+            outcome,
+            eligible: eligible.get(program.programId) ?? 0,
+          })),
         };
       }),
     );

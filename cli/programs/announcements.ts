@@ -6,12 +6,20 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Deps } from '../../shared/deps';
 import { ConflictError, NotFoundError } from '../../shared/errors';
 import {
+  isEligible,
   MAX_PROGRAMS,
   type Program,
   type ProgramInEffect,
   type StoredProgram,
 } from '../../shared/programs/program';
-import { inEffect, putProgram, readStoredPrograms } from '../../shared/store/programs';
+import { forEachOnboarded } from '../../shared/store/merchants';
+import {
+  enrolledAmong,
+  inEffect,
+  putProgram,
+  readPrograms,
+  readStoredPrograms,
+} from '../../shared/store/programs';
 import { formatInstant } from '../../shared/time';
 
 export type ProgramOutcome = 'created' | 'corrected' | 'unchanged';
@@ -147,4 +155,42 @@ export async function withdrawProgram(deps: Deps, programId: string, reason: str
       return { programId, changed: true, status: 'WITHDRAWN', version };
   }
   throw new ConflictError(`program ${programId} changed meanwhile, ${DECIDE_ATTEMPTS} times; try again`);
+}
+
+/** The recorded merchants eligible for a program: its range of T in the onboarded index (never a Scan), then its categories. */
+async function eligibleMerchants(deps: Deps, program: Program): Promise<string[]> {
+  const ids: string[] = [];
+  const { from, until } = program.eligibility;
+  await forEachOnboarded(deps, { from, until }, ({ merchantId, onboardedOn, categories }) => {
+    if (isEligible(program, onboardedOn, categories)) ids.push(merchantId);
+  });
+  return ids;
+}
+
+/** How many recorded merchants are eligible for each of these programs under the content now stored. */
+export async function countEligible(deps: Deps, programIds: readonly string[]): Promise<Map<string, number>> {
+  const current = await readPrograms(deps);
+  const counts = new Map<string, number>();
+  for (const programId of programIds) {
+    const found = current.find((p) => p.program.programId === programId);
+    counts.set(programId, found ? (await eligibleMerchants(deps, found.program)).length : 0);
+  }
+  return counts;
+}
+
+/**
+ * How many recorded merchants the next activate run would enrol in each of these programs, as the
+ * file has them: those eligible under that content that have no enrolment in the program yet.
+ */
+export async function countWouldEnrol(
+  deps: Deps,
+  programs: readonly Program[],
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const program of programs) {
+    const eligible = await eligibleMerchants(deps, program);
+    const enrolled = await enrolledAmong(deps, program.programId, eligible);
+    counts.set(program.programId, eligible.length - enrolled.size);
+  }
+  return counts;
 }

@@ -153,3 +153,9 @@ export const programSk = (programId: string) => `PROGRAM#${programId}`;
 export const programKey = (programId: string): ItemKey => ({ pk: PROGRAM_PK, sk: programSk(programId) });
 /** Whether an item of the `PROGRAM` partition is a program (the partition holds other items too). */
 export const isProgramSk = (sk: string) => sk.startsWith(programSk(''));
+/** A merchant's enrolment in a program lives beside its profile (the promotion is its NEW_MERCHANT_FEE one). */
+export const enrolmentSk = (programId: string) => `PROMO#${programId}`;
+export const enrolmentKey = (merchantId: string, programId: string): ItemKey => ({
+  pk: merchantPk(merchantId),
+  sk: enrolmentSk(programId),
+});

@@ -1,6 +1,8 @@
 // The programs repository (rules §4): the `PROGRAM` partition, a handful of items read with one
 // consistent Query, each program written whole, conditional on the version it was read at. The
 // built-in programs are code; a stored program with the same id overrides one.
+import { z } from 'zod';
+import { createLimiter } from '../concurrency';
 import type { Deps } from '../deps';
 import {
   type Program,
@@ -9,9 +11,10 @@ import {
   type StoredProgram,
 } from '../programs/program';
 import type { CalendarDate } from '../time';
+import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
 import { atVersion, IS_NEW, writeIf } from './conditional-write';
-import { readRecord } from './items';
-import { isProgramSk, PROGRAM_PK, PROGRAM_TYPE, PROMOTION_PROGRAM, programKey } from './keys';
+import { parseItem, readRecord } from './items';
+import { enrolmentKey, isProgramSk, PROGRAM_PK, PROGRAM_TYPE, PROMOTION_PROGRAM, programKey } from './keys';
 import { queryPartition } from './partition-query';
 
 /** Every stored program, by id (the partition's other items, e.g. enrolment progress, left out). */
@@ -69,4 +72,38 @@ export async function putProgram(deps: Deps, program: StoredProgram, readVersion
   const condition = readVersion === 0 ? IS_NEW : atVersion(readVersion);
   const item = { ...programKey(program.programId), type: PROGRAM_TYPE, ...program };
   return (await writeIf(deps, { put: item, condition })).written;
+}
+
+const enrolmentIdSchema = z.object({ merchantId: z.string() });
+
+/**
+ * Of these merchants, those that have an enrolment item for the program: BatchGets of the keys (100 a
+ * request, a few at once), reading only the merchant's id, consistently.
+ */
+export async function enrolledAmong(
+  deps: Deps,
+  programId: string,
+  merchantIds: readonly string[],
+): Promise<Set<string>> {
+  const limit = createLimiter(deps.writeConcurrency);
+  const chunks: string[][] = [];
+  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
+    chunks.push(merchantIds.slice(i, i + MAX_BATCH_GET_KEYS));
+  }
+  const found = await Promise.all(
+    chunks.map((ids) =>
+      limit(() =>
+        batchGet(
+          deps,
+          ids.map((id) => enrolmentKey(id, programId)),
+          {
+            ConsistentRead: true,
+            ProjectionExpression: '#id',
+            ExpressionAttributeNames: { '#id': 'merchantId' },
+          },
+        ),
+      ),
+    ),
+  );
+  return new Set(found.flat().map((item) => parseItem(enrolmentIdSchema, item).merchantId));
 }

@@ -944,22 +944,34 @@ describe('programs', () => {
   });
 
   it('announce: a dry run writes nothing; then a new program, a correction of a built-in, a repeat unchanged', async () => {
+    for (const [id, at, categories] of [
+      ['m-apparel', '2020-07-06', 'apparel'],
+      ['m-early', '2020-07-05', 'apparel'],
+      ['m-food', '2020-08-02', 'food,baby'],
+    ] as const) {
+      expect(
+        (await cli('merchants', 'record', id, '--onboarded-at', at, '--categories', categories)).status,
+      ).toBe(0);
+    }
     const path = file('programs.json', JSON.stringify([seedPlanFrom('2020-07-06'), liveBoost]));
     const dry = await cli('programs', 'announce', path, '--dry-run');
     expect([dry.status, dry.json, dry.stderr]).toEqual([
       0,
       [
-        { ...seedPlanFrom('2020-07-06'), outcome: 'corrected' },
-        { ...liveBoost, outcome: 'created' },
+        { ...seedPlanFrom('2020-07-06'), outcome: 'corrected', wouldEnrol: 2 }, // m-apparel, m-food (baby)
+        { ...liveBoost, outcome: 'created', wouldEnrol: 1 },
       ],
       'dry run: would have 1 created, 1 corrected, 0 unchanged; nothing written\n',
     ]);
     expect((await cli('programs', 'list')).stdout).toBe(`${NEW_MERCHANT_FEE}\n${SEED_PLAN_2020}\n`);
 
     const announced = await cli('programs', 'announce', path);
-    expect([announced.status, announced.json.map((p) => (p as { outcome: string }).outcome)]).toEqual([
+    expect([announced.status, announced.json]).toEqual([
       0,
-      ['corrected', 'created'],
+      [
+        { ...seedPlanFrom('2020-07-06'), outcome: 'corrected', eligible: 2 },
+        { ...liveBoost, outcome: 'created', eligible: 1 },
+      ],
     ]);
     expect(announced.stderr).toBe('programs: 1 created, 1 corrected, 0 unchanged\n');
     const again = await cli('programs', 'announce', path);

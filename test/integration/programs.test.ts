@@ -1,17 +1,26 @@
 // Programs stored as data (rules §4) against DynamoDB Local: the built-ins are there without any load
 // step, a stored program with a built-in's id overrides it, writes are conditional on the version read.
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { announcePrograms, withdrawProgram } from '../../cli/programs/announcements';
+import {
+  announcePrograms,
+  countEligible,
+  countWouldEnrol,
+  withdrawProgram,
+} from '../../cli/programs/announcements';
 import { ConflictError, NotFoundError } from '../../shared/errors';
+import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import {
   BUILT_IN_PROGRAMS,
   MAX_PROGRAMS,
   type Program,
   type StoredProgram,
 } from '../../shared/programs/program';
+import { enrolmentKey } from '../../shared/store/keys';
 import { putProgram, readPrograms, readStoredPrograms } from '../../shared/store/programs';
-import { TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { promotionItem } from '../../shared/store/promotions';
+import { interceptSend, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { recorded } from '../support/promotions';
 
 const db = useLocalDynamo();
 beforeEach(() => db.reset());
@@ -211,5 +220,83 @@ describe('announcing, correcting and withdrawing programs', () => {
       ['LIVE_BOOST', 2, 2],
       ['SEED_PLAN_2020', 1, 1],
     ]);
+  });
+});
+
+describe('how many merchants an announcement concerns, through the onboarded index', () => {
+  // T and categories around the seed plan's bounds: from 2020-07-01, its five categories.
+  const MERCHANTS = [
+    { merchantId: 'm-before', onboardedAt: '2020-06-30', categories: ['apparel'] },
+    { merchantId: 'm-first-day', onboardedAt: '2020-07-01', categories: ['apparel'] },
+    { merchantId: 'm-food', onboardedAt: '2020-07-05', categories: ['food'] },
+    { merchantId: 'm-beauty-food', onboardedAt: '2020-07-10', categories: ['beauty', 'food'] },
+    { merchantId: 'm-pets', onboardedAt: '2020-08-01', categories: ['pets'] },
+    { merchantId: 'm-april', onboardedAt: '2020-04-30', categories: ['apparel'] },
+  ];
+  /** The requests the counts make, by command name: none may be a Scan. */
+  let sent: string[];
+  const counting = () => {
+    sent = [];
+    return db.deps({
+      db: interceptSend(db.clients.doc, (command, send) => {
+        sent.push((command as object).constructor.name);
+        return send();
+      }),
+    });
+  };
+  const enrol = (merchantId: string, onboardedOn: string, programId: string) =>
+    db.clients.doc.send(
+      new PutCommand({
+        TableName: TEST_TABLE,
+        Item: {
+          ...promotionItem(recorded(merchantId, onboardedOn), null),
+          ...enrolmentKey(merchantId, programId),
+        },
+      }),
+    );
+  beforeEach(async () => {
+    await recordMerchants(
+      db.deps(),
+      MERCHANTS.map((m) => merchantRecordSchema.parse(m)),
+    );
+  });
+
+  it('wouldEnrol: eligible under the content given, without an enrolment in the program yet; exact', async () => {
+    const deps = counting();
+    // Every merchant has its NEW_MERCHANT_FEE item from recording: none would be enrolled again.
+    expect(await countWouldEnrol(deps, [seedPlan, BUILT_IN_PROGRAMS[0] as Program])).toEqual(
+      new Map([
+        ['SEED_PLAN_2020', 3], // m-first-day, m-beauty-food, m-pets
+        ['NEW_MERCHANT_FEE', 0],
+      ]),
+    );
+    await enrol('m-beauty-food', '2020-07-10', 'SEED_PLAN_2020');
+    expect(await countWouldEnrol(deps, [seedPlan])).toEqual(new Map([['SEED_PLAN_2020', 2]]));
+    // A corrected range [07-05, 08-01): only m-beauty-food is eligible, and it is enrolled already.
+    const narrowed = {
+      ...seedPlan,
+      eligibility: { ...seedPlan.eligibility, from: '2020-07-05', until: '2020-08-01' },
+    };
+    expect(await countWouldEnrol(deps, [narrowed])).toEqual(new Map([['SEED_PLAN_2020', 0]]));
+    const food = { ...livestream, eligibility: { from: '2020-07-01', categories: ['food'] } };
+    expect(await countWouldEnrol(deps, [food])).toEqual(new Map([['LIVE_BOOST', 2]]));
+    expect(sent).not.toContain(ScanCommand.name);
+    expect(sent).toContain('QueryCommand');
+    expect(sent).toContain('BatchGetCommand');
+  });
+
+  it('eligible: under the content now stored, after the announcement, whether enrolled or not', async () => {
+    await enrol('m-beauty-food', '2020-07-10', 'SEED_PLAN_2020');
+    const deps = counting();
+    expect(await countEligible(deps, ['SEED_PLAN_2020', 'NEW_MERCHANT_FEE', 'LIVE_BOOST'])).toEqual(
+      new Map([
+        ['SEED_PLAN_2020', 3],
+        ['NEW_MERCHANT_FEE', 5], // all but m-april (before 2020-05-01)
+        ['LIVE_BOOST', 0], // not announced
+      ]),
+    );
+    await announce([{ ...seedPlan, eligibility: { ...seedPlan.eligibility, until: '2020-08-01' } }]);
+    expect(await countEligible(deps, ['SEED_PLAN_2020'])).toEqual(new Map([['SEED_PLAN_2020', 2]]));
+    expect(sent).not.toContain(ScanCommand.name);
   });
 });
