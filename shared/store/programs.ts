@@ -98,7 +98,7 @@ export async function enrolledAmong(
           ids.map((id) => enrolmentKey(id, programId)),
           {
             ConsistentRead: true,
-            ProjectionExpression: '#id',
+            ProjectionExpression: 'pk, sk, #id',
             ExpressionAttributeNames: { '#id': 'merchantId' },
           },
         ),
