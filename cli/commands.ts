@@ -30,6 +30,7 @@ import { REINDEX_SEGMENTS, reindexMerchants } from './import/reindex';
 import { defineLeases } from './leases-command';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
+import { definePrograms } from './programs-command';
 import { defineStatus } from './status-command';
 
 /** The source's worked example (rules §1), for the help. */
@@ -422,6 +423,7 @@ export function defineCommands(program: Command): void {
   defineQuote(program);
   definePolicies(program);
   defineFlags(program);
+  definePrograms(program);
   defineStatus(program);
   defineNotices(program);
   defineDemo(program);

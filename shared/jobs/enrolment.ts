@@ -4,7 +4,7 @@
 // yet swept, its onboarding range is read, page by page, with one BatchGetItem of their enrolments a
 // page, and each enrolment is one conditional write. A merchant whose window is already over is
 // recorded SCHEDULED → ACTIVE → EXPIRED in one write, so it is never told that it started.
-import { type Program, type ProgramInEffect, enrolledIn, enrolmentWindow } from '../programs/program';
+import { enrolledIn, enrolmentWindow, type Program, type ProgramInEffect } from '../programs/program';
 import {
   afterChange,
   type JobContext,
@@ -17,10 +17,15 @@ import {
 } from '../promotion/lifecycle';
 import { onboardingInstant } from '../promotion/window';
 import { type OnboardedRange, onboardedPartitions, onboardedQuery } from '../store/index-reads';
-import { enrolmentKey, enrolmentProgressKey, PROMOTION_PROGRAM } from '../store/keys';
 import { MalformedItemError } from '../store/items';
+import { enrolmentKey, enrolmentProgressKey, PROMOTION_PROGRAM } from '../store/keys';
 import { type OnboardedEntry, readMerchants, readOnboardedEntry } from '../store/merchants';
-import { type EnrolmentProgress, markEnrolmentProgress, readEnrolmentProgress, readPrograms } from '../store/programs';
+import {
+  type EnrolmentProgress,
+  markEnrolmentProgress,
+  readEnrolmentProgress,
+  readPrograms,
+} from '../store/programs';
 import { getEnrolments, promotionItem, readPromotion, writeEnrolment } from '../store/promotions';
 import { formatInstant, type Instant, parseInstant } from '../time';
 import { forEachItem, type PartitionRead } from './partitions';
@@ -55,7 +60,8 @@ export function enrolmentOwed(
 function hull(a: Program['eligibility'], b: Program['eligibility'] | undefined): OnboardedRange {
   if (!b) return { from: a.from, ...(a.until ? { until: a.until } : {}) };
   const from = a.from < b.from ? a.from : b.from;
-  const until = a.until === undefined || b.until === undefined ? undefined : a.until > b.until ? a.until : b.until;
+  const until =
+    a.until === undefined || b.until === undefined ? undefined : a.until > b.until ? a.until : b.until;
   return { from, ...(until ? { until } : {}) };
 }
 
@@ -84,7 +90,11 @@ export async function enrolLatePrograms(ctx: RunContext): Promise<void> {
 }
 
 /** Sweeps one program version's range; true when all of it was read and nothing failed. */
-async function enrolProgram(ctx: RunContext, program: ProgramInEffect, range: OnboardedRange): Promise<boolean> {
+async function enrolProgram(
+  ctx: RunContext,
+  program: ProgramInEffect,
+  range: OnboardedRange,
+): Promise<boolean> {
   const { deps, projection } = ctx;
   const programId = program.program.programId;
   const failedBefore = ctx.counts.failed;
@@ -153,7 +163,10 @@ async function enrolOne(
     const next = activation ? activation.next : fresh.next;
     // A new item is version 1 whatever it went through in memory: its history says what happened.
     const item = { ...created, version: 1 };
-    if (ctx.dryRun) projection?.set(enrolmentKey(entry.merchantId, snapshot.programId), promotionItem(item, next), { created: true });
+    if (ctx.dryRun)
+      projection?.set(enrolmentKey(entry.merchantId, snapshot.programId), promotionItem(item, next), {
+        created: true,
+      });
     else if (!(await writeEnrolment(deps, entry.version, { created: item, next }))) return 'lost';
     countChange(ctx.counts, ['ENROLLED', ...(activation?.entries.map((e) => e.status) ?? [])]);
     return 'changed';
@@ -162,7 +175,10 @@ async function enrolOne(
   const change = reconcile(enrolment, window, program, job);
   if (!change) return 'alreadyDone';
   if (ctx.dryRun) {
-    projection?.set(enrolmentKey(entry.merchantId, snapshot.programId), promotionItem(afterChange(enrolment, change), change.next));
+    projection?.set(
+      enrolmentKey(entry.merchantId, snapshot.programId),
+      promotionItem(afterChange(enrolment, change), change.next),
+    );
   } else if (!(await writeEnrolment(deps, entry.version, { promotion: enrolment, change }))) return 'lost';
   countChange(ctx.counts, ['CORRECTED', ...change.entries.map((e) => e.status)]);
   return 'changed';

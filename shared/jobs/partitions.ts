@@ -49,7 +49,10 @@ export async function forEachItem(ctx: RunContext, reads: PartitionRead[], handl
  * Handles items with bounded concurrency, each counted as examined; a failing one is counted and
  * listed, and does not stop the others.
  */
-export function itemHandler(ctx: RunContext, handle: Handle): (items: Record<string, unknown>[]) => Promise<void> {
+export function itemHandler(
+  ctx: RunContext,
+  handle: Handle,
+): (items: Record<string, unknown>[]) => Promise<void> {
   const { deps, counts } = ctx;
   const limit = createLimiter(deps.writeConcurrency);
   const one = async (item: Record<string, unknown>) => {

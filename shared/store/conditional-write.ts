@@ -168,7 +168,10 @@ function checkRequest(deps: Deps, { check, condition }: ConditionCheck) {
 }
 
 /** All of the writes or none (one transaction), each condition holding; false when someone else wrote first. */
-export async function writeAllIf(deps: Deps, writes: (ConditionalWrite | ConditionCheck)[]): Promise<boolean> {
+export async function writeAllIf(
+  deps: Deps,
+  writes: (ConditionalWrite | ConditionCheck)[],
+): Promise<boolean> {
   const items = writes.map((w) => ('check' in w ? checkRequest(deps, w) : request(deps, w)));
   try {
     await deps.db.send(new TransactWriteCommand({ TransactItems: items }));

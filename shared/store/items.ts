@@ -34,7 +34,6 @@ import {
   type Reminder,
 } from '../promotion/lifecycle';
 import type { FlagChange, StoredFlag } from './flags';
-import type { EnrolmentProgress } from './programs';
 import {
   CART_FLAG_TYPE,
   CART_POLICY_TYPE,
@@ -48,6 +47,7 @@ import {
   PROMOTION_TYPE,
 } from './keys';
 import type { MerchantProfile } from './merchants';
+import type { EnrolmentProgress } from './programs';
 
 /** A stored item that does not have the shape its kind must have (a bug, or a hand edit of the table). */
 export class MalformedItemError extends Error {

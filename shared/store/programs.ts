@@ -1,6 +1,8 @@
 // The programs repository (rules §4): the `PROGRAM` partition, a handful of items read with one
 // consistent Query, each program written whole, conditional on the version it was read at. The
 // built-in programs are code; a stored program with the same id overrides one.
+import { z } from 'zod';
+import { createLimiter } from '../concurrency';
 import type { Deps } from '../deps';
 import {
   type Program,
@@ -9,10 +11,12 @@ import {
   type StoredProgram,
 } from '../programs/program';
 import type { CalendarDate, Instant } from '../time';
+import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
 import { atVersion, IS_NEW, writeIf } from './conditional-write';
-import { readRecord } from './items';
+import { parseItem, readRecord } from './items';
 import {
   ENROLMENT_PROGRESS_TYPE,
+  enrolmentKey,
   enrolmentProgressKey,
   isProgramSk,
   PROGRAM_PK,
@@ -112,4 +116,38 @@ export async function markEnrolmentProgress(deps: Deps, progress: EnrolmentProgr
     values: { ':c_pv': progress.programVersion },
   };
   await writeIf(deps, { put, condition: notBehind });
+}
+
+const enrolmentIdSchema = z.object({ merchantId: z.string() });
+
+/**
+ * Of these merchants, those that have an enrolment item for the program: BatchGets of the keys (100 a
+ * request, a few at once), reading only the merchant's id, consistently.
+ */
+export async function enrolledAmong(
+  deps: Deps,
+  programId: string,
+  merchantIds: readonly string[],
+): Promise<Set<string>> {
+  const limit = createLimiter(deps.writeConcurrency);
+  const chunks: string[][] = [];
+  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
+    chunks.push(merchantIds.slice(i, i + MAX_BATCH_GET_KEYS));
+  }
+  const found = await Promise.all(
+    chunks.map((ids) =>
+      limit(() =>
+        batchGet(
+          deps,
+          ids.map((id) => enrolmentKey(id, programId)),
+          {
+            ConsistentRead: true,
+            ProjectionExpression: 'pk, sk, #id',
+            ExpressionAttributeNames: { '#id': 'merchantId' },
+          },
+        ),
+      ),
+    ),
+  );
+  return new Set(found.flat().map((item) => parseItem(enrolmentIdSchema, item).merchantId));
 }

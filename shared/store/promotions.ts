@@ -121,7 +121,10 @@ export function writeEnrolment(
     'created' in write
       ? { put: promotionItem(write.created, write.next), condition: IS_NEW }
       : promotionChangeWrite(write.promotion, write.change);
-  return writeAllIf(deps, [{ check: profileKey(merchantId), condition: atVersion(profileVersion) }, enrolment]);
+  return writeAllIf(deps, [
+    { check: profileKey(merchantId), condition: atVersion(profileVersion) },
+    enrolment,
+  ]);
 }
 
 export type ApplyResult = { applied: true } | { applied: false; current: Promotion | undefined };

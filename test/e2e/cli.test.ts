@@ -41,6 +41,9 @@ describe('help', () => {
       'policies withdraw',
       'policies list',
       'flags',
+      'programs list',
+      'programs announce',
+      'programs withdraw',
       'status',
       'notices',
       'demo',
@@ -63,6 +66,7 @@ describe('commander: help, negative values, unknown options, errors that name th
     for (const [group, commands] of [
       ['merchants', ['import', 'record', 'revoke', 'reindex']],
       ['policies', ['load-default', 'announce', 'withdraw', 'list']],
+      ['programs', ['list', 'announce', 'withdraw']],
       ['leases', ['list', 'release']],
     ] as const) {
       const help = await cli(group, '--help');
@@ -907,6 +911,146 @@ describe('cart policies', () => {
       expect.stringMatching(/conflicts with live-third-party-xingtu-only-2020-09-06/),
     ]);
     expect((await cli('policies', 'list')).json).toHaveLength(2);
+  });
+});
+
+describe('programs', () => {
+  const NEW_MERCHANT_FEE =
+    '{"programId":"NEW_MERCHANT_FEE","name":"新入驻商家技术服务费专项优惠","eligibility":{"from":"2020-05-01","categories":"ALL"},"window":{"startOffsetDays":2,"lengthDays":30},"benefits":{"feeRate":0.01},"status":"ANNOUNCED","dateAssumed":false,"version":0,"source":"built-in"}';
+  const SEED_PLAN_2020 =
+    '{"programId":"SEED_PLAN_2020","name":"种子计划","eligibility":{"from":"2020-07-01","categories":["apparel","beauty","cosmetics","home","baby","pets"]},"window":{"startOffsetDays":2,"lengthDays":30},"benefits":{"feeRate":0.01,"capabilities":["LIVE_CART_ZERO_FOLLOWERS","LIVE_TRAFFIC_SUPPORT"],"training":true},"status":"ANNOUNCED","dateAssumed":true,"version":0,"source":"built-in"}';
+  const seedPlanFrom = (from: string) => ({
+    programId: 'SEED_PLAN_2020',
+    name: '种子计划',
+    eligibility: { from, categories: ['apparel', 'beauty', 'cosmetics', 'home', 'baby', 'pets'] },
+    window: { startOffsetDays: 2, lengthDays: 30 },
+    benefits: {
+      feeRate: 0.01,
+      capabilities: ['LIVE_CART_ZERO_FOLLOWERS', 'LIVE_TRAFFIC_SUPPORT'],
+      training: true,
+    },
+  });
+  const liveBoost = {
+    programId: 'LIVE_BOOST',
+    name: '直播扶持',
+    eligibility: { from: '2020-08-01', categories: ['food'] },
+    window: { startOffsetDays: 0, lengthDays: 7 },
+    benefits: { capabilities: ['LIVE_TRAFFIC_SUPPORT'] },
+  };
+
+  it('list prints the two built-ins, exactly, on an empty table', async () => {
+    const list = await cli('programs', 'list');
+    expect([list.status, list.stderr]).toEqual([0, '']);
+    expect(list.stdout).toBe(`${NEW_MERCHANT_FEE}\n${SEED_PLAN_2020}\n`);
+  });
+
+  it('announce: a dry run writes nothing; then a new program, a correction of a built-in, a repeat unchanged', async () => {
+    for (const [id, at, categories] of [
+      ['m-apparel', '2020-07-06', 'apparel'],
+      ['m-early', '2020-07-05', 'apparel'],
+      ['m-food', '2020-08-02', 'food,baby'],
+    ] as const) {
+      expect(
+        (await cli('merchants', 'record', id, '--onboarded-at', at, '--categories', categories)).status,
+      ).toBe(0);
+    }
+    const path = file('programs.json', JSON.stringify([seedPlanFrom('2020-07-06'), liveBoost]));
+    const dry = await cli('programs', 'announce', path, '--dry-run');
+    expect([dry.status, dry.json, dry.stderr]).toEqual([
+      0,
+      [
+        { ...seedPlanFrom('2020-07-06'), outcome: 'corrected', wouldEnrol: 2 }, // m-apparel, m-food (baby)
+        { ...liveBoost, outcome: 'created', wouldEnrol: 1 },
+      ],
+      'dry run: would have 1 created, 1 corrected, 0 unchanged; nothing written\n',
+    ]);
+    expect((await cli('programs', 'list')).stdout).toBe(`${NEW_MERCHANT_FEE}\n${SEED_PLAN_2020}\n`);
+
+    const announced = await cli('programs', 'announce', path);
+    expect([announced.status, announced.json]).toEqual([
+      0,
+      [
+        { ...seedPlanFrom('2020-07-06'), outcome: 'corrected', eligible: 2 },
+        { ...liveBoost, outcome: 'created', eligible: 1 },
+      ],
+    ]);
+    expect(announced.stderr).toBe('programs: 1 created, 1 corrected, 0 unchanged\n');
+    const again = await cli('programs', 'announce', path);
+    expect(again.stderr).toBe('programs: 0 created, 0 corrected, 2 unchanged\n');
+
+    expect((await cli('programs', 'list')).json).toEqual([
+      JSON.parse(NEW_MERCHANT_FEE),
+      {
+        ...seedPlanFrom('2020-07-06'),
+        status: 'ANNOUNCED',
+        dateAssumed: false,
+        version: 1,
+        source: 'stored',
+      },
+      { ...liveBoost, status: 'ANNOUNCED', dateAssumed: false, version: 1, source: 'stored' },
+    ]);
+  });
+
+  it('announce refuses a bad file naming the field (exit 2), recording none of it', async () => {
+    const bad = await cli(
+      'programs',
+      'announce',
+      file(
+        'bad.json',
+        JSON.stringify([liveBoost, { ...seedPlanFrom('2020-07-32'), window: { startOffsetDays: 2 } }]),
+      ),
+    );
+    expect([bad.status, bad.stdout]).toEqual([2, '']);
+    expect(bad.stderr).toMatch(/\[1\]\.eligibility\.from: .*; \[1\]\.window\.lengthDays: is required/);
+    const twice = await cli(
+      'programs',
+      'announce',
+      file('twice.json', JSON.stringify([liveBoost, liveBoost])),
+    );
+    expect([twice.status, twice.stderr]).toEqual([
+      2,
+      'error: [1].programId: LIVE_BOOST appears twice in the file\n',
+    ]);
+    const missing = await cli('programs', 'announce', file('no.json', 'not json'));
+    expect([missing.status, missing.stderr]).toEqual([2, 'error: <file.json>: not valid JSON\n']);
+    expect((await cli('programs', 'list')).stdout).toBe(`${NEW_MERCHANT_FEE}\n${SEED_PLAN_2020}\n`);
+  });
+
+  it('withdraw: once, then nothing changes; a withdrawn id cannot be announced again; unknown → exit 1', async () => {
+    const first = await cli('programs', 'withdraw', 'SEED_PLAN_2020', '--reason', 'not in this market');
+    expect([first.status, first.json, first.stderr]).toEqual([
+      0,
+      [{ programId: 'SEED_PLAN_2020', changed: true, status: 'WITHDRAWN', version: 1 }],
+      'SEED_PLAN_2020: withdrawn (version 1)\n',
+    ]);
+    const again = await cli('programs', 'withdraw', 'SEED_PLAN_2020', '--reason', 'again');
+    expect([again.status, again.json]).toEqual([
+      0,
+      [{ programId: 'SEED_PLAN_2020', changed: false, status: 'WITHDRAWN', version: 1 }],
+    ]);
+    const list = (await cli('programs', 'list')).json;
+    expect(list[1]).toEqual({
+      ...JSON.parse(SEED_PLAN_2020),
+      status: 'WITHDRAWN',
+      version: 1,
+      source: 'stored',
+    });
+    const reannounce = await cli(
+      'programs',
+      'announce',
+      file('seed.json', JSON.stringify(seedPlanFrom('2020-07-01'))),
+    );
+    expect([reannounce.status, reannounce.stderr]).toEqual([
+      1,
+      expect.stringMatching(/program SEED_PLAN_2020 is withdrawn .*announce it under a new programId/),
+    ]);
+    const unknown = await cli('programs', 'withdraw', 'NO_SUCH', '--reason', 'x');
+    expect([unknown.status, unknown.stderr]).toEqual([1, 'error: no program NO_SUCH\n']);
+    const lower = await cli('programs', 'withdraw', 'seed', '--reason', 'x');
+    expect([lower.status, lower.stderr]).toEqual([
+      2,
+      'error: <programId>: may contain only A–Z, 0–9 and _ (got seed)\n',
+    ]);
   });
 });
 
