@@ -31,7 +31,7 @@ const ownJobItems = (job: JobName): TableGrant => ({
  */
 export const jobAccess = (job: JobName): TableAccess => ({
   table: [ownJobItems(job), ...JOBS[job].grants],
-  indexes: { [JOBS[job].reads]: ['dynamodb:Query'] },
+  indexes: Object.fromEntries(JOBS[job].reads.map((index) => [index, ['dynamodb:Query']])),
 });
 
 /**

@@ -4,6 +4,7 @@
 // yet swept, its onboarding range is read, page by page, with one BatchGetItem of their enrolments a
 // page, and each enrolment is one conditional write. A merchant whose window is already over is
 // recorded SCHEDULED → ACTIVE → EXPIRED in one write, so it is never told that it started.
+import type { Deps } from '../deps';
 import { enrolledIn, enrolmentWindow, type Program, type ProgramInEffect } from '../programs/program';
 import {
   afterChange,
@@ -59,10 +60,16 @@ export function enrolmentOwed(
 
 function hull(a: Program['eligibility'], b: Program['eligibility'] | undefined): OnboardedRange {
   if (!b) return { from: a.from, ...(a.until ? { until: a.until } : {}) };
-  const from = a.from < b.from ? a.from : b.from;
-  const until =
-    a.until === undefined || b.until === undefined ? undefined : a.until > b.until ? a.until : b.until;
-  return { from, ...(until ? { until } : {}) };
+  // Dates as text sort as dates; an absent `until` is no end.
+  const [from] = [a.from, b.from].sort();
+  const until = a.until === undefined || b.until === undefined ? undefined : [a.until, b.until].sort()[1];
+  return { from: from as string, ...(until ? { until } : {}) };
+}
+
+/** How many programs a run at `at` would owe their enrolment (status's overdue count). */
+export async function programsOwed(deps: Deps, at: Instant): Promise<number> {
+  const [programs, progress] = await Promise.all([readPrograms(deps), readEnrolmentProgress(deps)]);
+  return programs.filter((p) => enrolmentOwed(p, progress.get(p.program.programId), at)).length;
 }
 
 /** Phase 1 of activate: every program version owed its enrolment, one after another. */

@@ -6,11 +6,12 @@ import type { Deps } from '../deps';
 import { policyIsDue } from '../policies/policy';
 import type { IndexName, TableGrant } from '../store/access';
 import { countDue } from '../store/index-reads';
-import { CART_POLICY_PK, FLAG_PK, merchantPk } from '../store/keys';
+import { CART_POLICY_PK, FLAG_PK, merchantPk, PROGRAM_PK } from '../store/keys';
 import { listPolicies } from '../store/policies';
-import { AUDIENCE_INDEX, DUE_INDEX } from '../store/table';
+import { AUDIENCE_INDEX, DUE_INDEX, ONBOARDED_INDEX } from '../store/table';
 import { type Instant, ZONE } from '../time';
 import { runCartPolicies } from './cart-policies';
+import { enrolLatePrograms, programsOwed } from './enrolment';
 import { activateJob, expireJob } from './promotion-jobs';
 import type { RunContext } from './run-context';
 import { type SweepSpec, sweep } from './sweep';
@@ -42,8 +43,8 @@ export interface JobDefinition {
   schedule: DailySchedule;
   /** One line for the CLI's help and the docs. */
   summary: string;
-  /** The index the job queries for its work (it is granted Query on it). */
-  reads: IndexName;
+  /** The indexes the job queries for its work (it is granted Query on them). */
+  reads: readonly IndexName[];
   /** One occurrence of the job: reads its work, plans each change, writes it (or projects it in a dry run). */
   run: (ctx: RunContext) => Promise<void>;
   /**
@@ -68,12 +69,26 @@ const PROMOTION_JOB_GRANTS: readonly TableGrant[] = [
   { actions: ['dynamodb:UpdateItem'], partitions: [MERCHANTS] },
 ];
 
+/**
+ * activate's first phase (shared/jobs/enrolment.ts, shared/store/programs.ts): Query of the programs
+ * and their enrolment progress, and PutItem of that progress (PROGRAM); per page of the onboarded
+ * index a BatchGetItem of enrolments; each enrolment a TransactWriteItems of a ConditionCheck on the
+ * profile and a Put (a new enrolment) or an Update (MERCHANT#<id>), each authorised as its own action.
+ */
+const ENROLMENT_GRANTS: readonly TableGrant[] = [
+  {
+    actions: ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem'],
+    partitions: [MERCHANTS],
+  },
+  { actions: ['dynamodb:PutItem', 'dynamodb:Query'], partitions: [PROGRAM_PK] },
+];
+
 /** A promotion job: it reads the due index for the steps it takes and writes only promotions. */
 function promotionJob(spec: SweepSpec, schedule: DailySchedule, summary: string): JobDefinition {
   return {
     schedule,
     summary,
-    reads: DUE_INDEX.indexName,
+    reads: [DUE_INDEX.indexName],
     run: (ctx) => sweep(ctx, spec),
     grants: PROMOTION_JOB_GRANTS,
     // What its last run should have settled (due within that run's reach) and still waits.
@@ -81,12 +96,25 @@ function promotionJob(spec: SweepSpec, schedule: DailySchedule, summary: string)
   };
 }
 
+const activate = promotionJob(
+  activateJob,
+  daily(0, 0),
+  'programs announced since merchants were recorded enrol the eligible ones; SCHEDULED promotions whose start has come become ACTIVE (a window already over goes on to EXPIRED in the same write)',
+);
+
 const ENTRIES = {
-  activate: promotionJob(
-    activateJob,
-    daily(0, 0),
-    'SCHEDULED promotions whose start has come become ACTIVE (a window already over goes on to EXPIRED in the same write)',
-  ),
+  activate: {
+    ...activate,
+    reads: [DUE_INDEX.indexName, ONBOARDED_INDEX.indexName],
+    run: async (ctx) => {
+      await enrolLatePrograms(ctx);
+      await activate.run(ctx);
+    },
+    grants: [...PROMOTION_JOB_GRANTS, ...ENROLMENT_GRANTS],
+    // What waits in the due index, and each program whose enrolment its last run owed and did not finish.
+    overdue: async (deps, at) =>
+      (await activate.overdue(deps, at)) + (await programsOwed(deps, at.lastOccurrence)),
+  },
   expire: promotionJob(
     expireJob,
     daily(23, 59),
@@ -96,7 +124,7 @@ const ENTRIES = {
     schedule: daily(0, 0),
     summary:
       'announces cart policies to the merchants they affect on their announcement day, and puts them in force (flags, then merchants’ notices) at their instant',
-    reads: AUDIENCE_INDEX.indexName,
+    reads: [AUDIENCE_INDEX.indexName],
     run: runCartPolicies,
     /**
      * shared/jobs/cart-policies.ts, shared/store/policies.ts and flags.ts: listPolicies and listStoredFlags Query the

@@ -82,7 +82,7 @@ describe('a new scheduled job fails to compile until it is complete', () => {
   const entry = (fields: string) =>
     `  'nightly-report': {\n    schedule: daily(3, 30),\n    summary: 'a report',\n${fields}  },\n${ENTRIES_END}`;
   const complete =
-    '    reads: DUE_INDEX.indexName,\n    run: async () => {},\n    grants: [],\n    overdue: async () => 0,\n';
+    '    reads: [DUE_INDEX.indexName],\n    run: async () => {},\n    grants: [],\n    overdue: async () => 0,\n';
 
   it('an entry without its overdue rule: the registry says so, and nothing else fails', () => {
     const errors = errorsAfter(
