@@ -68,6 +68,11 @@ export interface NoticeOf<T extends NoticeType> {
 /** A notice of any type, its `data` told apart by `type`. */
 export type Notice = { [T in NoticeType]: NoticeOf<T> }[NoticeType];
 
+/** The program a notice is about (promotion notices), or undefined (cart-policy notices). */
+export function programIdOf(notice: Notice): string | undefined {
+  return 'programId' in notice.data ? notice.data.programId : undefined;
+}
+
 /** An item merchants are told of, before and after one write (as the stream shows it, checked). */
 export interface ItemChange {
   oldImage?: NotifyingItem;

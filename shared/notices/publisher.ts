@@ -11,7 +11,7 @@ import {
 import { createLimiter } from '../concurrency';
 import type { Log } from '../deps';
 import { attempts, type RetryPolicy } from '../retry';
-import type { Notice } from './notice';
+import { type Notice, programIdOf } from './notice';
 
 export interface PublishOutcome {
   published: number;
@@ -35,9 +35,9 @@ export function snsEntry(notice: Notice): PublishBatchRequestEntry {
       type: { DataType: 'String', StringValue: notice.type },
       merchantId: { DataType: 'String', StringValue: notice.merchantId },
       // Promotion notices only: a subscriber filtering on a program never receives cart notices.
-      ...('programId' in notice.data
-        ? { programId: { DataType: 'String', StringValue: notice.data.programId } }
-        : {}),
+      ...(programIdOf(notice) === undefined
+        ? {}
+        : { programId: { DataType: 'String', StringValue: programIdOf(notice) } }),
     },
   };
 }

@@ -415,23 +415,42 @@ describe('least privilege', () => {
       onlyPartitions('StringEquals', [`JOB#${name}`]),
     );
 
-  it.each(['activate', 'expire'])(
-    '%s may Put/Delete only its own JOB# items, Update those and promotions, Query the due index, invoke itself; nothing more',
-    (name) => {
-      const job = jobOf(name);
-      expect(roleStatements(template, roleOf(job.function))).toEqual(
-        sorted([
-          logs(job.function),
-          ownJobItems(name),
-          // Promotions: UpdateItem in merchants' partitions only (no Put or Delete there).
-          onTable(['dynamodb:UpdateItem'], onlyPartitions('StringLike', ['MERCHANT#*'])),
-          { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
-          invokeSelf(name),
-          sendTo(job.failures),
-        ]),
-      );
-    },
-  );
+  it('expire may Put/Delete only its own JOB# items, Update those and promotions, Query the due index, invoke itself; nothing more', () => {
+    const job = jobOf('expire');
+    expect(roleStatements(template, roleOf(job.function))).toEqual(
+      sorted([
+        logs(job.function),
+        ownJobItems('expire'),
+        // Promotions: UpdateItem in merchants' partitions only (no Put or Delete there).
+        onTable(['dynamodb:UpdateItem'], onlyPartitions('StringLike', ['MERCHANT#*'])),
+        { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
+        invokeSelf('expire'),
+        sendTo(job.failures),
+      ]),
+    );
+  });
+
+  it('activate may also enrol: Put and check merchant items, read and mark program progress, Query the onboarded index; nothing more', () => {
+    const job = jobOf('activate');
+    expect(roleStatements(template, roleOf(job.function))).toEqual(
+      sorted([
+        logs(job.function),
+        ownJobItems('activate'),
+        onTable(['dynamodb:UpdateItem'], onlyPartitions('StringLike', ['MERCHANT#*'])),
+        // Late enrolment: a BatchGet of enrolments, a transaction of a profile check and a Put.
+        onTable(
+          ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:PutItem'],
+          onlyPartitions('StringLike', ['MERCHANT#*']),
+        ),
+        // The programs and how far their enrolment went.
+        onTable(['dynamodb:PutItem', 'dynamodb:Query'], onlyPartitions('StringEquals', ['PROGRAM'])),
+        { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/due`] },
+        { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/onboarded`] },
+        invokeSelf('activate'),
+        sendTo(job.failures),
+      ]),
+    );
+  });
 
   it("cart-policies may Put/Delete only its own JOB# items, read and update policies, flags and merchants' policy states, Query the audience index, invoke itself; nothing more", () => {
     const job = cartPolicies;
@@ -478,7 +497,7 @@ describe('least privilege', () => {
     const onTheTable = Object.keys(resourcesOfType(template, 'AWS::IAM::Role'))
       .flatMap((roleId) => roleStatements(template, roleId))
       .filter((s) => s.resources.includes(`${tableId}.Arn`));
-    expect(onTheTable.length).toBe(9);
+    expect(onTheTable.length).toBe(11);
     for (const statement of onTheTable) {
       const operators = Object.keys(statement.conditions ?? {});
       expect(operators, JSON.stringify(statement)).toHaveLength(2);
@@ -519,12 +538,15 @@ describe('least privilege', () => {
     }
   });
 
-  it.each(['activate', 'expire'])(
-    '%s can update promotions but create or delete no merchant item, and touch no policy or flag',
-    (name) => {
+  it.each([
+    ['activate', true],
+    ['expire', false],
+  ])(
+    '%s can update promotions (create them: %s) but delete no merchant item, and touch no policy or flag',
+    (name, enrols) => {
       const fn = jobOf(name).function;
       expect(may(fn, 'dynamodb:UpdateItem', [items.merchant])).toBe(true);
-      expect(may(fn, 'dynamodb:PutItem', [items.merchant])).toBe(false);
+      expect(may(fn, 'dynamodb:PutItem', [items.merchant])).toBe(enrols);
       expect(may(fn, 'dynamodb:DeleteItem', [items.merchant])).toBe(false);
       for (const action of writes) {
         expect(may(fn, action, [items.policy]), action).toBe(false);
