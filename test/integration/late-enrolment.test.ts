@@ -109,7 +109,10 @@ describe('a program announced after its merchants were recorded', () => {
       ['ACTIVE', 'activate'],
       ['EXPIRED', 'activate'],
     ]);
-    expect((await enrolmentIn('during'))?.status).toBe('ACTIVE');
+    // One write each, already in its asOf state: the run does not rely on the due index having caught
+    // up with what it just wrote (in AWS it lags its table).
+    expect(over?.version).toBe(1);
+    expect(await enrolmentIn('during')).toMatchObject({ status: 'ACTIVE', version: 1 });
     expect((await enrolmentIn('ahead'))?.status).toBe('SCHEDULED');
     expect(await enrolmentIn('before')).toBeUndefined();
     expect(await enrolmentIn('other')).toBeUndefined();
