@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { countWouldEnrol } from '../../cli/programs/announcements';
 import { silentLog } from '../../shared/deps';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
@@ -133,6 +134,14 @@ describe('a program announced after its merchants were recorded', () => {
       ['during', 'PROMOTION_ACTIVATED'],
       ['ahead', 'PROMOTION_ACTIVATED'],
     ]);
+  });
+
+  it('programs announce --dry-run forecasts exactly what the next run enrols', async () => {
+    const forecast = (await countWouldEnrol(db.deps(), [BOOST])).get('FOOD_BOOST');
+    await announce(BOOST);
+    const [report] = await activate({ asOf: sh('2020-06-25 00:00') });
+    expect(forecast).toBe(report?.transitions.ENROLLED);
+    expect((await countWouldEnrol(db.deps(), [BOOST])).get('FOOD_BOOST')).toBe(0);
   });
 
   it('concurrent and repeated runs enrol each merchant once', async () => {
