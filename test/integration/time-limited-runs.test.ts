@@ -12,7 +12,9 @@ import { createJobHandler, type JobResult } from '../../shared/lambda/job-handle
 import { createObservability, type LambdaRuntime } from '../../shared/lambda/runtime';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
+import type { StoredProgram } from '../../shared/programs/program';
 import type { Promotion } from '../../shared/promotion/lifecycle';
+import { putProgram } from '../../shared/store/programs';
 import { getPromotion } from '../../shared/store/promotions';
 import { formatInstant, parseInstant } from '../../shared/time';
 import { interceptSend, TEST_NOW, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
@@ -67,6 +69,49 @@ async function invokeUntilDone(
 }
 
 describe('time-limited runs', () => {
+  it('activate stopped in the middle of a late enrolment continues where it stopped: each merchant enrolled once', async () => {
+    const n = 120;
+    await recordMerchants(
+      db.deps(),
+      Array.from({ length: n }, (_, i) =>
+        merchantRecordSchema.parse({
+          merchantId: `late-${String(i).padStart(4, '0')}`,
+          onboardedAt: '2020-06-20',
+          categories: ['food'],
+        }),
+      ),
+    );
+    const program: StoredProgram = {
+      programId: 'FOOD_BOOST',
+      name: '美食扶持',
+      eligibility: { from: '2020-06-01', categories: ['food'] },
+      window: { startOffsetDays: 0, lengthDays: 10 },
+      benefits: { capabilities: ['LIVE_TRAFFIC_SUPPORT'] },
+      status: 'ANNOUNCED',
+      version: 1,
+      history: [
+        { status: 'ANNOUNCED', processedAt: formatInstant(parseInstant(TEST_NOW).minus({ hours: 1 })) },
+      ],
+    };
+    await putProgram(db.deps(), program, 0);
+    const results = await invokeUntilDone('activate', { scheduledTime: '2020-06-24T16:00:00Z' }, 6);
+    const reports = results.flatMap((r) => r.reports);
+    expect(results.length).toBeGreaterThan(1); // it really was cut short, in the enrolment phase too
+    expect(reports.slice(0, -1).every((r) => !r.complete && (r.transitions.ENROLLED ?? 0) < n)).toBe(true);
+    expect(reports.reduce((sum, r) => sum + (r.transitions.ENROLLED ?? 0), 0)).toBe(n);
+    const enrolments = (await db.scanAll()).filter(
+      (i) => i.sk === 'PROMO#FOOD_BOOST',
+    ) as unknown as Promotion[];
+    expect(enrolments).toHaveLength(n);
+    for (const e of enrolments) {
+      expect([e.status, e.version, e.history.filter((h) => h.by === 'enrol').length]).toEqual([
+        'ACTIVE',
+        1,
+        1,
+      ]);
+    }
+  });
+
   it('activate over a large cohort stops before its deadline and the continuations finish it: each promotion changed once', async () => {
     const records = Array.from({ length: COHORT }, (_, i) =>
       merchantRecordSchema.parse({
