@@ -20,15 +20,15 @@ export function defineCapabilities(program: Command) {
     .addHelpText(
       'after',
       `
-A capability (${CAPABILITIES.join(', ')}) is in force while an enrolment whose program gives it is
-active: from its window's start to its end, and not from a revocation on. Decided by the windows and
-the revocation instant, never the stored status.
+A capability (${CAPABILITIES.join(', ')}) is in force while an
+enrolment whose program gives it is active: from its window's start to its end, and not from a
+revocation on. Decided by the windows and the revocation instant, never the stored status.
 
 Prints { merchantId, at, capabilities: [names in force] }; exits 1 if there is no such merchant.
 Example: capabilities merchant-c --at 2020-07-08T00:00:00+08:00
   → { "merchantId": "merchant-c", "at": "2020-07-08T00:00:00.000+08:00",
       "capabilities": ["LIVE_CART_ZERO_FOLLOWERS", "LIVE_TRAFFIC_SUPPORT"] }
-  (a cosmetics merchant onboarded on 2020-07-06, in the seed plan from its first day)`,
+  (a cosmetics merchant onboarded on 2020-07-06: its seed-plan window starts at that instant)`,
     )
     .action(
       runs(async ({ args, options }, ctx) => {
