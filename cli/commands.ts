@@ -10,7 +10,7 @@ import { describeHolder, LEASE_TTL_MS } from '../shared/jobs/lease';
 import { JOB_NAMES, JOBS } from '../shared/jobs/registry';
 import { type RunResult, runJob } from '../shared/jobs/run';
 import { merchantRecordSchema, recordMerchant, revokePromotion } from '../shared/merchants/record';
-import { orderSourceSchema, quoteOrder, standardRateSchema } from '../shared/promotion/quote';
+import { orderSourceSchema, quoteAcross, standardRateSchema } from '../shared/promotion/quote';
 import {
   LENGTH_DAYS,
   onboardedAtSchema,
@@ -20,14 +20,17 @@ import {
 } from '../shared/promotion/window';
 import { merchantIdSchema } from '../shared/store/keys';
 import { getMerchant } from '../shared/store/merchants';
-import { getPromotion } from '../shared/store/promotions';
+import { readPrograms } from '../shared/store/programs';
+import { readEnrolments } from '../shared/store/promotions';
 import { CLOCK_SKEW_TEXT, calendarDateSchema, instantSchema } from '../shared/time';
+import { defineCapabilities } from './capabilities-command';
 import { defineDemo } from './demo-command';
 import { EXIT, group, inOptionTerms, listOf, parseOptions, reasonSchema, runs } from './framework';
 import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
 import { REINDEX_SEGMENTS, reindexMerchants } from './import/reindex';
 import { defineLeases } from './leases-command';
+import { merchantOutput } from './merchant-view';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { definePrograms } from './programs-command';
@@ -227,12 +230,17 @@ function defineMerchant(program: Command) {
   program
     .command('merchant')
     .usage('<merchantId>')
-    .description('Show a merchant and its promotion, with the history of transitions.')
+    .description('Show a merchant and its promotion, with the history of transitions, and its enrolments.')
     .argument('<merchantId>')
     .addHelpText(
       'after',
       `
-Prints { merchantId, onboardedOn, …, promotion: { status, startsAt, endsBefore, history: [{ status, effectiveAt, processedAt }] } }.
+Prints { merchantId, onboardedOn, …, promotion: { status, startsAt, endsBefore, history: [{ status, effectiveAt, processedAt }] },
+         cartPolicies, enrolments: [{ programId, status, startsAt, endsBefore, history, recorded, … }] }.
+promotion is the NEW_MERCHANT_FEE enrolment. enrolments has one entry per program (see: programs list):
+the stored enrolment (recorded: true), or where there is none what the rules give (recorded: false,
+history: []): SCHEDULED if the merchant is eligible and the program not withdrawn (the next activate
+run enrols it), else INELIGIBLE.
 Exits 1 if there is no such merchant.`,
     )
     .action(
@@ -243,8 +251,7 @@ Exits 1 if there is no such merchant.`,
         const { deps } = await ctx.store();
         const view = await getMerchant(deps, merchantId);
         if (!view) throw new NotFoundError(`no merchant ${merchantId}`);
-        const { version: _version, ...profile } = view.profile;
-        return { output: { ...profile, promotion: view.promotion, cartPolicies: view.cartPolicies } };
+        return { output: merchantOutput(view, await readPrograms(deps)) };
       }),
     );
 }
@@ -374,8 +381,11 @@ function defineQuote(program: Command) {
 A non-ad order (alliance or other; paid online or cash on delivery) created inside the window and
 before any revocation pays min(1%, standard rate); every other order pays the standard rate.
 The decision uses the window and the revocation instant, never the stored status.
+With several programs (e.g. NEW_MERCHANT_FEE and SEED_PLAN_2020) nothing stacks: the lowest fee cap
+among the enrolments whose window holds the order wins (equal caps: the earlier window start, then
+the lower programId), and programId names it (null when the standard rate applies).
 
-Prints { rate, promotion, reason, standardRate }.`,
+Prints { rate, promotion, reason, standardRate, programId }.`,
     )
     .action(
       runs(async ({ options }, ctx) => {
@@ -394,9 +404,9 @@ Prints { rate, promotion, reason, standardRate }.`,
           },
         );
         const { deps } = await ctx.store();
-        const promotion = await getPromotion(deps, given['--merchant']);
-        if (!promotion) throw new NotFoundError(`no merchant ${given['--merchant']}`);
-        const quote = quoteOrder(promotion, {
+        const enrolments = await readEnrolments(deps, given['--merchant']);
+        if (enrolments.length === 0) throw new NotFoundError(`no merchant ${given['--merchant']}`);
+        const quote = quoteAcross(enrolments, {
           createdAt: given['--created-at'],
           source: given['--source'],
           standardRate: given['--standard-rate'],
@@ -421,6 +431,7 @@ export function defineCommands(program: Command): void {
   defineRun(program);
   defineLeases(program);
   defineQuote(program);
+  defineCapabilities(program);
   definePolicies(program);
   defineFlags(program);
   definePrograms(program);

@@ -1,11 +1,11 @@
-// Which fee rate an order gets (rules §1). Decided by the window and the revocation instant, never by
-// the stored status, which may lag behind when a job run is late.
+// Which fee rate an order gets (rules §1, §4: no stacking across programs). Decided by each
+// enrolment's window and revocation instant, never by the stored status, which may lag behind when a
+// job run is late.
 import { z } from 'zod';
 import { unlessMissing } from '../errors';
+import { NEW_MERCHANT_FEE } from '../programs/program';
 import type { Instant } from '../time';
 import type { Promotion } from './lifecycle';
-
-export const PROMOTION_RATE = 0.01;
 
 export const orderSourceSchema = z.enum(['ad', 'alliance', 'other'], {
   error: unlessMissing(
@@ -35,63 +35,86 @@ export interface Order {
   standardRate: number;
 }
 
-/** The rate one enrolment gives an order: its fee cap (`rate`) inside its window, else the standard rate. */
-export function quoteOrder(promotion: Promotion, order: Order, rate = PROMOTION_RATE): Quote {
+/**
+ * The rate one enrolment gives an order: its program's fee cap (the enrolment's snapshot) inside its
+ * window and before any revocation, at most the standard rate; otherwise the standard rate.
+ */
+export function quoteOrder(enrolment: Promotion, order: Order): Quote {
   const standard = (reason: string): Quote => ({
     rate: order.standardRate,
     promotion: false,
     reason,
     standardRate: order.standardRate,
   });
+  const feeRate = enrolment.program.benefits.feeRate;
   if (order.source === 'ad') return standard('ad-traffic orders never qualify for the promotion');
-  if (!promotion.eligible)
-    return standard(`onboarded on ${promotion.onboardedOn}, before the program started`);
-  if (order.createdAt < promotion.startsAt)
-    return standard(`created before the window starts at ${promotion.startsAt}`);
-  if (order.createdAt >= promotion.endsBefore)
-    return standard(`created after the window ended at ${promotion.endsBefore}`);
-  if (promotion.revokedAt !== undefined && promotion.revokedAt <= order.createdAt) {
-    return standard(`created after the promotion was revoked at ${promotion.revokedAt}`);
+  if (feeRate === undefined) return standard(`${enrolment.programId} gives no fee cap`);
+  if (!enrolment.eligible)
+    return standard(`onboarded on ${enrolment.onboardedOn}, before the program started`);
+  if (order.createdAt < enrolment.startsAt)
+    return standard(`created before the window starts at ${enrolment.startsAt}`);
+  if (order.createdAt >= enrolment.endsBefore)
+    return standard(`created after the window ended at ${enrolment.endsBefore}`);
+  if (enrolment.revokedAt !== undefined && enrolment.revokedAt <= order.createdAt) {
+    return standard(`created after the promotion was revoked at ${enrolment.revokedAt}`);
   }
   return {
-    rate: Math.min(rate, order.standardRate),
+    rate: Math.min(feeRate, order.standardRate),
     promotion: true,
-    reason: `non-ad order created inside the window ${promotion.startsAt} – ${promotion.endsBefore}`,
+    reason: `non-ad order created inside the window ${enrolment.startsAt} – ${enrolment.endsBefore}`,
     standardRate: order.standardRate,
   };
 }
 
-/** One of a merchant's enrolments as a quote reads it: its program, its fee cap (if any), its window and revocation. */
-export interface PricedEnrolment {
-  programId: string;
-  feeRate: number | undefined;
+/** A quote across a merchant's enrolments: which program gave the rate, or null when none did. */
+export type ProgramQuote = Quote & { programId: string | null };
+
+/** An enrolment whose program caps the fee, and its cap. */
+interface Capped {
   enrolment: Promotion;
+  cap: number;
 }
 
 /**
- * No stacking (rules §4): the lowest fee cap among the enrolments whose window holds the order and
- * that were not revoked before it, never above the standard rate; `programId` names the program that
- * gave it (the first of equal ones, in the order given), or null. When none gives a rate, the reason
- * is the first fee-giving enrolment's (today's promotion's, for a merchant of the source's example).
+ * The order enrolments are preferred in: the lower fee cap, then the earlier window start, then the
+ * lower programId (compared as plain strings, so the choice never depends on a locale).
  */
-export function quoteAcross(
-  enrolments: readonly PricedEnrolment[],
-  order: Order,
-): Quote & { programId: string | null } {
-  let best: (Quote & { programId: string }) | undefined;
-  let first: Quote | undefined;
-  for (const { programId, feeRate, enrolment } of enrolments) {
-    if (feeRate === undefined) continue;
-    const quote = quoteOrder(enrolment, order, feeRate);
-    first ??= quote;
-    if (quote.promotion && (!best || quote.rate < best.rate)) best = { ...quote, programId };
+function preferred(a: Capped, b: Capped): number {
+  if (a.cap !== b.cap) return a.cap - b.cap;
+  const [x, y] = [a.enrolment, b.enrolment];
+  if (x.startsAt !== y.startsAt) return x.startsAt < y.startsAt ? -1 : 1;
+  return x.programId < y.programId ? -1 : x.programId > y.programId ? 1 : 0;
+}
+
+/**
+ * No stacking (rules §4): among the enrolments with a fee cap whose window holds the order and that
+ * were not revoked at or before it, the one preferred (lowest cap; a tie: earlier start, then lower
+ * programId) gives the rate, at most the standard rate; `programId` names it. Caps are compared, not
+ * the rates they give: with a standard rate below every cap, the lowest cap still names the program.
+ * When none gives a rate, the standard rate applies with `programId: null`, and the reason is today's
+ * promotion's (NEW_MERCHANT_FEE), so its quotes read as they always have; without it, the first
+ * enrolment's in the same order.
+ */
+export function quoteAcross(enrolments: readonly Promotion[], order: Order): ProgramQuote {
+  const capped = enrolments
+    .flatMap((enrolment): Capped[] => {
+      const cap = enrolment.program.benefits.feeRate;
+      return cap === undefined ? [] : [{ enrolment, cap }];
+    })
+    .sort(preferred)
+    .map(({ enrolment }) => enrolment);
+  for (const enrolment of capped) {
+    const quote = quoteOrder(enrolment, order);
+    if (quote.promotion) return { ...quote, programId: enrolment.programId };
   }
-  if (best) return best;
-  const none = first ?? {
-    rate: order.standardRate,
-    promotion: false,
-    reason: 'enrolled in no program with a fee cap',
-    standardRate: order.standardRate,
-  };
+  const explains = capped.find((e) => e.programId === NEW_MERCHANT_FEE.programId) ?? capped[0];
+  const none: Quote = explains
+    ? quoteOrder(explains, order)
+    : {
+        rate: order.standardRate,
+        promotion: false,
+        reason: 'enrolled in no program with a fee cap',
+        standardRate: order.standardRate,
+      };
   return { ...none, programId: null };
 }

@@ -21,6 +21,7 @@ import {
 import { MalformedItemError, parseItem, profileRecordSchema, readRecord } from './items';
 import {
   audienceKey,
+  ENROLMENT_SK_PREFIX,
   enrolmentKey,
   MERCHANT_CART_POLICY_TYPE,
   MERCHANT_TYPE,
@@ -28,8 +29,7 @@ import {
   merchantPk,
   onboardedKey,
   PROFILE_SK,
-  PROMOTION_SK,
-  PROMOTION_TYPE,
+  PROMOTION_PROGRAM,
   profileKey,
 } from './keys';
 import { queryPartition } from './partition-query';
@@ -152,20 +152,26 @@ export async function replaceProfile(
 
 export interface MerchantView {
   profile: MerchantProfile;
+  /** Its NEW_MERCHANT_FEE enrolment (today's promotion). */
   promotion: Promotion | undefined;
+  /** Every enrolment it has an item for, that one included, in key order. */
+  enrolments: Promotion[];
   /** The merchant's notice state for each cart policy that reached it. */
   cartPolicies: MerchantPolicyNotice[];
 }
 
-/** A merchant's profile, promotion and notice states (its whole partition, read consistently). */
+/** A merchant's profile, enrolments and notice states (its whole partition, read consistently). */
 export async function getMerchant(deps: Deps, merchantId: string): Promise<MerchantView | undefined> {
   const items = await queryPartition(deps, merchantPk(merchantId));
   const profile = items.find((item) => item.sk === PROFILE_SK);
   if (!profile) return undefined;
-  const promotion = items.find((item) => item.sk === PROMOTION_SK);
+  const enrolments = items
+    .filter((item) => String(item.sk).startsWith(ENROLMENT_SK_PREFIX))
+    .map(readPromotion);
   return {
     profile: readRecord(MERCHANT_TYPE, profile),
-    promotion: promotion ? readRecord(PROMOTION_TYPE, promotion) : undefined,
+    promotion: enrolments.find((enrolment) => enrolment.programId === PROMOTION_PROGRAM),
+    enrolments,
     cartPolicies: items
       .filter((item) => String(item.sk).startsWith(merchantCartPolicySk('')))
       .map((item) => readRecord(MERCHANT_CART_POLICY_TYPE, item)),

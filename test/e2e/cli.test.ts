@@ -2,12 +2,14 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LEASE_TTL_MS } from '../../shared/jobs/lease';
 import { JOB_NAMES, JOBS } from '../../shared/jobs/registry';
+import { enrolmentKey } from '../../shared/store/keys';
 import { dateOf } from '../../shared/time';
-import { cliOn, runCli, runNpmScript, startCli } from '../support/cli';
+import { cliInProcess, cliOn, runCli, runNpmScript, startCli } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 import { leaveLease } from '../support/leases';
 import { sh } from '../support/promotions';
@@ -36,6 +38,7 @@ describe('help', () => {
       'leases list',
       'leases release',
       'quote',
+      'capabilities',
       'policies load-default',
       'policies announce',
       'policies withdraw',
@@ -377,6 +380,219 @@ describe('merchants import / record / revoke, merchant, quote', () => {
     ).toBe(1);
     expect((await cli('merchant', 'nobody')).status).toBe(1);
     expect((await cli('merchant', 'a#b')).status).toBe(2);
+  });
+});
+
+describe('programs: quote, capabilities, merchant enrolments (issue 14)', () => {
+  // T = 2020-07-06: both built-in programs' windows are [2020-07-08 00:00, 2020-08-07 00:00).
+  const record = (id: string, categories: string) =>
+    cli('merchants', 'record', id, '--onboarded-at', '2020-07-06', '--categories', categories);
+  const quote = (id: string, at: string, source = 'other') =>
+    cli('quote', '--merchant', id, '--created-at', at, '--source', source, '--standard-rate', '0.05');
+  const capabilities = async (id: string, at: string) => {
+    const r = await cli('capabilities', id, '--at', at);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    return (r.json[0] as { capabilities: string[] }).capabilities;
+  };
+  const BOTH = ['LIVE_CART_ZERO_FOLLOWERS', 'LIVE_TRAFFIC_SUPPORT'];
+  const WINDOW = { startsAt: sh('2020-07-08 00:00'), endsBefore: sh('2020-08-07 00:00') };
+  const SEED_PLAN = {
+    name: '种子计划',
+    benefits: { feeRate: 0.01, capabilities: BOTH, training: true },
+  };
+
+  it('a cosmetics merchant has two enrolments: quotes name the program that gave the rate, capabilities follow the seed window and a revocation', async () => {
+    expect((await record('c', 'cosmetics')).json[0]).toEqual({ merchantId: 'c', outcome: 'created' });
+    const enrolments = (m: unknown) =>
+      (m as { enrolments: Record<string, unknown>[] }).enrolments.map(
+        ({ programId, status, startsAt, endsBefore, recorded }) => ({
+          programId,
+          status,
+          startsAt,
+          endsBefore,
+          recorded,
+        }),
+      );
+    expect(enrolments((await cli('merchant', 'c')).json[0])).toEqual([
+      { programId: 'NEW_MERCHANT_FEE', status: 'SCHEDULED', ...WINDOW, recorded: true },
+      { programId: 'SEED_PLAN_2020', status: 'SCHEDULED', ...WINDOW, recorded: true },
+    ]);
+
+    // Both cap the fee at 1% from the same start: nothing stacks, the lower programId names it.
+    expect((await quote('c', '2020-07-20T12:00:00+08:00')).json[0]).toEqual({
+      merchantId: 'c',
+      createdAt: sh('2020-07-20 12:00'),
+      source: 'other',
+      rate: 0.01,
+      promotion: true,
+      reason: `non-ad order created inside the window ${WINDOW.startsAt} – ${WINDOW.endsBefore}`,
+      standardRate: 0.05,
+      programId: 'NEW_MERCHANT_FEE',
+    });
+    expect((await quote('c', '2020-07-20T12:00:00+08:00', 'ad')).json[0]).toMatchObject({
+      rate: 0.05,
+      promotion: false,
+      programId: null,
+    });
+    expect((await quote('c', '2020-08-07T00:00:00+08:00')).json[0]).toMatchObject({
+      rate: 0.05,
+      programId: null,
+    });
+
+    expect(await capabilities('c', '2020-07-07T23:59:59.999+08:00')).toEqual([]);
+    expect(await capabilities('c', '2020-07-08T00:00:00+08:00')).toEqual(BOTH);
+    expect(await capabilities('c', '2020-08-06T23:59:59.999+08:00')).toEqual(BOTH);
+    expect(await capabilities('c', '2020-08-07T00:00:00+08:00')).toEqual([]);
+    // The instant as stored, whatever offset it was given in.
+    expect((await cli('capabilities', 'c', '--at', '2020-07-07T16:00:00Z')).json[0]).toEqual({
+      merchantId: 'c',
+      at: sh('2020-07-08 00:00'),
+      capabilities: BOTH,
+    });
+
+    const revoke = await cli(
+      ...['merchants', 'revoke', 'c', '--at', '2020-07-20T12:00:00+08:00', '--reason', 'fake orders'],
+    );
+    expect(revoke.status).toBe(0);
+    expect(await capabilities('c', '2020-07-20T11:59:59.999+08:00')).toEqual(BOTH);
+    expect(await capabilities('c', '2020-07-20T12:00:00+08:00')).toEqual([]);
+    expect((await quote('c', '2020-07-20T11:59:59.999+08:00')).json[0]).toMatchObject({
+      rate: 0.01,
+      programId: 'NEW_MERCHANT_FEE',
+    });
+    expect((await quote('c', '2020-07-20T12:00:00+08:00')).json[0]).toMatchObject({
+      rate: 0.05,
+      programId: null,
+      reason: `created after the promotion was revoked at ${sh('2020-07-20 12:00')}`,
+    });
+    expect(enrolments((await cli('merchant', 'c')).json[0]).map((e) => e.status)).toEqual([
+      'REVOKED',
+      'REVOKED',
+    ]);
+  });
+
+  it('the rate may come from the seed plan alone: a merchant onboarded before PROGRAM_START', async () => {
+    const late = { DYNAMODB_ENDPOINT: db.endpoint, TABLE_NAME: TEST_TABLE, PROMO_JOBS_HOME: home };
+    const recorded = await cliInProcess(
+      ['merchants', 'record', 'p', '--onboarded-at', '2020-07-06', '--categories', 'pets'],
+      { ...late, PROGRAM_START: '2020-07-10' },
+    );
+    expect(recorded.json[0]).toEqual({ merchantId: 'p', outcome: 'created' });
+    const m = (await cli('merchant', 'p')).json[0] as { enrolments: Record<string, unknown>[] };
+    expect(m.enrolments.map((e) => [e.programId, e.status, e.recorded])).toEqual([
+      ['NEW_MERCHANT_FEE', 'INELIGIBLE', true],
+      ['SEED_PLAN_2020', 'SCHEDULED', true],
+    ]);
+    expect((await quote('p', '2020-07-20T12:00:00+08:00')).json[0]).toMatchObject({
+      rate: 0.01,
+      promotion: true,
+      programId: 'SEED_PLAN_2020',
+    });
+    // Outside the seed window, today's promotion explains the standard rate, as it always has.
+    expect((await quote('p', '2020-08-07T00:00:00+08:00')).json[0]).toMatchObject({
+      rate: 0.05,
+      promotion: false,
+      programId: null,
+      reason: 'onboarded on 2020-07-06, before the program started',
+    });
+  });
+
+  it('capabilities: --at defaults to the wall clock; a bad --at exits 2 naming it; an unknown merchant exits 1', async () => {
+    await record('c', 'cosmetics');
+    const before = Date.now();
+    const now = await cli('capabilities', 'c');
+    const after = Date.now();
+    const { at, ...rest } = now.json[0] as { at: string };
+    expect(rest).toEqual({ merchantId: 'c', capabilities: [] }); // the 2020 window is long over
+    expect(Date.parse(at)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(at)).toBeLessThanOrEqual(after);
+    expect(at).toMatch(/\+08:00$/);
+
+    const bad = await cli('capabilities', 'c', '--at', '2020-07-08');
+    expect([bad.status, bad.stdout, bad.stderr]).toEqual([
+      2,
+      '',
+      expect.stringMatching(/^error: --at: must be an ISO 8601 instant/),
+    ]);
+    expect((await cli('capabilities', 'nobody', '--at', '2020-07-08T00:00:00+08:00')).status).toBe(1);
+    expect((await cli('capabilities', 'a#b')).stderr).toMatch(/<merchantId>: may contain only/);
+    const help = await cli('capabilities', '--help');
+    expect(help.stdout).toMatch(/Example: capabilities merchant-c --at 2020-07-08T00:00:00\+08:00/);
+  });
+
+  it('merchant keeps promotion exactly as before and lists one enrolment per program, computed where there is no item', async () => {
+    await record('f', 'food');
+    const m = (await cli('merchant', 'f')).json[0] as Record<string, unknown> & {
+      promotion: Record<string, unknown>;
+      enrolments: Record<string, unknown>[];
+    };
+    // The fields and their order of before issue 14, then the new one.
+    expect(Object.keys(m)).toEqual([
+      'merchantId',
+      'onboardedAt',
+      'onboardedOn',
+      'categories',
+      'liveCartSources',
+      'recordedAt',
+      'updatedAt',
+      'occurredAt',
+      'promotion',
+      'cartPolicies',
+      'enrolments',
+    ]);
+    expect(Object.keys(m.promotion)).toEqual([
+      'merchantId',
+      'onboardedOn',
+      'eligible',
+      'startsAt',
+      'endsBefore',
+      'lastDay',
+      'days',
+      'status',
+      'version',
+      'history',
+    ]);
+    const [fee, seed] = m.enrolments;
+    const { programId, program, programVersion, recorded, ...asBefore } = fee as Record<string, unknown>;
+    expect(asBefore).toEqual(m.promotion);
+    expect({ programId, programVersion, recorded }).toEqual({
+      programId: 'NEW_MERCHANT_FEE',
+      programVersion: 0,
+      recorded: true,
+    });
+    expect(program).toEqual({ name: '新入驻商家技术服务费专项优惠', benefits: { feeRate: 0.01 } });
+    // food is not a seed-plan category: no item, the entry is what the rules give.
+    expect(seed).toEqual({
+      programId: 'SEED_PLAN_2020',
+      program: SEED_PLAN,
+      programVersion: 0,
+      merchantId: 'f',
+      onboardedOn: '2020-07-06',
+      eligible: false,
+      ...WINDOW,
+      lastDay: '2020-08-06',
+      days: 30,
+      status: 'INELIGIBLE',
+      history: [],
+      recorded: false,
+    });
+    expect(m.enrolments).toHaveLength(2);
+
+    // An eligible merchant without a seed-plan item (recorded before the program existed): SCHEDULED,
+    // what the next activate run writes; its quote and capabilities come from recorded items only.
+    await record('s', 'cosmetics');
+    await db
+      .deps()
+      .db.send(new DeleteCommand({ TableName: TEST_TABLE, Key: enrolmentKey('s', 'SEED_PLAN_2020') }));
+    const s = (await cli('merchant', 's')).json[0] as { enrolments: Record<string, unknown>[] };
+    expect(s.enrolments[1]).toMatchObject({
+      programId: 'SEED_PLAN_2020',
+      eligible: true,
+      status: 'SCHEDULED',
+      history: [],
+      recorded: false,
+    });
+    expect(await capabilities('s', '2020-07-20T12:00:00+08:00')).toEqual([]);
   });
 });
 
