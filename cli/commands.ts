@@ -10,7 +10,6 @@ import { describeHolder, LEASE_TTL_MS } from '../shared/jobs/lease';
 import { JOB_NAMES, JOBS } from '../shared/jobs/registry';
 import { type RunResult, runJob } from '../shared/jobs/run';
 import { merchantRecordSchema, recordMerchant, revokePromotion } from '../shared/merchants/record';
-import { orderSourceSchema, quoteAcross, standardRateSchema } from '../shared/promotion/quote';
 import {
   LENGTH_DAYS,
   onboardedAtSchema,
@@ -33,6 +32,7 @@ import { defineLeases } from './leases-command';
 import { merchantOutput } from './merchant-view';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
+import { orderSourceSchema, quoteAcross, standardRateSchema } from './pricing/quote';
 import { definePrograms } from './programs-command';
 import { defineStatus } from './status-command';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { type OrderSource, quoteAcross, quoteOrder } from '../../cli/pricing/quote';
 import type { Promotion } from '../../shared/promotion/lifecycle';
-import { type OrderSource, quoteAcross, quoteOrder } from '../../shared/promotion/quote';
 import { recorded, sh } from '../support/promotions';
 
 describe('order rate quote (rules §1)', () => {

@@ -2,10 +2,10 @@
 // enrolment's window and revocation instant, never by the stored status, which may lag behind when a
 // job run is late.
 import { z } from 'zod';
-import { unlessMissing } from '../errors';
-import { NEW_MERCHANT_FEE } from '../programs/program';
-import type { Instant } from '../time';
-import type { Promotion } from './lifecycle';
+import { unlessMissing } from '../../shared/errors';
+import { NEW_MERCHANT_FEE } from '../../shared/programs/program';
+import type { Promotion } from '../../shared/promotion/lifecycle';
+import type { Instant } from '../../shared/time';
 
 export const orderSourceSchema = z.enum(['ad', 'alliance', 'other'], {
   error: unlessMissing(
