@@ -66,10 +66,15 @@ function hull(a: Program['eligibility'], b: Program['eligibility'] | undefined):
   return { from: from as string, ...(until ? { until } : {}) };
 }
 
-/** How many programs a run at `at` would owe their enrolment (status's overdue count). */
+/**
+ * How many announced or corrected programs a run at `at` owed their enrolment and did not finish
+ * (status's overdue count). A built-in program has no announcement to date it by, so it is not counted.
+ */
 export async function programsOwed(deps: Deps, at: Instant): Promise<number> {
   const [programs, progress] = await Promise.all([readPrograms(deps), readEnrolmentProgress(deps)]);
-  return programs.filter((p) => enrolmentOwed(p, progress.get(p.program.programId), at)).length;
+  return programs.filter(
+    (p) => p.changedAt !== undefined && enrolmentOwed(p, progress.get(p.program.programId), at),
+  ).length;
 }
 
 /** Phase 1 of activate: every program version owed its enrolment, one after another. */

@@ -343,6 +343,10 @@ describe('merchants import / record / revoke, merchant, quote', () => {
       previousStatus: 'SCHEDULED',
       revokedAt: sh('2020-05-20 12:00'),
       reason: 'fake orders',
+      // Onboarded before the seed plan: today's promotion is its only enrolment.
+      enrolments: [
+        { programId: 'NEW_MERCHANT_FEE', changed: true, status: 'REVOKED', previousStatus: 'SCHEDULED' },
+      ],
     });
     expect((await quote('2020-05-20T11:59:59+08:00')).json[0]).toMatchObject({ rate: 0.01 });
     expect((await quote('2020-05-20T12:00:00+08:00')).json[0]).toMatchObject({
@@ -838,11 +842,13 @@ describe('notices', () => {
         merchantId: 'merchant-n',
         effectiveAt: sh('2020-05-08 00:00'),
         data: {
+          programId: 'NEW_MERCHANT_FEE',
           startsAt: sh('2020-05-08 00:00'),
           endsBefore: sh('2020-06-07 00:00'),
           lastDay: '2020-06-06',
           days: 30,
           rate: 0.01,
+          benefits: { feeRate: 0.01 },
         },
         text: expect.stringContaining('已生效'),
       },
@@ -1175,7 +1181,8 @@ describe('programs', () => {
     expect([dry.status, dry.json, dry.stderr]).toEqual([
       0,
       [
-        { ...seedPlanFrom('2020-07-06'), outcome: 'corrected', wouldEnrol: 2 }, // m-apparel, m-food (baby)
+        // m-apparel and m-food (baby) were enrolled in the built-in seed plan when recorded: none new
+        { ...seedPlanFrom('2020-07-06'), outcome: 'corrected', wouldEnrol: 0 },
         { ...liveBoost, outcome: 'created', wouldEnrol: 1 },
       ],
       'dry run: would have 1 created, 1 corrected, 0 unchanged; nothing written\n',
