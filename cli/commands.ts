@@ -30,6 +30,7 @@ import { defineLeases } from './leases-command';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { defineStatus } from './status-command';
+import { defineXingtuFee } from './xingtu-fee-command';
 
 /** The source's worked example (rules §1), for the help. */
 const EXAMPLE = promotionWindow('2020-05-06');
@@ -386,6 +387,7 @@ export function defineCommands(program: Command): void {
   defineRun(program);
   defineLeases(program);
   defineQuote(program);
+  defineXingtuFee(program);
   definePolicies(program);
   defineFlags(program);
   defineStatus(program);

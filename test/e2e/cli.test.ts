@@ -35,6 +35,7 @@ describe('help', () => {
       'leases list',
       'leases release',
       'quote',
+      'xingtu-fee',
       'policies load-default',
       'policies announce',
       'policies withdraw',
