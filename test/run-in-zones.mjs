@@ -15,6 +15,7 @@ const ZONE_SENSITIVE = [
   'test/integration/job-handlers.test.ts',
   'test/integration/notices.test.ts',
   'test/integration/job-registry.test.ts',
+  'test/integration/onboarded-index.test.ts',
 ];
 const plan = process.env.TEST_ZONES
   ? process.env.TEST_ZONES.split(',').map((zone) => [zone, []])

@@ -5,12 +5,20 @@ import {
   type CreateTableCommandInput,
   DescribeTableCommand,
   type DynamoDBClient,
+  type Projection,
   ResourceNotFoundException,
   UpdateTableCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import { createWaiter, WaiterState } from '@smithy/core/client';
-import { GLOBAL_INDEXES, TABLE_KEY } from '../../shared/store/table';
+import { GLOBAL_INDEXES, type IndexProjection, TABLE_KEY } from '../../shared/store/table';
+
+/** Each index's projection as the stack deploys it, so a query that works locally works in AWS. */
+function projectionOf(projection: IndexProjection): Projection {
+  return projection.type === 'ALL'
+    ? { ProjectionType: 'ALL' }
+    : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...projection.attributes] };
+}
 
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const keyNames = new Set<string>([TABLE_KEY.partitionKey, TABLE_KEY.sortKey]);
@@ -32,7 +40,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection: projectionOf(index.projection),
     })),
     StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
   };

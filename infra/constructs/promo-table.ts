@@ -1,11 +1,11 @@
 // The single table: keys and indexes come from shared/store/table.ts, so the jobs and the
 // deployed table cannot disagree.
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, Billing, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, Billing, ProjectionType, StreamViewType, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { TableAccess } from '../../shared/store/access';
-import { GLOBAL_INDEXES, TABLE_KEY } from '../../shared/store/table';
+import { GLOBAL_INDEXES, type IndexProjection, TABLE_KEY } from '../../shared/store/table';
 
 /**
  * The IAM condition limiting a statement to items in these partitions. LeadingKeys is multivalued
@@ -22,6 +22,12 @@ function leadingKeysCondition(partitions: readonly string[]): Record<string, Rec
     [operator]: { 'dynamodb:LeadingKeys': [...partitions] },
     Null: { 'dynamodb:LeadingKeys': 'false' },
   };
+}
+
+function cdkProjection(projection: IndexProjection) {
+  return projection.type === 'ALL'
+    ? { projectionType: ProjectionType.ALL }
+    : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...projection.attributes] };
 }
 
 export class PromoTable extends Construct {
@@ -44,6 +50,7 @@ export class PromoTable extends Construct {
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        ...cdkProjection(index.projection),
       })),
     });
   }

@@ -3,9 +3,15 @@
 import { paginateQuery, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import type { NextAction } from '../promotion/lifecycle';
-import type { Instant } from '../time';
-import { AUDIENCE_SHARDS, audiencePartition, duePartitionsOf } from './keys';
-import { AUDIENCE_INDEX, DUE_INDEX } from './table';
+import { addDays, type CalendarDate, type Instant } from '../time';
+import {
+  AUDIENCE_SHARDS,
+  audiencePartition,
+  duePartitionsOf,
+  ONBOARDED_SHARDS,
+  onboardedPartition,
+} from './keys';
+import { AUDIENCE_INDEX, DUE_INDEX, ONBOARDED_INDEX } from './table';
 
 /** A query on an index, without the table (the deps name it) and without where to start. */
 export type IndexQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
@@ -75,5 +81,45 @@ export function audienceQuery(partition: string, attributes?: readonly string[])
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: { ':pk': partition },
     ...(attributes ? { ProjectionExpression: attributes.map((name) => `#a_${name}`).join(', ') } : {}),
+  };
+}
+
+/** Every partition of the onboarded index (every recorded merchant, by onboarding date). */
+export const onboardedPartitions = (): string[] =>
+  Array.from({ length: ONBOARDED_SHARDS }, (_, shard) => onboardedPartition(shard));
+
+/** Onboarding dates from `from` (inclusive) until `until` (exclusive), or with no end. */
+export interface OnboardedRange {
+  from: CalendarDate;
+  until?: CalendarDate;
+}
+
+/**
+ * The merchants of one onboarded index partition onboarded within `range`. `until` is exclusive, as
+ * a program's eligibility is: the key condition is BETWEEN `from` and the day before `until`. An empty
+ * range is a caller's mistake (DynamoDB would reject the reversed bounds), so it throws.
+ */
+export function onboardedQuery(partition: string, range: OnboardedRange): IndexQuery {
+  const names = { '#pk': ONBOARDED_INDEX.partitionKey, '#on': ONBOARDED_INDEX.sortKey };
+  if (range.until === undefined) {
+    return {
+      IndexName: ONBOARDED_INDEX.indexName,
+      KeyConditionExpression: '#pk = :pk AND #on >= :from',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':pk': partition, ':from': range.from },
+    };
+  }
+  if (range.until <= range.from) {
+    throw new RangeError(`onboarded range is empty: until ${range.until} is not after from ${range.from}`);
+  }
+  return {
+    IndexName: ONBOARDED_INDEX.indexName,
+    KeyConditionExpression: '#pk = :pk AND #on BETWEEN :from AND :lastDay',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: {
+      ':pk': partition,
+      ':from': range.from,
+      ':lastDay': addDays(range.until, -1),
+    },
   };
 }

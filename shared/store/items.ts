@@ -61,6 +61,8 @@ const text = z.string();
 const keyFields = { pk: text, sk: text };
 const dueKeyFields = { due_pk: text.optional(), due_sk: instant.optional() };
 const audienceKeyFields = { aud_pk: text.optional(), aud_sk: text.optional() };
+// Absent on profiles recorded before the index existed, until `merchants reindex` sets it.
+const onboardedKeyFields = { onb_pk: text.optional() };
 
 const historyEntry = z.object({
   status: z.enum(PROMOTION_STATUSES),
@@ -214,6 +216,7 @@ void SCHEMAS_MATCH_RECORDS;
 export const profileItemSchema = profileRecordSchema.extend({
   ...keyFields,
   ...audienceKeyFields,
+  ...onboardedKeyFields,
   type: z.literal(MERCHANT_TYPE),
 });
 export const promotionItemSchema = promotionRecordSchema.extend({

@@ -116,6 +116,22 @@ export function audienceKey(merchantId: string, liveCartSources: string[]): Audi
     : undefined;
 }
 
+/**
+ * The sparse "onboarded" index: every merchant profile carries `onb_pk = ONBOARDED#<shard>`, and the
+ * index's sort key is the profile's own `onboardedOn`, so a program's merchants are a range of T in
+ * each shard. The shard depends on the id alone: any writer of a profile writes the same value.
+ */
+export const ONBOARDED_SHARDS = DUE_SHARDS;
+export const onboardedPartition = (shard: number) => `ONBOARDED#${String(shard).padStart(2, '0')}`;
+
+export interface OnboardedKey {
+  onb_pk: string;
+}
+
+export const onboardedKey = (merchantId: string): OnboardedKey => ({
+  onb_pk: onboardedPartition(shardOf(merchantId, ONBOARDED_SHARDS)),
+});
+
 export const CART_POLICY_PK = 'CART_POLICY';
 export const cartPolicySk = (policyId: string) => `POLICY#${policyId}`;
 export const policyKey = (policyId: string): ItemKey => ({ pk: CART_POLICY_PK, sk: cartPolicySk(policyId) });

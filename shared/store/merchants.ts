@@ -1,16 +1,23 @@
 // The merchants repository: profiles (with the audience index key), read together with their
 // promotion; a new merchant's profile and promotion, and a corrected T with its promotion's change,
 // are written in one transaction so they never disagree.
-import { paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Deps } from '../deps';
 import type { MerchantFeePolicyNotice, MerchantPolicyNotice } from '../policies/policy';
 import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycle';
 import type { CalendarDate, Instant } from '../time';
 import { batchGet } from './batch-get';
-import { atVersion, IS_NEW, writeAllIf, writeIf } from './conditional-write';
-import type { IndexQuery } from './index-reads';
-import { MalformedItemError, parseItem, readRecord } from './items';
+import { atVersion, type Condition, IS_NEW, writeAllIf, writeIf } from './conditional-write';
+import {
+  type IndexPage,
+  type IndexQuery,
+  type OnboardedRange,
+  onboardedPartitions,
+  onboardedQuery,
+  type PageStart,
+} from './index-reads';
+import { MalformedItemError, parseItem, profileRecordSchema, readRecord } from './items';
 import {
   audienceKey,
   MERCHANT_CART_POLICY_TYPE,
@@ -19,6 +26,7 @@ import {
   merchantCartPolicySk,
   merchantFeePolicySk,
   merchantPk,
+  onboardedKey,
   PROFILE_SK,
   PROMOTION_SK,
   PROMOTION_TYPE,
@@ -27,6 +35,7 @@ import {
 } from './keys';
 import { queryPartition } from './partition-query';
 import { promotionChangeWrite, promotionItem, readPromotion } from './promotions';
+import { ONBOARDED_INDEX } from './table';
 
 export interface MerchantProfile {
   merchantId: string;
@@ -51,6 +60,7 @@ export function profileItem(profile: MerchantProfile): Record<string, unknown> {
     type: MERCHANT_TYPE,
     ...profile,
     ...audienceKey(profile.merchantId, profile.liveCartSources),
+    ...onboardedKey(profile.merchantId),
   };
 }
 
@@ -182,4 +192,111 @@ export async function forEachMember(
       }
     }),
   );
+}
+
+/**
+ * What the onboarded index gives of a merchant: its projection (ONBOARDED_INDEX), enough to decide a
+ * program's eligibility and plan an enrolment, and the profile version that plan was made from.
+ */
+const onboardedEntrySchema = profileRecordSchema.pick({
+  merchantId: true,
+  onboardedOn: true,
+  onboardedAt: true,
+  categories: true,
+  liveCartSources: true,
+  version: true,
+});
+export type OnboardedEntry = z.output<typeof onboardedEntrySchema>;
+
+// Compile-time: the entry reads exactly what the index projects (its attributes and its sort key).
+type Projected = (typeof ONBOARDED_INDEX.projection.attributes)[number] | typeof ONBOARDED_INDEX.sortKey;
+const ENTRY_IS_PROJECTION: [keyof OnboardedEntry] extends [Projected]
+  ? [Projected] extends [keyof OnboardedEntry]
+    ? true
+    : false
+  : false = true;
+void ENTRY_IS_PROJECTION;
+
+/** One item read from the onboarded index (a merchant profile's projection), checked. */
+export const readOnboardedEntry = (item: Record<string, unknown>): OnboardedEntry =>
+  parseItem(onboardedEntrySchema, item);
+
+/**
+ * Every merchant onboarded within `range`, through the onboarded index: all shards in parallel, page
+ * by page. (A job reads the same queries through forEachItem, with checkpoints.)
+ */
+export async function forEachOnboarded(
+  deps: Deps,
+  range: OnboardedRange,
+  visit: (entry: OnboardedEntry) => void,
+): Promise<void> {
+  await Promise.all(
+    onboardedPartitions().map(async (partition) => {
+      const pages = paginateQuery(
+        { client: deps.db, pageSize: deps.pageSize },
+        { TableName: deps.tableName, ...onboardedQuery(partition, range) },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) visit(readOnboardedEntry(item));
+      }
+    }),
+  );
+}
+
+// Backfilling the onboarded index (`merchants reindex`, cli/import/reindex.ts): profiles recorded
+// before it existed lack `onb_pk`. This is the one Scan in the system, a migration run once after the
+// release that added the index; no job and no Lambda role may Scan.
+
+/** Where one segment of a parallel Scan is: its number among `total`. */
+export interface ScanSegment {
+  segment: number;
+  total: number;
+}
+
+/** One page of one segment of the Scan for profiles without `onb_pk` (only their keys and id are read). */
+export async function scanProfilesWithoutOnboardedKey(
+  deps: Deps,
+  segment: ScanSegment,
+  startKey: PageStart | undefined,
+): Promise<IndexPage> {
+  const page = await deps.db.send(
+    new ScanCommand({
+      TableName: deps.tableName,
+      Segment: segment.segment,
+      TotalSegments: segment.total,
+      FilterExpression: '#type = :merchant AND attribute_not_exists(#onb)',
+      ProjectionExpression: '#pk, #sk, #id',
+      ExpressionAttributeNames: {
+        '#type': 'type',
+        '#onb': ONBOARDED_INDEX.partitionKey,
+        '#pk': 'pk',
+        '#sk': 'sk',
+        '#id': 'merchantId',
+      },
+      ExpressionAttributeValues: { ':merchant': MERCHANT_TYPE },
+      Limit: deps.pageSize,
+      ExclusiveStartKey: startKey,
+    }),
+  );
+  return { items: page.Items ?? [], next: page.LastEvaluatedKey };
+}
+
+/** The profile exists and has no onboarded key yet: never creates an item, never rewrites a key. */
+const LACKS_ONBOARDED_KEY: Condition = {
+  expression: 'attribute_exists(pk) AND attribute_not_exists(#c_onb)',
+  names: { '#c_onb': ONBOARDED_INDEX.partitionKey },
+};
+
+/**
+ * Puts a profile recorded before the onboarded index into it; false if it is there already (a
+ * profile written since carries the key) or gone. The key depends on the id alone, so this can never
+ * disagree with a concurrent write of the profile.
+ */
+export async function addOnboardedKey(deps: Deps, merchantId: string): Promise<boolean> {
+  const outcome = await writeIf(deps, {
+    key: profileKey(merchantId),
+    update: { set: onboardedKey(merchantId) },
+    condition: LACKS_ONBOARDED_KEY,
+  });
+  return outcome.written;
 }

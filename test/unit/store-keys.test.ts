@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { updateExpression } from '../../shared/store/conditional-write';
-import { DUE_SHARDS, dueKeyOf, duePartitionsOf, shardOf } from '../../shared/store/keys';
+import { onboardedQuery } from '../../shared/store/index-reads';
+import { DUE_SHARDS, dueKeyOf, duePartitionsOf, onboardedKey, shardOf } from '../../shared/store/keys';
 
 const at = '2020-06-04T00:00:00.000+08:00';
 
@@ -28,6 +29,29 @@ describe('the store files what a promotion waits for under the due index key its
     );
     expect(duePartitionsOf(['ACTIVATE'])).toHaveLength(DUE_SHARDS);
     expect(duePartitionsOf(['ACTIVATE'])[0]).toBe('ACTIVATE#00');
+  });
+});
+
+describe('the onboarded index key and its range queries', () => {
+  it("a profile's onboarded partition is its id's shard, as its promotion's due partitions are", () => {
+    for (const id of ['merchant-a', 'm-1', 'x']) {
+      expect(onboardedKey(id)).toEqual({ onb_pk: `ONBOARDED#${String(shardOf(id)).padStart(2, '0')}` });
+    }
+  });
+
+  it('an exclusive `until` is the day before it, across a month and a year (Shanghai calendar days)', () => {
+    expect(onboardedQuery('ONBOARDED#03', { from: '2020-07-01', until: '2021-01-01' })).toEqual({
+      IndexName: 'onboarded',
+      KeyConditionExpression: '#pk = :pk AND #on BETWEEN :from AND :lastDay',
+      ExpressionAttributeNames: { '#pk': 'onb_pk', '#on': 'onboardedOn' },
+      ExpressionAttributeValues: { ':pk': 'ONBOARDED#03', ':from': '2020-07-01', ':lastDay': '2020-12-31' },
+    });
+    expect(
+      onboardedQuery('ONBOARDED#03', { from: '2020-02-01', until: '2020-03-01' }).ExpressionAttributeValues,
+    ).toEqual({ ':pk': 'ONBOARDED#03', ':from': '2020-02-01', ':lastDay': '2020-02-29' });
+    expect(onboardedQuery('ONBOARDED#03', { from: '2020-07-01' }).KeyConditionExpression).toBe(
+      '#pk = :pk AND #on >= :from',
+    );
   });
 });
 
