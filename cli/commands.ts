@@ -233,6 +233,7 @@ function defineMerchant(program: Command) {
       'after',
       `
 Prints { merchantId, onboardedOn, …, promotion: { status, startsAt, endsBefore, history: [{ status, effectiveAt, processedAt }] } }.
+cartPolicies and feePolicies: its notice state for each cart policy and each Xingtu fee policy that reached it.
 Exits 1 if there is no such merchant.`,
     )
     .action(
@@ -244,7 +245,14 @@ Exits 1 if there is no such merchant.`,
         const view = await getMerchant(deps, merchantId);
         if (!view) throw new NotFoundError(`no merchant ${merchantId}`);
         const { version: _version, ...profile } = view.profile;
-        return { output: { ...profile, promotion: view.promotion, cartPolicies: view.cartPolicies } };
+        return {
+          output: {
+            ...profile,
+            promotion: view.promotion,
+            cartPolicies: view.cartPolicies,
+            feePolicies: view.feePolicies,
+          },
+        };
       }),
     );
 }

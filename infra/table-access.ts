@@ -27,12 +27,13 @@ const ownJobItems = (job: JobName): TableGrant => ({
 
 /**
  * A job's access: its own items, what its registry entry (shared/jobs/registry.ts) says its code
- * does to the table, and Query on the index it reads.
+ * does to the table, and Query on each index it reads.
  */
-export const jobAccess = (job: JobName): TableAccess => ({
-  table: [ownJobItems(job), ...JOBS[job].grants],
-  indexes: { [JOBS[job].reads]: ['dynamodb:Query'] },
-});
+export function jobAccess(job: JobName): TableAccess {
+  const indexes: NonNullable<TableAccess['indexes']> = {};
+  for (const index of JOBS[job].reads) indexes[index] = ['dynamodb:Query'];
+  return { table: [ownJobItems(job), ...JOBS[job].grants], indexes };
+}
 
 /**
  * recorder (shared/merchants/record.ts): BatchGetItem of profile + promotion; a new merchant or a

@@ -29,7 +29,14 @@ import {
 } from '../policies/policy';
 import { feeChangeTest, pricesCartOf, pricesShopLinks } from '../policies/xingtu-fee';
 import { listStoredFlags, type StoredFlag, setFlag } from '../store/flags';
-import { audiencePartitions, audienceQuery, type IndexQuery } from '../store/index-reads';
+import {
+  audiencePartitions,
+  audienceQuery,
+  type IndexQuery,
+  type OnboardedRange,
+  onboardedPartitions,
+  onboardedQuery,
+} from '../store/index-reads';
 import { feeNoticeStateKey, flagKey, type ItemKey, noticeStateKey, policyKey } from '../store/keys';
 import {
   getFeeNoticeState,
@@ -109,6 +116,15 @@ interface KindRule {
 const audienceReads = () =>
   audiencePartitions().map((partition) => ({ partition, query: audienceQuery(partition) }));
 
+/** Every onboarding date (they are 1970 or later): the onboarded index read whole. */
+const EVERY_ONBOARDING: OnboardedRange = { from: '0000-01-01' };
+/** The onboarded index, whole: every recorded merchant (shop-only carts included), never a Scan. */
+const everyMerchantReads = () =>
+  onboardedPartitions().map((partition) => ({
+    partition,
+    query: onboardedQuery(partition, EVERY_ONBOARDING),
+  }));
+
 /** The notice-state fields every kind shares. */
 const stateOf = (policy: Policy, merchantId: string, status: MerchantPolicyStatus, stamp: Stamp) => ({
   merchantId,
@@ -153,7 +169,7 @@ const KINDS: { [K in PolicyKind]: (policy: PolicyOf<K>) => KindRule } = {
   XINGTU_FEE: (policy: FeePolicy) => ({
     // A policy that prices shop links concerns merchants whose carts hold only shop products, whom
     // the audience index (third-party carts) does not hold.
-    reads: pricesShopLinks(policy) ? audienceReads : audienceReads,
+    reads: pricesShopLinks(policy) ? everyMerchantReads : audienceReads,
     concerns: {
       CHANGED: (policies) => feeChangeTest(policies, policy),
       COVERED: () => (member) => pricesCartOf(policy, member),

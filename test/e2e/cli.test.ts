@@ -804,12 +804,13 @@ describe('cart policies', () => {
     const defaults = await cli('policies', 'load-default');
     expect(defaults.json[0]).toMatchObject({
       created: 4,
-      affects: 7,
+      affects: 9,
       policies: [
         { policyId: 'live-third-party-xingtu-only-2020-09-06', affects: 2 },
         { policyId: 'live-third-party-blocked-2020-10-09', affects: 2 },
-        { policyId: 'XINGTU_FEE_2020_07_COSMETICS', affects: 1 },
-        { policyId: 'XINGTU_FEE_2020_08_20', affects: 2 },
+        // Fee policies price shop links too: shop-only is affected (found through the onboarded index).
+        { policyId: 'XINGTU_FEE_2020_07_COSMETICS', affects: 2 },
+        { policyId: 'XINGTU_FEE_2020_08_20', affects: 3 },
       ],
     });
     const cosmetics = (policyId: string, effectiveAt: string, thirdPartyProducts: string) =>
@@ -852,7 +853,7 @@ describe('cart policies', () => {
     // The calendar as it is now: the 10-09 block no longer changes jd-cosmetics (blocked since 09-20).
     expect((await cli('policies', 'load-default')).json[0]).toMatchObject({
       unchanged: 4,
-      policies: [{ affects: 2 }, { affects: 1 }, { affects: 1 }, { affects: 2 }],
+      policies: [{ affects: 2 }, { affects: 1 }, { affects: 2 }, { affects: 3 }],
     });
   });
 

@@ -107,4 +107,31 @@ describe('xingtu-fee', () => {
     const none = await cli('xingtu-fee', '--at', '2020-08-20T00:00:00+08:00', '--category', 'apparel');
     expect([none.status, none.stderr]).toEqual([2, expect.stringMatching(/--link-source/)]);
   });
+
+  it('the cart-policies run tells a shop-only cart of both fee policies; merchant <id> shows them as feePolicies', async () => {
+    const recorded = await cli(
+      ...['merchants', 'record', 'shop-cosmetics', '--onboarded-at', '2020-06-01'],
+      ...['--categories', 'cosmetics', '--live-cart-sources', 'shop'],
+    );
+    expect(recorded.status).toBe(0);
+    expect((await cli('run', 'cart-policies', '--from', '2020-07-30', '--to', '2020-08-20')).status).toBe(0);
+    const types = ((await cli('notices', '--merchant', 'shop-cosmetics')).json as { type: string }[]).map(
+      (n) => n.type,
+    );
+    expect(types).toEqual([
+      'XINGTU_FEE_ANNOUNCED',
+      'XINGTU_FEE_IN_FORCE',
+      'XINGTU_FEE_ANNOUNCED',
+      'XINGTU_FEE_IN_FORCE',
+    ]);
+    const merchant = (await cli('merchant', 'shop-cosmetics')).json[0] as {
+      cartPolicies: unknown[];
+      feePolicies: { policyId: string; status: string }[];
+    };
+    expect(merchant.cartPolicies).toEqual([]);
+    expect(merchant.feePolicies.map((s) => [s.policyId, s.status])).toEqual([
+      ['XINGTU_FEE_2020_07_COSMETICS', 'IN_FORCE'],
+      ['XINGTU_FEE_2020_08_20', 'IN_FORCE'],
+    ]);
+  });
 });
