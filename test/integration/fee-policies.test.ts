@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { announcePolicy, countAffected, withdrawPolicy } from '../../cli/policies/announcements';
 import { DEFAULT_CART_POLICIES, DEFAULT_FEE_POLICIES } from '../../cli/policies/calendar';
@@ -21,6 +21,7 @@ import { notifyFromStream } from '../../shared/notices/notifier';
 import { fileSink } from '../../shared/notices/publisher';
 import { policyInputSchema } from '../../shared/policies/policy';
 import { listStoredFlags } from '../../shared/store/flags';
+import { policyKey } from '../../shared/store/keys';
 import { getMerchant } from '../../shared/store/merchants';
 import { listPolicies } from '../../shared/store/policies';
 import { daysBetween } from '../../shared/time';
@@ -304,7 +305,18 @@ describe('whom a fee policy reaches', () => {
       policyId: 'SHOP_2020_09_10',
       changed: true,
     });
-    await runDays('2020-09-02', '2020-09-12');
+    // The withdrawal run writes only where the policy could have been told (its scope and link
+    // sources), not to every merchant of the index it reads.
+    const writes: string[] = [];
+    const spying = interceptSend(db.clients.doc, (command, send) => {
+      if (command instanceof UpdateCommand && String(command.input.Key?.sk).startsWith('FEE_POLICY#')) {
+        writes.push(String(command.input.Key?.pk));
+      }
+      return send();
+    });
+    await runJob(db.deps({ db: spying }), 'cart-policies', parseJobInput({ asOf: sh('2020-09-02 00:00') }));
+    expect(writes).toEqual(['MERCHANT#shop-cosmetics']);
+    await runDays('2020-09-03', '2020-09-12');
     await run({ asOf: sh('2020-09-05 00:00') });
     expect(await feeNotices()).toEqual([
       ['shop-cosmetics', 'XINGTU_FEE_ANNOUNCED', 'SHOP_2020_09_10'],
@@ -329,6 +341,33 @@ describe('whom a fee policy reaches', () => {
     expect(announced.map((n) => [n.merchantId, n.effectiveAt])).toEqual([
       ['shop-cosmetics', sh('2020-09-10 00:00')],
       ['shop-cosmetics', sh('2020-09-15 00:00')],
+    ]);
+  });
+});
+
+describe('policies stored before fee policies existed', () => {
+  it('a stored policy item without kind reads as a cart policy, and the job still handles it', async () => {
+    const { kind: _kind, ...input } = policyInputSchema.parse(DEFAULT_CART_POLICIES[0]);
+    await db.clients.doc.send(
+      new PutCommand({
+        TableName: db.deps().tableName,
+        Item: {
+          ...policyKey(input.policyId),
+          type: 'CART_POLICY',
+          ...input,
+          status: 'SCHEDULED',
+          version: 1,
+          history: [],
+        },
+      }),
+    );
+    const [stored] = await listPolicies(db.deps());
+    expect([stored?.kind, stored?.policyId]).toEqual(['CART', 'live-third-party-xingtu-only-2020-09-06']);
+    await runDays('2020-08-26', '2020-09-06');
+    expect((await listPolicies(db.deps())).map((p) => [p.kind, p.status])).toEqual([['CART', 'IN_FORCE']]);
+    expect((await notices()).filter((n) => n.merchantId === 'jd-cosmetics').map((n) => n.type)).toEqual([
+      'CART_POLICY_ANNOUNCED',
+      'CART_POLICY_IN_FORCE',
     ]);
   });
 });

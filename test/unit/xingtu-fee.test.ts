@@ -112,14 +112,15 @@ describe('which fee policy prices a task', () => {
   });
 
   it('at the same instant a scoped policy beats an ALL one, whatever the calendar order; two ALL ones: the lower id', () => {
-    const scoped = feePolicy('COSMETICS_SAME_DAY', '2020-08-20', ['cosmetics'], {
+    const scoped = feePolicy('Z_COSMETICS_SAME_DAY', '2020-08-20', ['cosmetics'], {
       shop: { rate: 0.02, base: 'GMV' },
     });
     for (const policies of [
       [scoped, ...calendar],
       [...calendar, scoped],
     ]) {
-      expect(fee('2020-08-20 00:00', 'cosmetics', 'shop', policies).policyId).toBe('COSMETICS_SAME_DAY');
+      // (Its id sorts after the ALL one's: it wins by its scope, not by its id.)
+      expect(fee('2020-08-20 00:00', 'cosmetics', 'shop', policies).policyId).toBe('Z_COSMETICS_SAME_DAY');
       expect(fee('2020-08-20 00:00', 'apparel', 'shop', policies).policyId).toBe('XINGTU_FEE_2020_08_20');
     }
     const other = feePolicy('A_ALL_SAME_DAY', '2020-08-20', 'ALL', { shop: { rate: 0.02, base: 'GMV' } });
@@ -210,12 +211,21 @@ describe('the fee in integer fen', () => {
     }
   });
 
-  it('a quote in yuan is the fen fee over 100', () => {
+  it('a quote is computed in fen, exactly: the fee in yuan is the fen fee over 100', () => {
     const q = xingtuFeeAt(calendar, {
       ...task('2020-08-20 00:00', 'apparel', 'shop'),
       amountsFen: { TASK_AMOUNT: 70 },
     });
+    // 0.70 yuan at 5%: 3.5 fen, 4 rounded half up (in yuan as floats, 0.7 × 0.05 × 100 = 3.4999…).
     expect([q.fee, q.feeFen]).toEqual([0.04, 4]);
+    // The largest amounts: 999,999,999,999.95 yuan at 70% is 69,999,999,999,996.5 fen exactly (as
+    // floats, 69,999,999,999,996.49…).
+    const steep = feePolicy('STEEP', '2020-09-01', 'ALL', { shop: { rate: 0.7, base: 'TASK_AMOUNT' } });
+    const big = xingtuFeeAt([...calendar, steep], {
+      ...task('2020-09-01 00:00', 'apparel', 'shop'),
+      amountsFen: { TASK_AMOUNT: 99_999_999_999_995 },
+    });
+    expect([big.policyId, big.feeFen]).toEqual(['STEEP', 69_999_999_999_997]);
   });
 });
 
@@ -283,7 +293,7 @@ describe('whom a fee policy concerns', () => {
   });
 
   it('only where it is the rule at its instant: a scoped policy of the same instant takes its merchants', () => {
-    const scoped = feePolicy('COSMETICS_SAME_DAY', '2020-08-20', ['cosmetics'], {
+    const scoped = feePolicy('Z_COSMETICS_SAME_DAY', '2020-08-20', ['cosmetics'], {
       'third-party': { rate: 0.1, base: 'TASK_AMOUNT' },
     });
     const policies = [...calendar, scoped];
