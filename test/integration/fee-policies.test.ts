@@ -173,6 +173,18 @@ describe('the built-in fee policies, replayed day by day', () => {
     expect(await feeNotices()).toEqual(first);
   });
 
+  it('a dry run over the range reports, day by day, what the real run then does, and writes nothing', async () => {
+    await loadFeeDefaults();
+    const range = { from: '2020-07-29', to: '2020-08-21' };
+    const before = await db.scanAll();
+    const dry = await run({ ...range, dryRun: true });
+    expect(await db.scanAll()).toEqual(before);
+    const real = await run(range);
+    const summary = (reports: typeof real) => reports.map((r) => [r.asOf, r.changed, r.transitions]);
+    expect(summary(dry)).toEqual(summary(real));
+    expect(real.reduce((sum, r) => sum + (r.transitions.XINGTU_FEE_ANNOUNCED ?? 0), 0)).toBe(6);
+  });
+
   it('overlapping runs (no lease) tell each merchant once', async () => {
     await loadFeeDefaults();
     const runAt = async (asOf: string) => {
