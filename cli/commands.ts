@@ -117,39 +117,6 @@ Valid lines are stored even when others are rejected; exits 1 if any line was re
     );
 
   merchants
-    .command('reindex')
-    .usage('[--dry-run]')
-    .description('Put the merchants recorded before the onboarded index existed into it (run once).')
-    .option('--dry-run', 'count the merchants it would put in the index, writing nothing')
-    .addHelpText(
-      'after',
-      `
-A one-off migration, run once after deploying the release that added the onboarded index and before
-the first activate run: programs announced later find their merchants through that index. It scans
-the table (${REINDEX_SEGMENTS} segments in parallel) for merchant profiles without the index key and gives each its key
-with a conditional write; merchants recorded since have it already, and a repeat finds nothing.
-
-Prints { examined, reindexed, alreadyDone, failed, failures: [{ pk, error }], dryRun }; with --dry-run,
-reindexed counts what would be reindexed. Exits 1 if any profile failed (run it again).`,
-    )
-    .action(
-      runs(async ({ options }, ctx) => {
-        const dryRun = options.dryRun === true;
-        const { deps } = await ctx.store();
-        let pages = 0;
-        const summary = await reindexMerchants(deps, {
-          dryRun,
-          // A line every 20 pages: a big table takes minutes.
-          onPage: (s) => ++pages % 20 === 0 && ctx.progress(`reindex: examined ${s.examined} so far`),
-        });
-        ctx.progress(
-          `reindex${dryRun ? ' (dry run)' : ''}: examined ${summary.examined}, ${dryRun ? 'would reindex' : 'reindexed'} ${summary.reindexed}, already done ${summary.alreadyDone}, failed ${summary.failed}`,
-        );
-        return { output: summary, exitCode: summary.failed > 0 ? EXIT.failed : EXIT.ok };
-      }),
-    );
-
-  merchants
     .command('record')
     .usage('<merchantId> --onboarded-at <date|instant> [--categories a,b] [--live-cart-sources shop,taobao]')
     .description('Record one merchant, or correct its onboarding date.')
@@ -219,6 +186,39 @@ revocation contradicts its state.`,
         return {
           output: await revokePromotion(deps, given['<merchantId>'], given['--at'], given['--reason']),
         };
+      }),
+    );
+
+  merchants
+    .command('reindex')
+    .usage('[--dry-run]')
+    .description('Put the merchants recorded before the onboarded index existed into it (run once).')
+    .option('--dry-run', 'count the merchants it would put in the index, writing nothing')
+    .addHelpText(
+      'after',
+      `
+A one-off migration, run once after deploying the release that added the onboarded index and before
+the first activate run: programs announced later find their merchants through that index. It scans
+the table (${REINDEX_SEGMENTS} segments in parallel) for merchant profiles without the index key and gives each its key
+with a conditional write; merchants recorded since have it already, and a repeat finds nothing.
+
+Prints { examined, reindexed, alreadyDone, failed, failures: [{ pk, error }], dryRun }; with --dry-run,
+reindexed counts what would be reindexed. Exits 1 if any profile failed (run it again).`,
+    )
+    .action(
+      runs(async ({ options }, ctx) => {
+        const dryRun = options.dryRun === true;
+        const { deps } = await ctx.store();
+        let pages = 0;
+        const summary = await reindexMerchants(deps, {
+          dryRun,
+          // A line every 20 pages: a big table takes minutes.
+          onPage: (s) => ++pages % 20 === 0 && ctx.progress(`reindex: examined ${s.examined} so far`),
+        });
+        ctx.progress(
+          `reindex${dryRun ? ' (dry run)' : ''}: examined ${summary.examined}, ${dryRun ? 'would reindex' : 'reindexed'} ${summary.reindexed}, already done ${summary.alreadyDone}, failed ${summary.failed}`,
+        );
+        return { output: summary, exitCode: summary.failed > 0 ? EXIT.failed : EXIT.ok };
       }),
     );
 }

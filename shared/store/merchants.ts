@@ -1,6 +1,7 @@
-// The merchants repository: profiles (with the audience index key), read together with their
-// promotion; a new merchant's profile and promotion, and a corrected T with its promotion's change,
-// are written in one transaction so they never disagree.
+// The merchants repository: profiles (with the audience and onboarded index keys), read together with
+// their promotion; a new merchant's profile and promotion, and a corrected T with its promotion's
+// change, are written in one transaction so they never disagree. Also the merchants read through the
+// audience and onboarded indexes, and the one-off backfill of the onboarded index.
 import { paginateQuery, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Deps } from '../deps';

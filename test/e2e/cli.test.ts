@@ -22,7 +22,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}([a-z]\S*(?: (?:import|record|revoke|load-default|announce|withdraw|list|release))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -30,6 +30,7 @@ describe('help', () => {
       'merchants import',
       'merchants record',
       'merchants revoke',
+      'merchants reindex',
       'merchant',
       'run',
       'leases list',
@@ -61,7 +62,7 @@ describe('help', () => {
 describe('commander: help, negative values, unknown options, errors that name the value', () => {
   it('a group of commands has --help too, listing its commands, exit 0; help <group> is the same', async () => {
     for (const [group, commands] of [
-      ['merchants', ['import', 'record', 'revoke']],
+      ['merchants', ['import', 'record', 'revoke', 'reindex']],
       ['policies', ['load-default', 'announce', 'withdraw', 'list']],
       ['leases', ['list', 'release']],
     ] as const) {
