@@ -5,7 +5,7 @@ import { cliOn } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
 
 const db = useLocalDynamo();
-const { cli } = cliOn(db, TEST_TABLE);
+const { cli, file } = cliOn(db, TEST_TABLE);
 beforeAll(async () => {
   await db.reset();
   expect((await cli('policies', 'load-default')).status).toBe(0);
@@ -133,5 +133,50 @@ describe('xingtu-fee', () => {
       ['XINGTU_FEE_2020_07_COSMETICS', 'IN_FORCE'],
       ['XINGTU_FEE_2020_08_20', 'IN_FORCE'],
     ]);
+  });
+
+  it('policies announce takes a fee policy file; a bad one exits 2 naming the field; policies list says its kind', async () => {
+    const policy = {
+      kind: 'XINGTU_FEE',
+      policyId: 'XINGTU_FEE_2020_09_01_APPAREL',
+      title: '服饰类目星图服务费调整',
+      announcedOn: '2020-08-25',
+      effectiveAt: '2020-09-01',
+      scope: { channel: 'live', categories: ['apparel'] },
+      rates: { shop: { rate: 0.02, base: 'GMV' } },
+    };
+    const bad = await cli(
+      'policies',
+      'announce',
+      file('bad-fee.json', JSON.stringify({ ...policy, rates: { shop: { rate: 0.02, base: 'PROFIT' } } })),
+    );
+    expect([bad.status, bad.stderr]).toEqual([
+      2,
+      expect.stringMatching(/rates\.shop\.base: must be one of GMV, STREAMER_FIXED_FEE, TASK_AMOUNT/),
+    ]);
+    const good = await cli('policies', 'announce', file('fee.json', JSON.stringify(policy)));
+    expect([good.status, good.json[0]]).toEqual([
+      0,
+      expect.objectContaining({
+        created: 1,
+        policies: [expect.objectContaining({ policyId: policy.policyId })],
+      }),
+    ]);
+    const listed = (await cli('policies', 'list')).json as { kind: string; policyId: string }[];
+    expect(listed.find((p) => p.policyId === policy.policyId)?.kind).toBe('XINGTU_FEE');
+    expect(listed.every((p) => p.kind === 'CART' || p.kind === 'XINGTU_FEE')).toBe(true);
+    // From its instant it prices apparel shop links; apparel third-party links keep the 08-20 rule.
+    expect((await fee('2020-09-01T00:00:00+08:00', 'apparel', 'shop', '--gmv', '100')).json[0]).toMatchObject(
+      {
+        fee: 2,
+        policyId: policy.policyId,
+      },
+    );
+    expect(
+      (await fee('2020-09-01T00:00:00+08:00', 'apparel', 'jd', '--task-amount', '100')).json[0],
+    ).toMatchObject({
+      fee: 20,
+      policyId: 'XINGTU_FEE_2020_08_20',
+    });
   });
 });
