@@ -35,6 +35,7 @@ import { defineFlags, definePolicies } from './policies-command';
 import { orderSourceSchema, quoteAcross, standardRateSchema } from './pricing/quote';
 import { definePrograms } from './programs-command';
 import { defineStatus } from './status-command';
+import { defineXingtuFee } from './xingtu-fee-command';
 
 /** The source's worked example (rules §1), for the help. */
 const EXAMPLE = promotionWindow('2020-05-06');
@@ -241,6 +242,7 @@ promotion is the NEW_MERCHANT_FEE enrolment. enrolments has one entry per progra
 the stored enrolment (recorded: true), or where there is none what the rules give (recorded: false,
 history: []): SCHEDULED if the merchant is eligible and the program not withdrawn (the next activate
 run enrols it), else INELIGIBLE.
+cartPolicies and feePolicies: its notice state for each cart policy and each Xingtu fee policy that reached it.
 Exits 1 if there is no such merchant.`,
     )
     .action(
@@ -432,6 +434,7 @@ export function defineCommands(program: Command): void {
   defineLeases(program);
   defineQuote(program);
   defineCapabilities(program);
+  defineXingtuFee(program);
   definePolicies(program);
   defineFlags(program);
   definePrograms(program);

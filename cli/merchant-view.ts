@@ -54,13 +54,14 @@ export function enrolmentEntries(view: MerchantView, programs: readonly ProgramI
   return entries;
 }
 
-/** The output of `merchant <id>`: the fields it always had, plus `enrolments`. */
+/** The output of `merchant <id>`: the fields it always had, plus `feePolicies` and `enrolments`. */
 export function merchantOutput(view: MerchantView, programs: readonly ProgramInEffect[]) {
   const { version: _version, ...profile } = view.profile;
   return {
     ...profile,
     promotion: view.promotion && promotionAsBefore(view.promotion),
     cartPolicies: view.cartPolicies,
+    feePolicies: view.feePolicies,
     enrolments: enrolmentEntries(view, programs),
   };
 }

@@ -1,4 +1,5 @@
-// `policies …` and `flags`: the live-room cart policy calendar, as data, and the flags it sets.
+// `policies …` and `flags`: the policy calendar (live-room cart policies and Xingtu fee policies), as
+// data, and the flags its cart policies set.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -6,10 +7,12 @@ import type { Deps } from '../shared/deps';
 import { describeZodError, InputError } from '../shared/errors';
 import {
   CART_FLAG_VALUES,
-  cartPolicyInputSchema,
+  FEE_BASES,
   flagsAt,
   flagTimeline,
   POLICY_VALUES,
+  type PolicyKind,
+  policyInputSchema,
 } from '../shared/policies/policy';
 import { listStoredFlags, type StoredFlag } from '../shared/store/flags';
 import { listPolicies } from '../shared/store/policies';
@@ -21,7 +24,7 @@ import {
   countAffected,
   withdrawPolicy,
 } from './policies/announcements';
-import { DEFAULT_CART_POLICIES } from './policies/calendar';
+import { DEFAULT_POLICIES } from './policies/calendar';
 
 async function announceAll(
   deps: Deps,
@@ -31,7 +34,7 @@ async function announceAll(
 ) {
   // Validate everything first: a file with one bad policy records none of them.
   const policies = inputs.map((input, i) => {
-    const result = cartPolicyInputSchema.safeParse(input);
+    const result = policyInputSchema.safeParse(input);
     if (!result.success) throw new InputError(describeZodError(result.error, where(i)));
     return result.data;
   });
@@ -47,27 +50,44 @@ async function announceAll(
     policies: { policyId: string; outcome: AnnounceOutcome; affects: number }[];
   } = { created: 0, updated: 0, unchanged: 0, affects: 0, policies: [] };
   for (const {
-    policy: { policyId, effectiveAt: at },
+    policy: { policyId, effectiveAt: at, kind },
     outcome,
   } of outcomes) {
     const affects = affected.get(policyId) ?? 0;
     summary[outcome]++;
     summary.affects += affects;
     summary.policies.push({ policyId, outcome, affects });
+    const { changes, what, why } = AFFECTS[kind];
     progress(
-      `${policyId}: ${outcome}; affects ${affects} merchant${affects === 1 ? '' : 's'} (changes their live-room cart at ${at})`,
+      `${policyId}: ${outcome}; affects ${affects} merchant${affects === 1 ? '' : 's'} (changes ${changes} at ${at})`,
     );
     if (affects === 0) {
       progress(
-        `warning: ${policyId} changes the live-room cart of no merchant at ${at}, given the calendar (a policy in force there is as strict or stricter, or no merchant in its scope sells third-party products): nobody will be told`,
+        `warning: ${policyId} changes ${what} of no merchant at ${at}, given the calendar (${why}): nobody will be told`,
       );
     }
   }
   return summary;
 }
 
-const POLICY_FORMAT = `
-A policy:
+/** What a policy of each kind changes for a merchant, and why it may change it for none, as stderr says it. */
+const AFFECTS: Record<PolicyKind, { changes: string; what: string; why: string }> = {
+  CART: {
+    changes: 'their live-room cart',
+    what: 'the live-room cart',
+    why: 'a policy in force there is as strict or stricter, or no merchant in its scope sells third-party products',
+  },
+  XINGTU_FEE: {
+    changes: 'their Xingtu fees',
+    what: 'the Xingtu fees',
+    why: 'a more specific policy of the same instant prices the same links, or no merchant in its scope has live carts of a link source it prices',
+  },
+};
+
+/** The file format of each kind of policy, for the help (a new kind does not compile without its own). */
+const POLICY_FORMATS: Record<PolicyKind, string> = {
+  CART: `
+A cart policy ("kind": "CART", or no kind):
   {
     "policyId": "live-third-party-xingtu-only-2020-09-06",
     "title": "直播间第三方平台商品需通过星图下单方可进入购物车",
@@ -75,18 +95,45 @@ A policy:
     "effectiveAt": "2020-09-06",                  (a date means its 00:00 Asia/Shanghai; or an instant)
     "scope": { "channel": "live", "categories": "ALL" },   (or a list, e.g. ["cosmetics"])
     "thirdPartyProducts": "${POLICY_VALUES[0]}"           (one of ${POLICY_VALUES.join(', ')})
-  }`;
+  }`,
+  XINGTU_FEE: `
+A Xingtu fee policy (rules §5):
+  {
+    "kind": "XINGTU_FEE",
+    "policyId": "XINGTU_FEE_2020_08_20",                   (upper-case letters, digits and "_")
+    "title": "星图直播任务服务费调整",
+    "announcedOn": "2020-08-19",
+    "effectiveAt": "2020-08-20",
+    "scope": { "channel": "live", "categories": "ALL" },
+    "dateAssumed": false,                                  (optional: the source gives no exact day)
+    "rates": {                                             (per link source: "shop", "third-party"
+      "shop": { "rate": 0.05, "base": "TASK_AMOUNT" },       for every other source, or a named one
+      "third-party": { "rate": 0.2, "base": "TASK_AMOUNT" }  such as "taobao"; base one of
+    }                                                       ${FEE_BASES.join(', ')})
+  }`,
+};
+const POLICY_FORMAT = Object.values(POLICY_FORMATS).join('\n');
 
 export function definePolicies(program: Command) {
-  const policies = group(program, 'policies', 'The live-room cart policy calendar.');
+  const policies = group(
+    program,
+    'policies',
+    'The policy calendar: live-room cart policies and Xingtu fee policies.',
+  );
   policies
     .command('load-default')
-    .description('Record the built-in calendar: the two dated live-room cart policies of 2020.')
+    .description(
+      'Record the built-in calendar: the two dated live-room cart policies and the two Xingtu fee policies of 2020.',
+    )
     .addHelpText(
       'after',
       `
 Records 2020-09-06 (third-party products only through a Xingtu order) and 2020-10-09 (third-party
-products blocked), both announced 2020-08-26, for all categories of live rooms. Loading them again
+products blocked), both announced 2020-08-26, for all categories of live rooms; and the Xingtu fee
+policies XINGTU_FEE_2020_07_COSMETICS (2020-07-31, dateAssumed: the source says "late July";
+cosmetics: shop links 1% of GMV, third-party links 5% of the streamer's fixed fee) and
+XINGTU_FEE_2020_08_20 (2020-08-20, all categories: shop links 5%, third-party links 20% of the task
+amount), each taken as announced the day before (the source gives no day). Loading them again
 changes nothing. Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] }
 (affects: how many merchants each policy would tell, as in "policies announce").`,
     )
@@ -94,7 +141,7 @@ changes nothing. Prints { created, updated, unchanged, affects, policies: [{ pol
       runs(async (_input, ctx) => {
         const { deps } = await ctx.store();
         return {
-          output: await announceAll(deps, DEFAULT_CART_POLICIES, (i) => `policies[${i}]`, ctx.progress),
+          output: await announceAll(deps, DEFAULT_POLICIES, (i) => `policies[${i}]`, ctx.progress),
         };
       }),
     );
@@ -102,19 +149,21 @@ changes nothing. Prints { created, updated, unchanged, affects, policies: [{ pol
   policies
     .command('announce')
     .usage('<file.json>')
-    .description('Record a new cart policy, or correct one not yet in force, from a JSON file.')
+    .description('Record a new cart or fee policy, or correct one not yet in force, from a JSON file.')
     .argument('<file.json>', 'one policy, or an array of them')
     .addHelpText(
       'after',
       `
-The file holds one policy or an array of them. No redeploy is needed: the cart-policies job reads the
-calendar from the table. A policy with the same scope and instant as another is refused; a policy in
+The file holds one policy or an array of them, of either kind. No redeploy is needed: the
+cart-policies job reads the calendar from the table. A policy with the same scope and instant as another is refused; a policy in
 force can no longer be changed. Correcting the date of an announced policy re-announces it.
 ${POLICY_FORMAT}
 
 A merchant is told of a policy (announced, then in force) only if it changes the value that applies
 to them at its instant, given the calendar: a cosmetics XINGTU_ONLY policy after an all-category
-BLOCKED one is in force tells nobody. "affects" is how many merchants each policy would tell, counted
+BLOCKED one is in force tells nobody. A fee policy tells the merchants whose live carts hold products
+of a link source it prices, in its category scope, unless a scoped fee policy of the same instant
+outranks it for them. "affects" is how many merchants each policy would tell, counted
 now (the cart-policies job decides again at each step); stderr says it, and warns when it is none.
 
 Prints { created, updated, unchanged, affects, policies: [{ policyId, outcome, affects }] } (the top
@@ -147,7 +196,7 @@ conflicts (exit 1).`,
   policies
     .command('withdraw')
     .usage('<policyId> --reason <text>')
-    .description('Withdraw a cart policy that is not yet in force.')
+    .description('Withdraw a cart or fee policy that is not yet in force.')
     .argument('<policyId>')
     .requiredOption('--reason <text>', 'why (at most 500 characters)')
     .addHelpText(
@@ -172,12 +221,13 @@ Prints { policyId, changed }.`,
 
   policies
     .command('list')
-    .description('List the cart policy calendar (JSON Lines, in order of the instants they take effect).')
+    .description('List the policy calendar (JSON Lines, in order of the instants they take effect).')
     .addHelpText(
       'after',
       `
-Each line: { policyId, title, announcedOn, effectiveAt, scope, thirdPartyProducts, status, announced, history }.
-status is SCHEDULED (not yet in force), IN_FORCE or WITHDRAWN.`,
+Each line: { kind, policyId, title, announcedOn, effectiveAt, scope, thirdPartyProducts, status, announced, history }
+for a cart policy (kind CART); a fee policy (kind XINGTU_FEE) has rates (and dateAssumed) instead
+of thirdPartyProducts. status is SCHEDULED (not yet in force), IN_FORCE or WITHDRAWN.`,
     )
     .action(
       runs(async (_input, ctx) => {

@@ -27,7 +27,7 @@ const ownJobItems = (job: JobName): TableGrant => ({
 
 /**
  * A job's access: its own items, what its registry entry (shared/jobs/registry.ts) says its code
- * does to the table, and Query on the index it reads.
+ * does to the table, and Query on each index it reads.
  */
 export const jobAccess = (job: JobName): TableAccess => ({
   table: [ownJobItems(job), ...JOBS[job].grants],

@@ -12,6 +12,7 @@ const ZONE_SENSITIVE = [
   'test/unit',
   'test/integration/promotion-jobs.test.ts',
   'test/integration/cart-policies.test.ts',
+  'test/integration/fee-policies.test.ts',
   'test/integration/job-handlers.test.ts',
   'test/integration/notices.test.ts',
   'test/integration/job-registry.test.ts',

@@ -14,6 +14,9 @@ const NOTICE_COLOURS: Record<NoticeType, string> = {
   CART_POLICY_ANNOUNCED: '#1565c0',
   CART_POLICY_IN_FORCE: '#6a1b9a',
   CART_POLICY_WITHDRAWN: '#00838f',
+  XINGTU_FEE_ANNOUNCED: '#ef6c00',
+  XINGTU_FEE_IN_FORCE: '#4e342e',
+  XINGTU_FEE_WITHDRAWN: '#9e9d24',
 };
 
 const escapeHtml = (text: string) =>

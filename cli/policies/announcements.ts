@@ -2,14 +2,10 @@
 // decisions; the policies repository (shared/store/policies.ts) writes them.
 import type { Deps } from '../../shared/deps';
 import { ConflictError, NotFoundError } from '../../shared/errors';
-import {
-  type CartPolicy,
-  type CartPolicyInput,
-  cartChangeTest,
-  conflictOf,
-  sameContent,
-} from '../../shared/policies/policy';
-import { forEachAudienceMember } from '../../shared/store/merchants';
+import { policyAudience } from '../../shared/jobs/cart-policies';
+import { conflictOf, type Policy, type PolicyInput, sameContent } from '../../shared/policies/policy';
+import type { IndexQuery } from '../../shared/store/index-reads';
+import { type AudienceMember, forEachMember } from '../../shared/store/merchants';
 import { listPolicies, putPolicy, updatePolicy } from '../../shared/store/policies';
 import { formatInstant } from '../../shared/time';
 
@@ -20,23 +16,27 @@ export type AnnounceOutcome = 'created' | 'updated' | 'unchanged';
  * announcement over, so merchants already told are told the corrected date. Refused: a conflict with
  * another live policy (same scope and instant), and any change to a policy in force or withdrawn.
  */
-export async function announcePolicy(deps: Deps, input: CartPolicyInput): Promise<AnnounceOutcome> {
+export async function announcePolicy(deps: Deps, input: PolicyInput): Promise<AnnounceOutcome> {
   const policies = await listPolicies(deps);
   const conflict = conflictOf(input, policies);
   if (conflict) {
+    const what = input.kind === 'CART' ? 'the live-room cart' : 'the Xingtu fees';
     throw new ConflictError(
-      `policy ${input.policyId} conflicts with ${conflict.policyId}: both set the live-room cart of overlapping categories at ${input.effectiveAt}`,
+      `policy ${input.policyId} conflicts with ${conflict.policyId}: both set ${what} of overlapping categories at ${input.effectiveAt}`,
     );
   }
   const processedAt = formatInstant(deps.clock());
   const existing = policies.find((p) => p.policyId === input.policyId);
+  if (existing && existing.kind !== input.kind) {
+    throw new ConflictError(`policy ${input.policyId} is a ${existing.kind} policy; its kind cannot change`);
+  }
   if (existing && sameContent(existing, input) && existing.status !== 'WITHDRAWN') return 'unchanged';
   if (existing && existing.status !== 'SCHEDULED') {
     throw new ConflictError(
       `policy ${input.policyId} is ${existing.status} and can no longer be changed; announce a new policy`,
     );
   }
-  const policy: CartPolicy = existing
+  const policy: Policy = existing
     ? {
         ...input,
         status: 'SCHEDULED',
@@ -57,21 +57,32 @@ export async function announcePolicy(deps: Deps, input: CartPolicyInput): Promis
 }
 
 /**
- * How many merchants each of these policies would tell, given the calendar as stored now: those in
- * the audience (third-party products in live carts) whose cart value the policy changes at its
- * instant. One read of the audience index for all of them; the job decides again at each step.
+ * How many merchants each of these policies would tell, given the calendar as stored now: those of
+ * its audience (the index its kind reads: third-party live carts, or every merchant for a fee policy
+ * that prices shop links) for whom it changes what applies at its instant. Each index is read once
+ * for all the policies that need it; the job decides again at each step.
  */
 export async function countAffected(deps: Deps, policyIds: string[]): Promise<Map<string, number>> {
   const policies = await listPolicies(deps);
-  const counted = policies
-    .filter((p) => policyIds.includes(p.policyId))
-    .map((policy) => ({ policy, changes: cartChangeTest(policies, policy) }));
   const counts = new Map(policyIds.map((id) => [id, 0]));
-  await forEachAudienceMember(deps, ({ categories }) => {
-    for (const { policy, changes } of counted) {
-      if (changes(categories)) counts.set(policy.policyId, (counts.get(policy.policyId) ?? 0) + 1);
-    }
-  });
+  const byIndex = new Map<
+    string,
+    { queries: IndexQuery[]; tests: [string, (m: AudienceMember) => boolean][] }
+  >();
+  for (const policy of policies.filter((p) => policyIds.includes(p.policyId))) {
+    const { reads, tells } = policyAudience(policy, policies);
+    const key = reads.map((r) => r.partition).join(',');
+    const group = byIndex.get(key) ?? { queries: reads.map((r) => r.query), tests: [] };
+    group.tests.push([policy.policyId, tells]);
+    byIndex.set(key, group);
+  }
+  for (const { queries, tests } of byIndex.values()) {
+    await forEachMember(deps, queries, (member) => {
+      for (const [policyId, tells] of tests) {
+        if (tells(member)) counts.set(policyId, (counts.get(policyId) ?? 0) + 1);
+      }
+    });
+  }
   return counts;
 }
 

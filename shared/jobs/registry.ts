@@ -49,7 +49,7 @@ export interface JobDefinition {
   run: (ctx: RunContext) => Promise<void>;
   /**
    * What the job's own code does to the table, besides its `JOB#<job>` items (lease and job-run
-   * items, which every job has: infra/table-access.ts) and Query on `reads`. Each grant is one IAM
+   * items, which every job has: infra/table-access.ts) and Query on each of `reads`. Each grant is one IAM
    * statement limited to its partitions; the infra tests assert them.
    */
   grants: readonly TableGrant[];
@@ -123,8 +123,10 @@ const ENTRIES = {
   'cart-policies': {
     schedule: daily(0, 0),
     summary:
-      'announces cart policies to the merchants they affect on their announcement day, and puts them in force (flags, then merchants’ notices) at their instant',
-    reads: [AUDIENCE_INDEX.indexName],
+      'announces cart and Xingtu fee policies to the merchants they affect on their announcement day, and puts them in force (a cart policy’s flags, then merchants’ notices) at their instant',
+    // The audience index (third-party live carts) for cart policies and fee policies that price only
+    // third-party links; the onboarded index, read whole, for a fee policy that prices shop links.
+    reads: [AUDIENCE_INDEX.indexName, ONBOARDED_INDEX.indexName],
     run: runCartPolicies,
     /**
      * shared/jobs/cart-policies.ts, shared/store/policies.ts and flags.ts: listPolicies and listStoredFlags Query the
@@ -135,7 +137,7 @@ const ENTRIES = {
     grants: [
       // The policy calendar and the live-room flags: read them, put a policy in force, move a flag.
       { actions: ['dynamodb:Query', 'dynamodb:UpdateItem'], partitions: [CART_POLICY_PK, FLAG_PK] },
-      // Merchants' notice states per policy (MERCHANT#<id> / CART_POLICY#…).
+      // Merchants' notice states per policy (MERCHANT#<id> / CART_POLICY#… and FEE_POLICY#…).
       { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], partitions: [MERCHANTS] },
     ],
     // Scheduled policies whose instant has come, or whose announcement is due and not made.

@@ -5,14 +5,19 @@ import { createHash } from 'node:crypto';
 import { memoize } from '../memoize';
 import {
   ALL_CATEGORIES,
+  type FeeBase,
+  type MerchantFeePolicyNotice,
   type MerchantPolicyNotice,
   type MerchantPolicyStatus,
+  OWN_SHOP,
+  type PolicyKind,
   type PolicyValue,
+  THIRD_PARTY,
 } from '../policies/policy';
 import type { Capability, Program } from '../programs/program';
 import type { HistoryEntry, Promotion, PromotionStatus } from '../promotion/lifecycle';
 import type { NotifyingItem } from '../store/items';
-import { MERCHANT_CART_POLICY_TYPE, PROMOTION_TYPE } from '../store/keys';
+import { MERCHANT_CART_POLICY_TYPE, MERCHANT_FEE_POLICY_TYPE, PROMOTION_TYPE } from '../store/keys';
 import { type Instant, parseInstant } from '../time';
 
 export const NOTICE_TYPES = [
@@ -23,6 +28,9 @@ export const NOTICE_TYPES = [
   'CART_POLICY_ANNOUNCED',
   'CART_POLICY_IN_FORCE',
   'CART_POLICY_WITHDRAWN',
+  'XINGTU_FEE_ANNOUNCED',
+  'XINGTU_FEE_IN_FORCE',
+  'XINGTU_FEE_WITHDRAWN',
 ] as const;
 export type NoticeType = (typeof NOTICE_TYPES)[number];
 
@@ -33,6 +41,11 @@ type CartPolicyData = Pick<
   MerchantPolicyNotice,
   'policyId' | 'title' | 'announcedOn' | 'effectiveAt' | 'categories' | 'thirdPartyProducts'
 > & { channel: 'live' };
+/** What each Xingtu fee-policy notice carries. */
+type FeePolicyData = Pick<
+  MerchantFeePolicyNotice,
+  'policyId' | 'title' | 'announcedOn' | 'effectiveAt' | 'categories' | 'rates'
+>;
 
 /** Checks at compile time that `T` has an entry for each of `K` and for nothing else. */
 type ExactlyFor<
@@ -52,6 +65,9 @@ type NoticeData = ExactlyFor<
     CART_POLICY_ANNOUNCED: CartPolicyData;
     CART_POLICY_IN_FORCE: CartPolicyData;
     CART_POLICY_WITHDRAWN: CartPolicyData;
+    XINGTU_FEE_ANNOUNCED: FeePolicyData;
+    XINGTU_FEE_IN_FORCE: FeePolicyData;
+    XINGTU_FEE_WITHDRAWN: FeePolicyData;
   }
 >;
 
@@ -324,7 +340,105 @@ export function cartPolicyNotices(change: ItemChange): Notice[] {
   ];
 }
 
+/** What a fee is a share of, as a merchant reads it. */
+const FEE_BASE_TEXT: Record<FeeBase, string> = {
+  GMV: '直播间商品成交额（GMV）',
+  STREAMER_FIXED_FEE: '达人一口价服务费（坑位费）',
+  TASK_AMOUNT: '直播带货任务金额',
+};
+
+/** A link source of a fee policy's rates, as a merchant reads it. */
+const LINK_SOURCE_NAMES: Record<string, string> = {
+  [OWN_SHOP]: '抖音小店商品链接',
+  [THIRD_PARTY]: '第三方平台商品链接',
+  taobao: '淘宝商品链接',
+  jd: '京东商品链接',
+};
+
+function feeRuleText(state: MerchantFeePolicyNotice): string {
+  const scope =
+    state.categories === ALL_CATEGORIES
+      ? ''
+      : `（适用类目：${state.categories.map((c) => CATEGORY_NAMES[c] ?? c).join('、')}）`;
+  // The shop first, then named sources, then every other third party.
+  const order = (source: string) => (source === OWN_SHOP ? 0 : source === THIRD_PARTY ? 2 : 1);
+  const rates = Object.entries(state.rates)
+    .sort(([a], [b]) => order(a) - order(b) || a.localeCompare(b))
+    .map(
+      ([source, { rate, base }]) =>
+        `${LINK_SOURCE_NAMES[source] ?? `${source}商品链接`}按${FEE_BASE_TEXT[base]}的${+(rate * 100).toFixed(4)}%收取`,
+    );
+  return `星图直播任务服务费：${rates.join('，')}${scope}`;
+}
+
+/** What a merchant's notice state for a fee policy tells them, by its status (as CART_POLICY_NOTICES). */
+export const FEE_POLICY_NOTICES = {
+  ANNOUNCED: {
+    type: 'XINGTU_FEE_ANNOUNCED',
+    text: (state, when) => `平台公告（${zhDate(state.announcedOn)}）：自${when}起，${feeRuleText(state)}。`,
+  },
+  IN_FORCE: {
+    type: 'XINGTU_FEE_IN_FORCE',
+    text: (state, when) => `自${when}起已生效：${feeRuleText(state)}。`,
+  },
+  WITHDRAWN: {
+    type: 'XINGTU_FEE_WITHDRAWN',
+    text: (state, when) =>
+      `平台已撤回原定于${when}生效的星图服务费政策「${state.title}」，现行收费规则不变。`,
+  },
+} as const satisfies Record<
+  MerchantPolicyStatus,
+  { type: NoticeType; text: (state: MerchantFeePolicyNotice, when: string) => string }
+>;
+
+/**
+ * The notice type each status of a merchant's notice state causes, by the kind of policy: a new kind
+ * does not compile until its merchants' notices have types (and a subscriber filtering on the
+ * cart-policy types never receives another kind's).
+ */
+export const POLICY_NOTICE_TYPES = {
+  CART: {
+    ANNOUNCED: CART_POLICY_NOTICES.ANNOUNCED.type,
+    IN_FORCE: CART_POLICY_NOTICES.IN_FORCE.type,
+    WITHDRAWN: CART_POLICY_NOTICES.WITHDRAWN.type,
+  },
+  XINGTU_FEE: {
+    ANNOUNCED: FEE_POLICY_NOTICES.ANNOUNCED.type,
+    IN_FORCE: FEE_POLICY_NOTICES.IN_FORCE.type,
+    WITHDRAWN: FEE_POLICY_NOTICES.WITHDRAWN.type,
+  },
+} as const satisfies Record<PolicyKind, Record<MerchantPolicyStatus, NoticeType>>;
+/** The notice types of merchants' notice states for policies of any kind. */
+export type PolicyNoticeType = (typeof POLICY_NOTICE_TYPES)[PolicyKind][MerchantPolicyStatus];
+
+/** The notices one write of a merchant's fee-policy notice state causes (as cartPolicyNotices). */
+export function feePolicyNotices(change: ItemChange): Notice[] {
+  const next = change.newImage;
+  if (next?.type !== MERCHANT_FEE_POLICY_TYPE) return [];
+  const previous = change.oldImage?.type === MERCHANT_FEE_POLICY_TYPE ? change.oldImage : undefined;
+  if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
+  const data: FeePolicyData = {
+    policyId: next.policyId,
+    title: next.title,
+    announcedOn: next.announcedOn,
+    effectiveAt: next.effectiveAt,
+    categories: next.categories,
+    rates: next.rates,
+  };
+  const told = FEE_POLICY_NOTICES[next.status];
+  return [
+    notice(
+      told.type,
+      next.merchantId,
+      next.effectiveAt,
+      data,
+      told.text(next, zhDateTime(next.effectiveAt)),
+      next.policyId,
+    ),
+  ];
+}
+
 /** Every notice a change of any item causes. */
 export function noticesFor(change: ItemChange): Notice[] {
-  return [...promotionNotices(change), ...cartPolicyNotices(change)];
+  return [...promotionNotices(change), ...cartPolicyNotices(change), ...feePolicyNotices(change)];
 }

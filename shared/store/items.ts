@@ -11,7 +11,10 @@ import {
   CART_FLAG_VALUES,
   type CartFlag,
   type CartPolicy,
+  FEE_BASES,
+  type FeePolicy,
   MERCHANT_POLICY_STATUSES,
+  type MerchantFeePolicyNotice,
   type MerchantPolicyNotice,
   POLICY_STATUSES,
   POLICY_VALUES,
@@ -42,6 +45,7 @@ import {
   JOB_RUN_TYPE,
   LEASE_SK,
   MERCHANT_CART_POLICY_TYPE,
+  MERCHANT_FEE_POLICY_TYPE,
   MERCHANT_TYPE,
   PROGRAM_TYPE,
   PROMOTION_TYPE,
@@ -130,13 +134,13 @@ const policyHistoryEntry = z.object({
 });
 const policyCategories = z.union([z.literal(ALL_CATEGORIES), z.array(text)]);
 
-export const cartPolicyRecordSchema = z.object({
+/** What the calendar records of a policy of either kind. */
+const policyStateFields = {
   policyId: text,
   title: text,
   announcedOn: date,
   effectiveAt: instant,
   scope: z.object({ channel: z.literal('live'), categories: policyCategories }),
-  thirdPartyProducts: z.enum(POLICY_VALUES),
   source: text.optional(),
   status: z.enum(POLICY_STATUSES),
   version,
@@ -144,7 +148,26 @@ export const cartPolicyRecordSchema = z.object({
   announced: z.object({ asOf: instant, processedAt: instant, skipped: z.boolean() }).optional(),
   withdrawalNotified: z.object({ asOf: instant, processedAt: instant }).optional(),
   withdrawReason: text.optional(),
+};
+
+// Policies stored before fee policies existed have no `kind`: they are cart policies.
+export const cartPolicyRecordSchema = z.object({
+  kind: z.literal('CART').default('CART'),
+  ...policyStateFields,
+  thirdPartyProducts: z.enum(POLICY_VALUES),
 });
+
+const feeRates = z.record(text, z.object({ rate: z.number(), base: z.enum(FEE_BASES) }));
+export const feePolicyRecordSchema = z.object({
+  kind: z.literal('XINGTU_FEE'),
+  ...policyStateFields,
+  dateAssumed: z.boolean().optional(),
+  rates: feeRates,
+});
+export const policyRecordSchema = z.discriminatedUnion('kind', [
+  cartPolicyRecordSchema,
+  feePolicyRecordSchema,
+]);
 
 const flagChange = z.object({
   value: z.enum(CART_FLAG_VALUES),
@@ -201,6 +224,19 @@ export const enrolmentProgressRecordSchema = z.object({
   processedAt: instant,
 });
 
+export const feeNoticeStateRecordSchema = z.object({
+  merchantId: text,
+  policyId: text,
+  status: z.enum(MERCHANT_POLICY_STATUSES),
+  title: text,
+  announcedOn: date,
+  effectiveAt: instant,
+  categories: policyCategories,
+  rates: feeRates,
+  processedAt: instant,
+  asOf: instant,
+});
+
 // Compile-time: each schema reads back exactly its domain record, nested records included — a
 // field or a value added on one side only fails to compile here.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -213,6 +249,7 @@ const SCHEMAS_MATCH_RECORDS: [
   Matches<typeof reminder, Reminder>,
   Matches<typeof profileRecordSchema, MerchantProfile>,
   Matches<typeof cartPolicyRecordSchema, CartPolicy>,
+  Matches<typeof feePolicyRecordSchema, FeePolicy>,
   Matches<typeof policyHistoryEntry, PolicyHistoryEntry>,
   Matches<typeof cartFlagRecordSchema, StoredFlag>,
   Same<keyof FlagFields, keyof CartFlag> extends true ? Same<FlagFields, CartFlag> : false,
@@ -221,7 +258,8 @@ const SCHEMAS_MATCH_RECORDS: [
   Matches<typeof programRecordSchema, StoredProgram>,
   Matches<typeof programHistoryEntry, ProgramHistoryEntry>,
   Matches<typeof enrolmentProgressRecordSchema, EnrolmentProgress>,
-] = [true, true, true, true, true, true, true, true, true, true, true, true, true];
+  Matches<typeof feeNoticeStateRecordSchema, MerchantFeePolicyNotice>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void SCHEMAS_MATCH_RECORDS;
 
 /** Each kind of item's schema as stored: its record, its key attributes, its `type` tag. */
@@ -236,10 +274,11 @@ export const promotionItemSchema = promotionRecordSchema.extend({
   ...dueKeyFields,
   type: z.literal(PROMOTION_TYPE),
 });
-export const cartPolicyItemSchema = cartPolicyRecordSchema.extend({
-  ...keyFields,
-  type: z.literal(CART_POLICY_TYPE),
-});
+/** A policy of either kind: both live in the calendar's partition under the one type tag. */
+export const cartPolicyItemSchema = z.discriminatedUnion('kind', [
+  cartPolicyRecordSchema.extend({ ...keyFields, type: z.literal(CART_POLICY_TYPE) }),
+  feePolicyRecordSchema.extend({ ...keyFields, type: z.literal(CART_POLICY_TYPE) }),
+]);
 export const cartFlagItemSchema = cartFlagRecordSchema.extend({
   ...keyFields,
   type: z.literal(CART_FLAG_TYPE),
@@ -247,6 +286,10 @@ export const cartFlagItemSchema = cartFlagRecordSchema.extend({
 export const noticeStateItemSchema = noticeStateRecordSchema.extend({
   ...keyFields,
   type: z.literal(MERCHANT_CART_POLICY_TYPE),
+});
+export const feeNoticeStateItemSchema = feeNoticeStateRecordSchema.extend({
+  ...keyFields,
+  type: z.literal(MERCHANT_FEE_POLICY_TYPE),
 });
 
 export const programItemSchema = programRecordSchema.extend({
@@ -307,6 +350,7 @@ export const STORED_ITEM_SCHEMAS = [
   cartPolicyItemSchema,
   cartFlagItemSchema,
   noticeStateItemSchema,
+  feeNoticeStateItemSchema,
   jobRunItemSchema,
   leaseItemSchema,
   programItemSchema,
@@ -320,9 +364,10 @@ export type StoredType = StoredItem['type'];
 const RECORD_SCHEMAS = {
   [MERCHANT_TYPE]: profileRecordSchema,
   [PROMOTION_TYPE]: promotionRecordSchema,
-  [CART_POLICY_TYPE]: cartPolicyRecordSchema,
+  [CART_POLICY_TYPE]: policyRecordSchema,
   [CART_FLAG_TYPE]: cartFlagRecordSchema,
   [MERCHANT_CART_POLICY_TYPE]: noticeStateRecordSchema,
+  [MERCHANT_FEE_POLICY_TYPE]: feeNoticeStateRecordSchema,
   [JOB_RUN_TYPE]: jobRunItemSchema,
   [JOB_LEASE_TYPE]: leaseItemSchema,
   [PROGRAM_TYPE]: programRecordSchema,
@@ -352,9 +397,17 @@ export function readRecord<T extends StoredType>(
 }
 
 /** The items whose changes merchants are told of (shared/notices/notice.ts), as the stream shows them. */
-const notifyingItemSchema = z.discriminatedUnion('type', [promotionItemSchema, noticeStateItemSchema]);
+const notifyingItemSchema = z.discriminatedUnion('type', [
+  promotionItemSchema,
+  noticeStateItemSchema,
+  feeNoticeStateItemSchema,
+]);
 export type NotifyingItem = z.output<typeof notifyingItemSchema>;
-const NOTIFYING_TYPES = new Set<unknown>([PROMOTION_TYPE, MERCHANT_CART_POLICY_TYPE]);
+const NOTIFYING_TYPES = new Set<unknown>([
+  PROMOTION_TYPE,
+  MERCHANT_CART_POLICY_TYPE,
+  MERCHANT_FEE_POLICY_TYPE,
+]);
 
 /**
  * A stream image of an item merchants are told of, checked by its schema (a malformed one throws,

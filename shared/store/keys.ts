@@ -18,6 +18,8 @@ export const CART_POLICY_TYPE = 'CART_POLICY';
 export const CART_FLAG_TYPE = 'CART_FLAG';
 /** A merchant's notice state for one cart policy. */
 export const MERCHANT_CART_POLICY_TYPE = 'MERCHANT_CART_POLICY';
+/** A merchant's notice state for one Xingtu fee policy. */
+export const MERCHANT_FEE_POLICY_TYPE = 'MERCHANT_FEE_POLICY';
 
 export type ItemKey = { pk: string; sk: string };
 /** The key of an item as read (every item has both attributes: the table's key schema requires them). */
@@ -143,6 +145,12 @@ export const merchantCartPolicySk = (policyId: string) => `CART_POLICY#${policyI
 export const noticeStateKey = (merchantId: string, policyId: string): ItemKey => ({
   pk: merchantPk(merchantId),
   sk: merchantCartPolicySk(policyId),
+});
+/** A merchant's notice state for one fee policy, beside the cart ones (their items and schema stay as they are). */
+export const merchantFeePolicySk = (policyId: string) => `FEE_POLICY#${policyId}`;
+export const feeNoticeStateKey = (merchantId: string, policyId: string): ItemKey => ({
+  pk: merchantPk(merchantId),
+  sk: merchantFeePolicySk(policyId),
 });
 export const FLAG_PK = 'FLAG';
 export const flagSk = (channel: string, products: string, scope: string) => `${channel}#${products}#${scope}`;

@@ -1,18 +1,18 @@
-// The merchants repository: profiles (with the audience index key), read together with their
-// promotion; a new merchant's profile and promotion, and a corrected T with its promotion's change,
-// are written in one transaction so they never disagree.
+// The merchants repository: profiles (with the audience and onboarded index keys), read together with
+// their promotion; a new merchant's profile and promotion, and a corrected T with its promotion's
+// change, are written in one transaction so they never disagree. Also the merchants read through the
+// audience and onboarded indexes, and the one-off backfill of the onboarded index.
 import { paginateQuery, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { Deps } from '../deps';
-import type { MerchantPolicyNotice } from '../policies/policy';
+import type { MerchantFeePolicyNotice, MerchantPolicyNotice } from '../policies/policy';
 import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycle';
 import type { CalendarDate, Instant } from '../time';
 import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
 import { atVersion, type Condition, IS_NEW, writeAllIf, writeIf } from './conditional-write';
 import {
-  audiencePartitions,
-  audienceQuery,
   type IndexPage,
+  type IndexQuery,
   type OnboardedRange,
   onboardedPartitions,
   onboardedQuery,
@@ -24,8 +24,10 @@ import {
   ENROLMENT_SK_PREFIX,
   enrolmentKey,
   MERCHANT_CART_POLICY_TYPE,
+  MERCHANT_FEE_POLICY_TYPE,
   MERCHANT_TYPE,
   merchantCartPolicySk,
+  merchantFeePolicySk,
   merchantPk,
   onboardedKey,
   PROFILE_SK,
@@ -158,6 +160,8 @@ export interface MerchantView {
   enrolments: Promotion[];
   /** The merchant's notice state for each cart policy that reached it. */
   cartPolicies: MerchantPolicyNotice[];
+  /** The merchant's notice state for each Xingtu fee policy that reached it. */
+  feePolicies: MerchantFeePolicyNotice[];
 }
 
 /** A merchant's profile, enrolments and notice states (its whole partition, read consistently). */
@@ -175,13 +179,20 @@ export async function getMerchant(deps: Deps, merchantId: string): Promise<Merch
     cartPolicies: items
       .filter((item) => String(item.sk).startsWith(merchantCartPolicySk('')))
       .map((item) => readRecord(MERCHANT_CART_POLICY_TYPE, item)),
+    feePolicies: items
+      .filter((item) => String(item.sk).startsWith(merchantFeePolicySk('')))
+      .map((item) => readRecord(MERCHANT_FEE_POLICY_TYPE, item)),
   };
 }
 
-/** What the audience index gives of a merchant: who, and the categories a policy's scope is matched on. */
+/**
+ * What the audience index gives of a merchant: who, the categories a policy's scope is matched on, and
+ * the link sources of its live carts (those a fee policy prices).
+ */
 const audienceMemberSchema = z.object({
   merchantId: z.string(),
   categories: z.array(z.string()),
+  liveCartSources: z.array(z.string()),
 });
 export type AudienceMember = z.output<typeof audienceMemberSchema>;
 
@@ -190,18 +201,25 @@ export const readAudienceMember = (item: Record<string, unknown>): AudienceMembe
   parseItem(audienceMemberSchema, item);
 
 /**
- * Every merchant in the audience index (third-party products in live carts), all shards in
- * parallel, page by page; only who they are and their categories are read.
+ * Every merchant the queries return (each a whole partition of an index holding profiles), all in
+ * parallel, page by page; only who they are, their categories and live-cart sources are read.
  */
-export async function forEachAudienceMember(
+export async function forEachMember(
   deps: Deps,
+  queries: readonly IndexQuery[],
   visit: (member: AudienceMember) => void,
 ): Promise<void> {
+  const names = { '#m': 'merchantId', '#c': 'categories', '#s': 'liveCartSources' };
   await Promise.all(
-    audiencePartitions().map(async (partition) => {
+    queries.map(async (query) => {
       const pages = paginateQuery(
         { client: deps.db, pageSize: deps.pageSize },
-        { TableName: deps.tableName, ...audienceQuery(partition, ['pk', 'sk', 'merchantId', 'categories']) },
+        {
+          TableName: deps.tableName,
+          ...query,
+          ExpressionAttributeNames: { ...query.ExpressionAttributeNames, ...names },
+          ProjectionExpression: Object.keys(names).join(', '),
+        },
       );
       for await (const page of pages) {
         for (const item of page.Items ?? []) visit(readAudienceMember(item));

@@ -39,6 +39,7 @@ describe('help', () => {
       'leases release',
       'quote',
       'capabilities',
+      'xingtu-fee',
       'policies load-default',
       'policies announce',
       'policies withdraw',
@@ -896,12 +897,17 @@ describe('cart policies', () => {
       '--live-cart-sources',
       'shop',
     );
-    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({ created: 2 });
-    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({ unchanged: 2 });
+    // The built-in calendar: two cart policies (rules §2) and two Xingtu fee policies (rules §5).
+    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({ created: 4 });
+    expect((await cli('policies', 'load-default')).json[0]).toMatchObject({ unchanged: 4 });
     const list = await cli('policies', 'list');
-    expect(list.json.map((p) => (p as { effectiveAt: string }).effectiveAt)).toEqual([
-      sh('2020-09-06 00:00'),
-      sh('2020-10-09 00:00'),
+    expect(
+      list.json.map((p) => [(p as { kind: string }).kind, (p as { effectiveAt: string }).effectiveAt]),
+    ).toEqual([
+      ['XINGTU_FEE', sh('2020-07-31 00:00')],
+      ['XINGTU_FEE', sh('2020-08-20 00:00')],
+      ['CART', sh('2020-09-06 00:00')],
+      ['CART', sh('2020-10-09 00:00')],
     ]);
     const run = await cli('run', 'cart-policies', '--from', '2020-08-26', '--to', '2020-10-10');
     expect([run.status, run.json.length]).toEqual([0, 46]);
@@ -927,14 +933,18 @@ describe('cart policies', () => {
       ['live', 'BLOCKED'],
       ['short-video', 'ALLOWED'],
     ]);
-    const sent = (await cli('notices', '--merchant', 'live-3p')).json as { type: string }[];
-    expect(sent.map((n) => n.type).sort()).toEqual([
+    const cartNotices = async (merchantId: string) =>
+      ((await cli('notices', '--merchant', merchantId)).json as { type: string }[])
+        .map((n) => n.type)
+        .filter((type) => type.startsWith('CART_POLICY_'))
+        .sort();
+    expect(await cartNotices('live-3p')).toEqual([
       'CART_POLICY_ANNOUNCED',
       'CART_POLICY_ANNOUNCED',
       'CART_POLICY_IN_FORCE',
       'CART_POLICY_IN_FORCE',
     ]);
-    expect((await cli('notices', '--merchant', 'shop-only')).json).toEqual([]);
+    expect(await cartNotices('shop-only')).toEqual([]);
   });
 
   it('flags --at X prints everything as of X: the calendar value and what the job had applied by then', async () => {
@@ -1020,11 +1030,14 @@ describe('cart policies', () => {
     );
     const defaults = await cli('policies', 'load-default');
     expect(defaults.json[0]).toMatchObject({
-      created: 2,
-      affects: 4,
+      created: 4,
+      affects: 9,
       policies: [
         { policyId: 'live-third-party-xingtu-only-2020-09-06', affects: 2 },
         { policyId: 'live-third-party-blocked-2020-10-09', affects: 2 },
+        // Fee policies price shop links too: shop-only is affected (found through the onboarded index).
+        { policyId: 'XINGTU_FEE_2020_07_COSMETICS', affects: 2 },
+        { policyId: 'XINGTU_FEE_2020_08_20', affects: 3 },
       ],
     });
     const cosmetics = (policyId: string, effectiveAt: string, thirdPartyProducts: string) =>
@@ -1066,8 +1079,8 @@ describe('cart policies', () => {
     expect(one.stderr).not.toMatch(/warning/);
     // The calendar as it is now: the 10-09 block no longer changes jd-cosmetics (blocked since 09-20).
     expect((await cli('policies', 'load-default')).json[0]).toMatchObject({
-      unchanged: 2,
-      policies: [{ affects: 2 }, { affects: 1 }],
+      unchanged: 4,
+      policies: [{ affects: 2 }, { affects: 1 }, { affects: 2 }, { affects: 3 }],
     });
   });
 
@@ -1132,7 +1145,7 @@ describe('cart policies', () => {
       1,
       expect.stringMatching(/conflicts with live-third-party-xingtu-only-2020-09-06/),
     ]);
-    expect((await cli('policies', 'list')).json).toHaveLength(2);
+    expect((await cli('policies', 'list')).json).toHaveLength(4);
   });
 });
 

@@ -452,7 +452,7 @@ describe('least privilege', () => {
     );
   });
 
-  it("cart-policies may Put/Delete only its own JOB# items, read and update policies, flags and merchants' policy states, Query the audience index, invoke itself; nothing more", () => {
+  it("cart-policies may Put/Delete only its own JOB# items, read and update policies, flags and merchants' policy states, Query the audience and onboarded indexes, invoke itself; nothing more", () => {
     const job = cartPolicies;
     expect(roleStatements(template, roleOf(job.function))).toEqual(
       sorted([
@@ -466,6 +466,8 @@ describe('least privilege', () => {
         // Merchants' notice states: UpdateItem, and GetItem for a dry run.
         onTable(['dynamodb:GetItem', 'dynamodb:UpdateItem'], onlyPartitions('StringLike', ['MERCHANT#*'])),
         { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/audience`] },
+        // Every merchant, for a fee policy that prices shop links (never a Scan).
+        { effect: 'Allow', actions: ['dynamodb:Query'], resources: [`${tableId}.Arn/index/onboarded`] },
         invokeSelf('cart-policies'),
         sendTo(job.failures),
       ]),

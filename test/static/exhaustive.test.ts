@@ -67,11 +67,33 @@ describe('a new value fails to compile wherever it is not handled', () => {
     expectFailing(errors, 'SHOP_ONLY', ['shared/notices/notice.ts']);
   });
 
+  it('a third kind of policy: its rule in the calendar job, its notice types, its help and stderr texts', () => {
+    const errors = errorsAfter(
+      'shared/policies/policy.ts',
+      "['CART', 'XINGTU_FEE'] as const",
+      "['CART', 'XINGTU_FEE', 'PROGRAM_FEE'] as const",
+    );
+    expectFailing(errors, 'PROGRAM_FEE', [
+      'cli/policies-command.ts',
+      'shared/jobs/cart-policies.ts',
+      'shared/notices/notice.ts',
+    ]);
+  });
+
+  it('a new fee base: its option in xingtu-fee and its text for merchants', () => {
+    const errors = errorsAfter(
+      'shared/policies/policy.ts',
+      "['GMV', 'STREAMER_FIXED_FEE', 'TASK_AMOUNT'] as const",
+      "['GMV', 'STREAMER_FIXED_FEE', 'TASK_AMOUNT', 'PROFIT'] as const",
+    );
+    expectFailing(errors, 'PROFIT', ['cli/xingtu-fee-command.ts', 'shared/notices/notice.ts']);
+  });
+
   it('a new notice type: its data, and its colour in the demo chart', () => {
     const errors = errorsAfter(
       'shared/notices/notice.ts',
-      "  'CART_POLICY_WITHDRAWN',\n] as const;",
-      "  'CART_POLICY_WITHDRAWN',\n  'PROMOTION_EXTENDED',\n] as const;",
+      "  'XINGTU_FEE_WITHDRAWN',\n] as const;",
+      "  'XINGTU_FEE_WITHDRAWN',\n  'PROMOTION_EXTENDED',\n] as const;",
     );
     expectFailing(errors, 'PROMOTION_EXTENDED', ['cli/demo/chart.ts', 'shared/notices/notice.ts']);
   });

@@ -23,6 +23,7 @@ const view = (categories: string[], enrolments = [recorded('m', '2020-07-06')]):
   promotion: enrolments[0],
   enrolments,
   cartPolicies: [],
+  feePolicies: [],
 });
 const summary = (entries: ReturnType<typeof enrolmentEntries>) =>
   entries.map(({ programId, status, eligible, recorded }) => ({ programId, status, eligible, recorded }));
