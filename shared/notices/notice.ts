@@ -268,6 +268,9 @@ const CATEGORY_NAMES: Record<string, string> = {
   electronics: '数码',
   home: '家居',
   books: '图书',
+  beauty: '美妆个护',
+  baby: '母婴玩具',
+  pets: '宠物用品',
 };
 
 /** What a policy value means for third-party products in a live-room cart. */
@@ -276,11 +279,15 @@ const CART_RULE_TEXT: Record<PolicyValue, string> = {
   BLOCKED: '直播间购物车不再支持第三方平台商品（如淘宝、京东）',
 };
 
+/** A policy's category scope, as its texts name it (nothing for all categories). */
+function scopeText(categories: MerchantPolicyNotice['categories']): string {
+  return categories === ALL_CATEGORIES
+    ? ''
+    : `（适用类目：${categories.map((c) => CATEGORY_NAMES[c] ?? c).join('、')}）`;
+}
+
 function cartRuleText(state: MerchantPolicyNotice): string {
-  const scope =
-    state.categories === ALL_CATEGORIES
-      ? ''
-      : `（适用类目：${state.categories.map((c) => CATEGORY_NAMES[c] ?? c).join('、')}）`;
+  const scope = scopeText(state.categories);
   return `${CART_RULE_TEXT[state.thirdPartyProducts]}${scope}；抖音小店商品不受影响，短视频仍可正常挂载第三方商品`;
 }
 
@@ -317,8 +324,8 @@ export function cartPolicyNotices(change: ItemChange): Notice[] {
   const next = change.newImage;
   if (next?.type !== MERCHANT_CART_POLICY_TYPE) return [];
   const previous = change.oldImage?.type === MERCHANT_CART_POLICY_TYPE ? change.oldImage : undefined;
-  if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
-  const data: CartPolicyData = {
+  const told = CART_POLICY_NOTICES[next.status];
+  return stateNotices(next, previous, told.type, told.text(next, zhDateTime(next.effectiveAt)), {
     policyId: next.policyId,
     title: next.title,
     announcedOn: next.announcedOn,
@@ -326,18 +333,22 @@ export function cartPolicyNotices(change: ItemChange): Notice[] {
     channel: 'live',
     categories: next.categories,
     thirdPartyProducts: next.thirdPartyProducts,
-  };
-  const told = CART_POLICY_NOTICES[next.status];
-  return [
-    notice(
-      told.type,
-      next.merchantId,
-      next.effectiveAt,
-      data,
-      told.text(next, zhDateTime(next.effectiveAt)),
-      next.policyId,
-    ),
-  ];
+  });
+}
+
+/**
+ * The one notice a write of a merchant's notice state for a policy causes; none when it changed
+ * neither the status nor the instant (a re-run, a write of the same state).
+ */
+function stateNotices<T extends NoticeType>(
+  next: { merchantId: string; policyId: string; status: string; effectiveAt: Instant },
+  previous: { status: string; effectiveAt: Instant } | undefined,
+  type: T,
+  text: string,
+  data: NoticeData[T],
+): Notice[] {
+  if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
+  return [notice(type, next.merchantId, next.effectiveAt, data, text, next.policyId) as Notice];
 }
 
 /** What a fee is a share of, as a merchant reads it. */
@@ -356,10 +367,7 @@ const LINK_SOURCE_NAMES: Record<string, string> = {
 };
 
 function feeRuleText(state: MerchantFeePolicyNotice): string {
-  const scope =
-    state.categories === ALL_CATEGORIES
-      ? ''
-      : `（适用类目：${state.categories.map((c) => CATEGORY_NAMES[c] ?? c).join('、')}）`;
+  const scope = scopeText(state.categories);
   // The shop first, then named sources, then every other third party.
   const order = (source: string) => (source === OWN_SHOP ? 0 : source === THIRD_PARTY ? 2 : 1);
   const rates = Object.entries(state.rates)
@@ -416,26 +424,15 @@ export function feePolicyNotices(change: ItemChange): Notice[] {
   const next = change.newImage;
   if (next?.type !== MERCHANT_FEE_POLICY_TYPE) return [];
   const previous = change.oldImage?.type === MERCHANT_FEE_POLICY_TYPE ? change.oldImage : undefined;
-  if (previous?.status === next.status && previous.effectiveAt === next.effectiveAt) return [];
-  const data: FeePolicyData = {
+  const told = FEE_POLICY_NOTICES[next.status];
+  return stateNotices(next, previous, told.type, told.text(next, zhDateTime(next.effectiveAt)), {
     policyId: next.policyId,
     title: next.title,
     announcedOn: next.announcedOn,
     effectiveAt: next.effectiveAt,
     categories: next.categories,
     rates: next.rates,
-  };
-  const told = FEE_POLICY_NOTICES[next.status];
-  return [
-    notice(
-      told.type,
-      next.merchantId,
-      next.effectiveAt,
-      data,
-      told.text(next, zhDateTime(next.effectiveAt)),
-      next.policyId,
-    ),
-  ];
+  });
 }
 
 /** Every notice a change of any item causes. */
