@@ -2,6 +2,7 @@
 // conflicting options and prints each command's help): the context a command runs in, its result
 // (JSON on stdout, an exit code 0 ok, 1 failed, 2 bad input), and the validation of option values
 // with zod, naming the option, the value given and the problem.
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { AppConfig } from '../shared/config';
@@ -171,4 +172,20 @@ export function writeOutput(output: unknown, stream: Output): void {
   } else if (output !== undefined) {
     stream.write(`${JSON.stringify(output, null, stream.isTTY ? 2 : undefined)}\n`);
   }
+}
+
+/**
+ * The entries of a JSON file that holds one object or an array of them, and where each is in the
+ * file (`[i]` in an array, nothing for a lone object) for naming a field in an error.
+ */
+export function jsonEntriesIn(path: string): { entries: unknown[]; where: (i: number) => string } {
+  if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new InputError('<file.json>: not valid JSON');
+  }
+  if (Array.isArray(value)) return { entries: value, where: (i) => `[${i}]` };
+  return { entries: [value], where: () => '' };
 }

@@ -1,6 +1,5 @@
 // `policies …` and `flags`: the policy calendar (live-room cart policies and Xingtu fee policies), as
 // data, and the flags its cart policies set.
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { Deps } from '../shared/deps';
@@ -17,7 +16,7 @@ import {
 import { listStoredFlags, type StoredFlag } from '../shared/store/flags';
 import { listPolicies } from '../shared/store/policies';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
-import { type CommandContext, group, parseOptions, reasonSchema, runs } from './framework';
+import { type CommandContext, group, jsonEntriesIn, parseOptions, reasonSchema, runs } from './framework';
 import {
   type AnnounceOutcome,
   announcePolicy,
@@ -172,24 +171,9 @@ conflicts (exit 1).`,
     )
     .action(
       runs(async ({ args }, ctx) => {
-        const path = args[0] as string;
-        if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
-        let value: unknown;
-        try {
-          value = JSON.parse(readFileSync(path, 'utf8'));
-        } catch {
-          throw new InputError('<file.json>: not valid JSON');
-        }
-        const inputs = Array.isArray(value) ? value : [value];
+        const { entries, where } = jsonEntriesIn(args[0] as string);
         const { deps } = await ctx.store();
-        return {
-          output: await announceAll(
-            deps,
-            inputs,
-            (i) => (Array.isArray(value) ? `[${i}]` : ''),
-            ctx.progress,
-          ),
-        };
+        return { output: await announceAll(deps, entries, where, ctx.progress) };
       }),
     );
 

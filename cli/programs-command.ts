@@ -1,6 +1,5 @@
 // `programs …`: the promotion programs (rules §4) as data — listed, announced (or corrected) from a
 // file, withdrawn — without a redeploy: the recorder and the jobs read them from the table.
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError, zodProblems } from '../shared/errors';
@@ -14,7 +13,7 @@ import {
   programSchema,
 } from '../shared/programs/program';
 import { readPrograms } from '../shared/store/programs';
-import { group, parseOptions, reasonSchema, runs } from './framework';
+import { group, jsonEntriesIn, parseOptions, reasonSchema, runs } from './framework';
 import {
   announcePrograms,
   countEligible,
@@ -38,16 +37,8 @@ const listed = ({ program, status, version, source }: ProgramInEffect) => ({
 
 /** The programs a file holds (one object or an array), each checked; one bad entry refuses them all. */
 function programsIn(path: string): Program[] {
-  if (!existsSync(path)) throw new InputError(`<file.json>: no such file: ${path}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new InputError('<file.json>: not valid JSON');
-  }
-  const entries = Array.isArray(value) ? value : [value];
+  const { entries, where } = jsonEntriesIn(path);
   if (entries.length === 0) throw new InputError('<file.json>: holds no program');
-  const where = (i: number) => (Array.isArray(value) ? `[${i}]` : '');
   const problems = entries.flatMap((entry, i) => {
     const result = programSchema.safeParse(entry);
     return result.success ? [] : zodProblems(result.error, where(i));

@@ -371,32 +371,28 @@ export function followsOneOf(
   );
 }
 
-/** One merchant's notice state for one policy (`MERCHANT#<id>` / `CART_POLICY#<policyId>`). */
-export interface MerchantPolicyNotice {
+/** What a merchant was last told of one policy, of any kind, and when the job told it. */
+interface PolicyNoticeState {
   merchantId: string;
   policyId: string;
   status: MerchantPolicyStatus;
   title: string;
   announcedOn: string;
   effectiveAt: Instant;
-  thirdPartyProducts: PolicyValue;
-  categories: CartPolicy['scope']['categories'];
   processedAt: Instant;
   asOf: Instant;
 }
 
+/** One merchant's notice state for one policy (`MERCHANT#<id>` / `CART_POLICY#<policyId>`). */
+export interface MerchantPolicyNotice extends PolicyNoticeState {
+  thirdPartyProducts: PolicyValue;
+  categories: CartPolicy['scope']['categories'];
+}
+
 /** One merchant's notice state for one fee policy (`MERCHANT#<id>` / `FEE_POLICY#<policyId>`). */
-export interface MerchantFeePolicyNotice {
-  merchantId: string;
-  policyId: string;
-  status: MerchantPolicyStatus;
-  title: string;
-  announcedOn: string;
-  effectiveAt: Instant;
+export interface MerchantFeePolicyNotice extends PolicyNoticeState {
   categories: FeePolicy['scope']['categories'];
   rates: FeePolicy['rates'];
-  processedAt: Instant;
-  asOf: Instant;
 }
 
 /** Its announcement has come and was not made yet. */
