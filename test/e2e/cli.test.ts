@@ -543,6 +543,7 @@ describe('programs: quote, capabilities, merchant enrolments (issue 14)', () => 
       'occurredAt',
       'promotion',
       'cartPolicies',
+      'feePolicies',
       'enrolments',
     ]);
     expect(Object.keys(m.promotion)).toEqual([
