@@ -122,6 +122,7 @@ describe('announcing, correcting and withdrawing programs', () => {
       status: 'ANNOUNCED',
       version: 3,
       source: 'stored',
+      changedAt: TEST_NOW,
     });
   });
 
@@ -263,21 +264,24 @@ describe('how many merchants an announcement concerns, through the onboarded ind
 
   it('wouldEnrol: eligible under the content given, without an enrolment in the program yet; exact', async () => {
     const deps = counting();
-    // Every merchant has its NEW_MERCHANT_FEE item from recording: none would be enrolled again.
+    // Every merchant has its items of the built-ins from recording: none would be enrolled again.
     expect(await countWouldEnrol(deps, [seedPlan, BUILT_IN_PROGRAMS[0] as Program])).toEqual(
       new Map([
-        ['SEED_PLAN_2020', 3], // m-first-day, m-beauty-food, m-pets
+        ['SEED_PLAN_2020', 0],
         ['NEW_MERCHANT_FEE', 0],
       ]),
     );
-    await enrol('m-beauty-food', '2020-07-10', 'SEED_PLAN_2020');
-    expect(await countWouldEnrol(deps, [seedPlan])).toEqual(new Map([['SEED_PLAN_2020', 2]]));
+    // A new program with the seed plan's rules: those eligible, less those enrolled.
+    const copy = { ...seedPlan, programId: 'SEED_COPY' };
+    expect(await countWouldEnrol(deps, [copy])).toEqual(new Map([['SEED_COPY', 3]])); // m-first-day, m-beauty-food, m-pets
+    await enrol('m-beauty-food', '2020-07-10', 'SEED_COPY');
+    expect(await countWouldEnrol(deps, [copy])).toEqual(new Map([['SEED_COPY', 2]]));
     // A corrected range [07-05, 08-01): only m-beauty-food is eligible, and it is enrolled already.
     const narrowed = {
-      ...seedPlan,
-      eligibility: { ...seedPlan.eligibility, from: '2020-07-05', until: '2020-08-01' },
+      ...copy,
+      eligibility: { ...copy.eligibility, from: '2020-07-05', until: '2020-08-01' },
     };
-    expect(await countWouldEnrol(deps, [narrowed])).toEqual(new Map([['SEED_PLAN_2020', 0]]));
+    expect(await countWouldEnrol(deps, [narrowed])).toEqual(new Map([['SEED_COPY', 0]]));
     const food = { ...livestream, eligibility: { from: '2020-07-01', categories: ['food'] } };
     expect(await countWouldEnrol(deps, [food])).toEqual(new Map([['LIVE_BOOST', 2]]));
     expect(sent).not.toContain(ScanCommand.name);
