@@ -91,6 +91,8 @@ export interface ReplaySummary {
   /** Promotion notices by program and type (cart-policy notices belong to no program). */
   noticesByProgram: ByProgram;
   feePolicies: FeePolicyDate[];
+  /** Enrolments ACTIVE at the end of the last day, by program (the chart's lines end there). */
+  activeAtEnd: Record<string, number>;
   flagTimeline: (CartFlag & { since: string })[];
   days: DaySummary[];
   /** True when this replay changed nothing: the range was already replayed with this population. */
@@ -149,6 +151,7 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     statusesByProgram: {},
     noticesByProgram: {},
     feePolicies: [],
+    activeAtEnd: {},
     flagTimeline: [],
     days: [],
     alreadyReplayed: false,
@@ -228,6 +231,7 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
       daySummary.active += n;
     }
   }
+  summary.activeAtEnd = summary.days.at(-1)?.activeByProgram ?? {};
   summary.statuses = summary.statusesByProgram[PROMOTION_PROGRAM] ?? {};
   const calendar = await listPolicies(deps);
   summary.feePolicies = feePolicyDates(calendar);
