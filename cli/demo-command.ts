@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError } from '../shared/errors';
+import { NOTICE_TYPES } from '../shared/notices/notice';
+import { PROMOTION_STATUSES } from '../shared/promotion/lifecycle';
 import { calendarDateSchema } from '../shared/time';
 import { renderChart } from './demo/chart';
-import { type ReplaySummary, replay } from './demo/replay';
+import { type ByProgram, type ReplaySummary, replay } from './demo/replay';
 import { parseOptions, runs } from './framework';
 
 const DEFAULTS = { from: '2020-04-25', to: '2020-11-15', merchants: 3000, seed: 2020 };
@@ -42,6 +44,39 @@ function section(title: string, record: Record<string, number>): string[] {
   ];
 }
 
+/** Rows per program, a column per kind that occurs (in the given order). */
+function grid(title: string, byProgram: ByProgram, kinds: readonly string[]): string[] {
+  const programs = Object.keys(byProgram).sort();
+  const columns = kinds.filter((k) => programs.some((p) => byProgram[p]?.[k]));
+  const width = (k: string) => Math.max(k.length, 6);
+  return [
+    `  ${title.padEnd(24)} ${columns.map((k) => k.padStart(width(k))).join(' ')}`,
+    ...programs.map(
+      (p) =>
+        `  ${p.padEnd(24)} ${columns.map((k) => String(byProgram[p]?.[k] ?? 0).padStart(width(k))).join(' ')}`,
+    ),
+    '',
+  ];
+}
+
+function programDates(summary: ReplaySummary): string[] {
+  return [
+    '  programs (onboarded merchants eligible)',
+    ...summary.programs.map(
+      (p) =>
+        `  ${p.programId.padEnd(24)} from ${p.from}${p.until ? ` until ${p.until}` : ''}${p.dateAssumed ? ' (date assumed)' : ''}  ${p.name}${p.status === 'ANNOUNCED' ? '' : `  ${p.status}`}`,
+    ),
+    '  fee policies',
+    ...(summary.feePolicies.length === 0
+      ? ['  none on the calendar']
+      : summary.feePolicies.map(
+          (f) =>
+            `  from  ${f.effectiveAt.slice(0, 16)}  ${f.policyId}${f.dateAssumed ? ' (date assumed)' : ''}`,
+        )),
+    '',
+  ];
+}
+
 function table(summary: ReplaySummary, chartPath: string): string {
   return [
     '',
@@ -51,6 +86,9 @@ function table(summary: ReplaySummary, chartPath: string): string {
     ...section('changes by kind', summary.transitions),
     ...section('notices by type', summary.notices),
     ...section('promotions by status', summary.statuses),
+    ...grid('enrolments by program', summary.statusesByProgram, PROMOTION_STATUSES),
+    ...grid('notices by program', summary.noticesByProgram, NOTICE_TYPES),
+    ...programDates(summary),
     '  live-room cart flag (third-party products)',
     ...(summary.flagTimeline.length === 0
       ? ['  ALLOWED throughout']
@@ -89,8 +127,9 @@ imports them through the real import path, loads the cart-policy calendar, then 
 day as the schedules would: 00:00 activate and cart-policies, violations as they happen, 23:59
 expire; each day's notices are delivered through the table's stream to the local sink.
 
-Progress and a summary table go to stderr, the summary as JSON to stdout, and a chart of active
-promotions and notices per day to $PROMO_JOBS_HOME/demo/report.html.
+Progress and a summary table go to stderr (with enrolments and notices by program), the summary as
+JSON to stdout, and a chart of active enrolments and notices per day and per program, with the
+program and policy dates marked, to $PROMO_JOBS_HOME/demo/report.html.
 State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-000001".`,
     )
     .action(

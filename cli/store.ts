@@ -35,6 +35,8 @@ export interface Store {
 export interface Delivery extends DrainResult {
   /** Notices published, by type. */
   notices: Record<string, number>;
+  /** Promotion notices published, by program and type. */
+  noticesByProgram: Record<string, Record<string, number>>;
 }
 
 export const noticeSinkPath = (home: string) => join(home, 'notices.jsonl');
@@ -55,7 +57,7 @@ function openAwsStore(config: AppConfig, home: string, log: Log): Store {
     target: 'aws',
     endpoint: `table ${config.tableName} in AWS`,
     home,
-    deliverNotices: async () => ({ records: 0, batches: 0, notices: {} }),
+    deliverNotices: async () => ({ records: 0, batches: 0, notices: {}, noticesByProgram: {} }),
     close: async () => clients.raw.destroy(),
   };
 }
@@ -86,6 +88,7 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
   const publisher =
     sns && config.snsTopicArn ? snsPublisher(sns, config.snsTopicArn, log) : fileSink(noticeSinkPath(home));
   let notices: Record<string, number> = {};
+  let noticesByProgram: Record<string, Record<string, number>> = {};
   let delivering: HeldLock | undefined;
   let toldWaiting = false; // one waiting line per command, however many deliveries it makes
   const reader = createStreamReader({
@@ -97,6 +100,11 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
       delivering?.touch(); // still ours (or stop before publishing), and a sign of progress to waiters
       const notified = await notifyFromStream(records, publisher, log);
       for (const [type, n] of Object.entries(notified.byType)) notices[type] = (notices[type] ?? 0) + n;
+      for (const [programId, byType] of Object.entries(notified.byProgram)) {
+        noticesByProgram[programId] ??= {};
+        const ofProgram = noticesByProgram[programId];
+        for (const [type, n] of Object.entries(byType)) ofProgram[type] = (ofProgram[type] ?? 0) + n;
+      }
       return notified;
     },
     log,
@@ -119,13 +127,14 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
       });
       try {
         notices = {};
+        noticesByProgram = {};
         const total: DrainResult = { records: 0, batches: 0 };
         // Until a drain finds nothing: a reader stops at a short page to batch what comes next.
         for (;;) {
           const { records, batches } = await reader.drain();
           total.records += records;
           total.batches += batches;
-          if (records === 0) return { ...total, notices };
+          if (records === 0) return { ...total, notices, noticesByProgram };
         }
       } finally {
         delivering.release();

@@ -1,5 +1,6 @@
 // The demo's picture: a self-contained HTML page (inline SVG, no scripts, no network) of active
-// promotions and notices per day, with the cart-policy dates marked, and the summary tables.
+// enrolments and notices per day — a line per program — with the program, cart-policy and fee-policy
+// dates marked, and the summary tables.
 import { NOTICE_TYPES, type NoticeType } from '../../shared/notices/notice';
 import type { ReplaySummary } from './replay';
 
@@ -19,6 +20,9 @@ const NOTICE_COLOURS: Record<NoticeType, string> = {
   XINGTU_FEE_WITHDRAWN: '#9e9d24',
 };
 
+/** A colour per program, in the order the summary lists them (then repeating). */
+const PROGRAM_COLOURS = ['#1b5e20', '#e65100', '#4527a0', '#00695c', '#ad1457'];
+
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
 
@@ -33,7 +37,12 @@ export function renderChart(summary: ReplaySummary): string {
   const plotW = WIDTH - PAD.left - PAD.right;
   const plotH = HEIGHT - PAD.top - PAD.bottom;
   const x = (i: number) => PAD.left + (days.length <= 1 ? 0 : (i / (days.length - 1)) * plotW);
-  const maxActive = niceMax(Math.max(0, ...days.map((d) => d.active)));
+  const programIds = summary.programs.map((p) => p.programId);
+  const colourOf = (programId: string) =>
+    PROGRAM_COLOURS[programIds.indexOf(programId) % PROGRAM_COLOURS.length] as string;
+  const maxActive = niceMax(
+    Math.max(0, ...days.flatMap((d) => programIds.map((p) => d.activeByProgram[p] ?? 0))),
+  );
   const noticeTotal = (d: ReplaySummary['days'][number]) =>
     Object.values(d.notices).reduce((a, b) => a + b, 0);
   const maxNotices = niceMax(Math.max(0, ...days.map(noticeTotal)));
@@ -57,9 +66,16 @@ export function renderChart(summary: ReplaySummary): string {
         .join('');
     })
     .join('');
-  const line = days
-    .map((d, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${yActive(d.active).toFixed(1)}`)
-    .join(' ');
+  const path = (value: (d: ReplaySummary['days'][number]) => number, y: (v: number) => number) =>
+    days.map((d, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${y(value(d)).toFixed(1)}`).join(' ');
+  // Per program: its active enrolments (solid, left axis) and its notices per day (dotted, right axis).
+  const programLines = programIds
+    .map(
+      (p) =>
+        `<path d="${path((d) => d.activeByProgram[p] ?? 0, yActive)}" fill="none" stroke="${colourOf(p)}" stroke-width="2"><title>${escapeHtml(p)}: active enrolments</title></path>` +
+        `<path d="${path((d) => Object.values(d.noticesByProgram[p] ?? {}).reduce((a, b) => a + b, 0), yNotices)}" fill="none" stroke="${colourOf(p)}" stroke-width="1.5" stroke-dasharray="2,3"><title>${escapeHtml(p)}: notices per day</title></path>`,
+    )
+    .join('');
 
   const markers = [
     ...new Map(
@@ -71,11 +87,34 @@ export function renderChart(summary: ReplaySummary): string {
   const announcements = [
     ...new Set(summary.days.filter((d) => d.notices.CART_POLICY_ANNOUNCED).map((d) => d.day)),
   ].map((day) => [day, `${day.slice(5)} policies announced`] as const);
-  const markerLines = [...announcements, ...markers]
-    .map(([day, label], k) => {
+  const assumed = (flag: boolean) => (flag ? ' (date assumed)' : '');
+  // Program dates: merchants onboarded from this day on are eligible.
+  const programMarkers = summary.programs.flatMap((p) => [
+    [
+      p.from,
+      `${p.from.slice(5)} ${p.programId} from${assumed(p.dateAssumed)}`,
+      colourOf(p.programId),
+    ] as const,
+    ...(p.until
+      ? [[p.until, `${p.until.slice(5)} ${p.programId} until`, colourOf(p.programId)] as const]
+      : []),
+  ]);
+  const feeMarkers = summary.feePolicies.map(
+    (f) =>
+      [
+        f.effectiveAt.slice(0, 10),
+        `${f.effectiveAt.slice(5, 10)} ${f.policyId}${assumed(f.dateAssumed)}`,
+        '#6d4c41',
+      ] as const,
+  );
+  const policyMarkers = [...announcements, ...markers].map(
+    ([day, label]) => [day, label, '#c62828'] as const,
+  );
+  const markerLines = [...programMarkers, ...policyMarkers, ...feeMarkers]
+    .map(([day, label, colour], k) => {
       const i = days.findIndex((d) => d.day === day);
       if (i < 0) return '';
-      return `<line x1="${x(i)}" x2="${x(i)}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="#c62828" stroke-dasharray="5,4"/><text x="${x(i) + 4}" y="${PAD.top + 14 + 16 * k}" font-size="12" fill="#c62828">${escapeHtml(label)}</text>`;
+      return `<line x1="${x(i)}" x2="${x(i)}" y1="${PAD.top}" y2="${PAD.top + plotH}" stroke="${colour}" stroke-dasharray="5,4"/><text x="${x(i) + 4}" y="${PAD.top + 14 + 16 * k}" font-size="12" fill="${colour}">${escapeHtml(label)}</text>`;
     })
     .join('');
 
@@ -95,7 +134,10 @@ export function renderChart(summary: ReplaySummary): string {
     )
     .join('');
   const legend = [
-    `<span style="color:#1b5e20">━ active promotions (left axis)</span>`,
+    ...programIds.map(
+      (p) =>
+        `<span style="color:${colourOf(p)}">━ ${escapeHtml(p)} active enrolments (left axis) ┄ its notices/day (right axis)</span>`,
+    ),
     ...types.map(
       (t) =>
         `<span><span style="display:inline-block;width:10px;height:10px;background:${NOTICE_COLOURS[t]}"></span> ${t}</span>`,
@@ -103,7 +145,7 @@ export function renderChart(summary: ReplaySummary): string {
   ].join(' &nbsp; ');
 
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" font-family="sans-serif">
-${yTicks}${bars}<path d="${line}" fill="none" stroke="#1b5e20" stroke-width="2"/>${markerLines}
+${yTicks}${bars}${programLines}${markerLines}
 <line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH}" stroke="#333"/>${monthTicks}
 <text x="${PAD.left - 55}" y="${PAD.top - 10}" font-size="12" fill="#1b5e20">active</text>
 <text x="${WIDTH - PAD.right + 8}" y="${PAD.top - 10}" font-size="12">notices/day</text>
@@ -114,6 +156,30 @@ ${yTicks}${bars}<path d="${line}" fill="none" stroke="#1b5e20" stroke-width="2"/
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td style="text-align:right">${v}</td></tr>`)
       .join('');
+  const byProgramTable = (title: string, byProgram: Record<string, Record<string, number>>) => {
+    const kinds = [...new Set(Object.values(byProgram).flatMap((c) => Object.keys(c)))].sort();
+    const head = kinds.map((k) => `<th>${escapeHtml(k)}</th>`).join('');
+    const body = Object.entries(byProgram)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([p, counts]) =>
+          `<tr><td>${escapeHtml(p)}</td>${kinds.map((k) => `<td style="text-align:right">${counts[k] ?? 0}</td>`).join('')}</tr>`,
+      )
+      .join('');
+    return `<table><tr><th>${escapeHtml(title)}</th>${head}</tr>${body}</table>`;
+  };
+  const programRows = summary.programs
+    .map(
+      (p) =>
+        `<tr><td>${escapeHtml(p.programId)}</td><td>${escapeHtml(p.name)}</td><td>${p.from}${assumed(p.dateAssumed)}</td><td>${p.until ?? ''}</td><td>${p.status}</td></tr>`,
+    )
+    .join('');
+  const feeRows = summary.feePolicies
+    .map(
+      (f) =>
+        `<tr><td>${escapeHtml(f.policyId)}</td><td>${escapeHtml(f.effectiveAt)}${assumed(f.dateAssumed)}</td></tr>`,
+    )
+    .join('');
   const flags = summary.flagTimeline
     .map(
       (f) =>
@@ -131,6 +197,10 @@ ${svg}
 <table><tr><th>changes by kind</th><th>count</th></tr>${rows(summary.transitions)}</table>
 <table><tr><th>notices by type</th><th>count</th></tr>${rows(summary.notices)}</table>
 <table><tr><th>promotions by status</th><th>count</th></tr>${rows(summary.statuses)}</table>
+${byProgramTable('enrolments by program', summary.statusesByProgram)}
+${byProgramTable('notices by program', summary.noticesByProgram)}
+<table><tr><th>program</th><th>name</th><th>onboarded from</th><th>until</th><th>status</th></tr>${programRows}</table>
+<table><tr><th>fee policy</th><th>in force from</th></tr>${feeRows || '<tr><td colspan="2">none on the calendar</td></tr>'}</table>
 <table><tr><th>since</th><th>flag</th><th>value</th><th>policy</th></tr>${flags}</table>
 </body></html>
 `;

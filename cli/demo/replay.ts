@@ -1,7 +1,8 @@
 // The demo: generate a population, import it through the real import path, load the cart-policy
 // calendar, then replay the days in the order the schedules fire (shared/jobs/registry.ts) — 00:00
 // activate and cart-policies, violations during the day, 23:59 expire — delivering each day's notices
-// through the stream.
+// through the stream. Every program in effect is replayed (today's promotion and the seed plan); the
+// summary tells enrolments and notices apart by program.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../shared/deps';
@@ -10,10 +11,18 @@ import { occurrenceOn } from '../../shared/jobs/input';
 import { JOB_NAMES_BY_TIME_OF_DAY, type JobName } from '../../shared/jobs/registry';
 import { type RunReport, runJob } from '../../shared/jobs/run';
 import { revokePromotion } from '../../shared/merchants/record';
-import { type CartFlag, cartPolicyInputSchema, flagTimeline } from '../../shared/policies/policy';
+import {
+  type CartFlag,
+  type CartPolicy,
+  cartPolicyInputSchema,
+  flagTimeline,
+} from '../../shared/policies/policy';
+import type { Promotion } from '../../shared/promotion/lifecycle';
+import { PROMOTION_PROGRAM } from '../../shared/store/keys';
 import { listPolicies } from '../../shared/store/policies';
-import { promotionStatuses } from '../../shared/store/promotions';
-import { type CalendarDate, daysBetween, formatInstant, startOfDay } from '../../shared/time';
+import { readPrograms } from '../../shared/store/programs';
+import { getEnrolments } from '../../shared/store/promotions';
+import { type CalendarDate, daysBetween, formatInstant, type Instant, startOfDay } from '../../shared/time';
 import { importMerchants } from '../import/import';
 import { announcePolicy } from '../policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../policies/calendar';
@@ -29,12 +38,38 @@ export interface ReplayOptions {
   home: string;
 }
 
+/** Counts by program, then by kind (a status or a notice type). */
+export type ByProgram = Record<string, Record<string, number>>;
+
 export interface DaySummary {
   day: CalendarDate;
   transitions: Record<string, number>;
   notices: Record<string, number>;
-  /** Promotions ACTIVE at the end of the day. */
+  /** The day's promotion notices by program and type. */
+  noticesByProgram: ByProgram;
+  /** Enrolments ACTIVE at the end of the day, every program together. */
   active: number;
+  /** Enrolments ACTIVE at the end of the day, by program. */
+  activeByProgram: Record<string, number>;
+}
+
+/** A program in effect, as the summary and the chart mark it. */
+export interface ProgramDates {
+  programId: string;
+  name: string;
+  status: string;
+  /** Merchants onboarded from this day on are eligible (and before `until`, if any). */
+  from: CalendarDate;
+  until?: CalendarDate;
+  dateAssumed: boolean;
+}
+
+/** A fee policy on the calendar (any kind but CART), as the chart marks it. */
+export interface FeePolicyDate {
+  policyId: string;
+  kind: string;
+  effectiveAt: Instant;
+  dateAssumed: boolean;
 }
 
 export interface ReplaySummary {
@@ -48,7 +83,16 @@ export interface ReplaySummary {
   transitions: Record<string, number>;
   notices: Record<string, number>;
   revocations: { revoked: number; unchanged: number; refused: number };
+  /** Today's promotion (NEW_MERCHANT_FEE) by status, as before programs existed. */
   statuses: Record<string, number>;
+  programs: ProgramDates[];
+  /** Every program's enrolments by status (a program's merchants not eligible have no enrolment). */
+  statusesByProgram: ByProgram;
+  /** Promotion notices by program and type (cart-policy notices belong to no program). */
+  noticesByProgram: ByProgram;
+  feePolicies: FeePolicyDate[];
+  /** Enrolments ACTIVE at the end of the last day, by program (the chart's lines end there). */
+  activeAtEnd: Record<string, number>;
   flagTimeline: (CartFlag & { since: string })[];
   days: DaySummary[];
   /** True when this replay changed nothing: the range was already replayed with this population. */
@@ -58,12 +102,19 @@ export interface ReplaySummary {
 
 export interface ReplayHooks {
   /** Delivers the notices the day's writes caused (the stream reader), returning counts by type. */
-  deliver(): Promise<{ notices: Record<string, number> }>;
+  deliver(): Promise<{ notices: Record<string, number>; noticesByProgram: ByProgram }>;
   onDay?(index: number, total: number, day: DaySummary): void;
 }
 
 function add(into: Record<string, number>, from: Record<string, number>) {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+function addByProgram(into: ByProgram, from: ByProgram) {
+  for (const [programId, counts] of Object.entries(from)) {
+    into[programId] ??= {};
+    add(into[programId], counts);
+  }
 }
 
 export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHooks): Promise<ReplaySummary> {
@@ -96,13 +147,20 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     notices: {},
     revocations: { revoked: 0, unchanged: 0, refused: 0 },
     statuses: {},
+    programs: [],
+    statusesByProgram: {},
+    noticesByProgram: {},
+    feePolicies: [],
+    activeAtEnd: {},
     flagTimeline: [],
     days: [],
     alreadyReplayed: false,
     durationMs: 0,
   };
   // Notices of the import and the calendar (none are expected) are delivered before day one.
-  add(summary.notices, (await hooks.deliver()).notices);
+  const beforeDayOne = await hooks.deliver();
+  add(summary.notices, beforeDayOne.notices);
+  addByProgram(summary.noticesByProgram, beforeDayOne.noticesByProgram);
 
   const days = daysBetween(options.from, options.to);
   const runOnce = async (job: JobName, day: CalendarDate): Promise<RunReport> => {
@@ -112,7 +170,6 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     summary.runs++;
     return report as RunReport;
   };
-  let active = 0;
   for (const [index, day] of days.entries()) {
     const transitions: Record<string, number> = {};
     const dayStart = formatInstant(startOfDay(day));
@@ -122,13 +179,13 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
       add(transitions, (await runOnce(job, day)).transitions);
     }
     const dayEnd = formatInstant(startOfDay(day).plus({ days: 1 }));
-    let revokedWhileActive = 0;
     for (const v of population.violations.filter((x) => x.at >= dayStart && x.at < dayEnd)) {
       try {
         const result = await revokePromotion(deps, v.merchantId, v.at, v.reason);
         summary.revocations[result.changed ? 'revoked' : 'unchanged']++;
-        if (result.changed) transitions.REVOKED = (transitions.REVOKED ?? 0) + 1;
-        if (result.changed && result.previousStatus === 'ACTIVE') revokedWhileActive++;
+        // One transition per enrolment revoked (a merchant in both programs loses both).
+        const revoked = result.enrolments.filter((e) => e.changed).length;
+        if (revoked > 0) transitions.REVOKED = (transitions.REVOKED ?? 0) + revoked;
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         summary.revocations.refused++; // e.g. a merchant onboarded before the program start
@@ -137,19 +194,49 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     for (const job of JOB_NAMES_BY_TIME_OF_DAY.filter((job) => !atMidnight(job))) {
       add(transitions, (await runOnce(job, day)).transitions);
     }
-    const { notices } = await hooks.deliver();
-    active += (transitions.ACTIVE ?? 0) - (transitions.EXPIRED ?? 0) - revokedWhileActive;
+    const { notices, noticesByProgram } = await hooks.deliver();
     add(summary.transitions, transitions);
     add(summary.notices, notices);
-    const daySummary = { day, transitions, notices, active };
+    addByProgram(summary.noticesByProgram, noticesByProgram);
+    // How many were active is read from the enrolments' histories once the replay is over.
+    const daySummary: DaySummary = {
+      day,
+      transitions,
+      notices,
+      noticesByProgram,
+      active: 0,
+      activeByProgram: {},
+    };
     summary.days.push(daySummary);
     hooks.onDay?.(index, days.length, daySummary);
   }
-  summary.statuses = await statusCounts(
-    deps,
-    population.records.map((r) => r.merchantId),
-  );
-  summary.flagTimeline = flagTimeline(await listPolicies(deps));
+  const programs = await readPrograms(deps);
+  summary.programs = programs.map(({ program, status }) => ({
+    programId: program.programId,
+    name: program.name,
+    status,
+    from: program.eligibility.from,
+    ...(program.eligibility.until ? { until: program.eligibility.until } : {}),
+    dateAssumed: program.dateAssumed === true,
+  }));
+  const merchantIds = population.records.map((r) => r.merchantId);
+  for (const { program } of programs) {
+    const enrolments = [...(await getEnrolments(deps, merchantIds, program.programId)).values()].map((e) => {
+      if (e instanceof Error) throw e; // an enrolment the demo cannot read is a bug, not a count to skip
+      return e;
+    });
+    summary.statusesByProgram[program.programId] = countBy(enrolments.map((e) => e.status));
+    for (const daySummary of summary.days) {
+      const n = activeAtEndOf(daySummary.day, enrolments);
+      daySummary.activeByProgram[program.programId] = n;
+      daySummary.active += n;
+    }
+  }
+  summary.activeAtEnd = summary.days.at(-1)?.activeByProgram ?? {};
+  summary.statuses = summary.statusesByProgram[PROMOTION_PROGRAM] ?? {};
+  const calendar = await listPolicies(deps);
+  summary.feePolicies = feePolicyDates(calendar);
+  summary.flagTimeline = flagTimeline(calendar.filter((p) => kindOf(p) === 'CART'));
   summary.alreadyReplayed =
     imported.created + imported.updated === 0 &&
     policies.created + policies.updated === 0 &&
@@ -159,11 +246,45 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   return summary;
 }
 
-/** Counts the promotions of the given merchants by status. */
-async function statusCounts(deps: Deps, merchantIds: string[]): Promise<Record<string, number>> {
+function countBy(keys: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const status of (await promotionStatuses(deps, merchantIds)).values()) {
-    counts[status] = (counts[status] ?? 0) + 1;
-  }
+  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
   return counts;
+}
+
+/**
+ * How many of these enrolments were ACTIVE at the end of a day, by their histories' effective
+ * instants: activated by then, and not expired (effective at the next midnight, written at 23:59)
+ * or revoked by then.
+ */
+export function activeAtEndOf(day: CalendarDate, enrolments: readonly Promotion[]): number {
+  const dayEnd = formatInstant(startOfDay(day).plus({ days: 1 }));
+  return enrolments.filter(({ history }) => {
+    const activated = history.some((h) => h.status === 'ACTIVE' && h.effectiveAt < dayEnd);
+    const over = history.some(
+      (h) => (h.status === 'EXPIRED' || h.status === 'REVOKED') && h.effectiveAt <= dayEnd,
+    );
+    return activated && !over;
+  }).length;
+}
+
+/** A calendar entry's kind: cart policies are written without one (issue 14 adds `kind`). */
+const kindOf = (policy: CartPolicy): string => (policy as { kind?: string }).kind ?? 'CART';
+
+/**
+ * The fee policies on the calendar, read generically: any entry whose kind is not CART.
+ * HOOK(issue 14, fee policies): the demo records only DEFAULT_CART_POLICIES above; once
+ * `policies load-default` records the Xingtu fee policies, announce those here too and they are
+ * marked on the chart with no other change.
+ */
+function feePolicyDates(policies: readonly CartPolicy[]): FeePolicyDate[] {
+  return policies
+    .filter((p) => kindOf(p) !== 'CART' && p.status !== 'WITHDRAWN')
+    .map((p) => ({
+      policyId: p.policyId,
+      kind: kindOf(p),
+      effectiveAt: p.effectiveAt,
+      dateAssumed: (p as { dateAssumed?: boolean }).dateAssumed === true,
+    }))
+    .sort((a, b) => a.effectiveAt.localeCompare(b.effectiveAt));
 }

@@ -6,7 +6,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
 import type { Log } from '../deps';
 import { readNotifyingItem } from '../store/items';
-import { type Notice, noticesFor } from './notice';
+import { type Notice, noticesFor, programIdOf } from './notice';
 import type { NoticePublisher } from './publisher';
 
 /** The part of a DynamoDB stream record the notifier reads (Lambda's and GetRecords' shapes agree). */
@@ -29,6 +29,8 @@ export interface NotifierResult {
   failed: number;
   requests: number;
   byType: Record<string, number>;
+  /** Promotion notices published, by program and type (cart-policy notices have no program). */
+  byProgram: Record<string, Record<string, number>>;
 }
 
 /** An image of an item merchants are told of, checked by its schema; undefined for any other item. */
@@ -75,8 +77,16 @@ export async function notifyFromStream(
     });
   }
   const byType: Record<string, number> = {};
-  for (const { notice } of notices)
-    if (!failedIds.has(notice.eventId)) byType[notice.type] = (byType[notice.type] ?? 0) + 1;
+  const byProgram: Record<string, Record<string, number>> = {};
+  for (const { notice } of notices) {
+    if (failedIds.has(notice.eventId)) continue;
+    byType[notice.type] = (byType[notice.type] ?? 0) + 1;
+    const programId = programIdOf(notice);
+    if (programId === undefined) continue;
+    byProgram[programId] ??= {};
+    const ofProgram = byProgram[programId];
+    ofProgram[notice.type] = (ofProgram[notice.type] ?? 0) + 1;
+  }
   const failedRecord = firstFailure === undefined ? undefined : records[firstFailure];
   return {
     batchItemFailures: failedRecord ? [{ itemIdentifier: failedRecord.dynamodb.SequenceNumber }] : [],
@@ -85,5 +95,6 @@ export async function notifyFromStream(
     failed: outcome.failed.length,
     requests: outcome.requests,
     byType,
+    byProgram,
   };
 }

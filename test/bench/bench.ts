@@ -1,5 +1,5 @@
 // `npm run bench [-- --merchants N]`: how close the jobs come to what DynamoDB Local itself allows
-// on this machine, what each transition costs in requests, how memory behaves as the cohort grows,
+// on this machine, what each transition costs in requests (also with two programs per merchant), how memory behaves as the cohort grows,
 // and each Lambda bundle's size and load time. Prints a table; writes bench-results/latest.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { silentLog } from '../../shared/deps';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
 import { cartPolicyInputSchema } from '../../shared/policies/policy';
+import { BUILT_IN_PROGRAMS, enrolledIn, enrolmentWindow } from '../../shared/programs/program';
 import { newPromotion } from '../../shared/promotion/lifecycle';
 import { onboardingInstant, promotionWindow } from '../../shared/promotion/window';
 import { createDynamoClients, type DynamoClients } from '../../shared/store/client';
@@ -66,6 +67,41 @@ function cohort(prefix: string, n: number, onboardedOn: string): Record<string, 
     );
     return promotionItem(promotion, next);
   });
+}
+
+/**
+ * Merchants in both built-in programs, as the recorder leaves them: a profile in a seed-plan category
+ * and a SCHEDULED enrolment in each program, all due on the same day.
+ */
+function seedPlanCohort(prefix: string, n: number, onboardedOn: string): Record<string, unknown>[] {
+  const categories = ['apparel'];
+  return Array.from({ length: n }, (_, i) => {
+    const merchantId = `${prefix}-${i}`;
+    const enrolments = BUILT_IN_PROGRAMS.map((program) => {
+      const window = enrolmentWindow(program, onboardedOn, categories);
+      if (!window.eligible) throw new Error(`${merchantId} is not eligible for ${program.programId}`);
+      const enrolled = enrolledIn({ program, status: 'ANNOUNCED', version: 0, source: 'built-in' });
+      const { promotion, next } = newPromotion(
+        merchantId,
+        window,
+        onboardingInstant(onboardedOn),
+        '2026-01-01T00:00:00.000+08:00',
+        enrolled,
+      );
+      return promotionItem(promotion, next);
+    });
+    const profile = profileItem({
+      merchantId,
+      onboardedAt: onboardedOn,
+      onboardedOn,
+      categories,
+      liveCartSources: ['shop'],
+      version: 1,
+      recordedAt: '2026-01-01T00:00:00.000+08:00',
+      updatedAt: '2026-01-01T00:00:00.000+08:00',
+    });
+    return [profile, ...enrolments];
+  }).flat();
 }
 
 function audience(prefix: string, n: number): Record<string, unknown>[] {
@@ -481,6 +517,18 @@ try {
     endToEnd(local, clients, 'cart-policies', '2020-08-26T00:00:00+08:00', N, concurrency),
   );
 
+  // Two programs per merchant: each enrolment is its own transition, still one conditional write.
+  // (The seed plan's late-enrolment sweep was done by the first activate run: these were recorded.)
+  const seedN = Math.max(500, Math.round(N / 2));
+  const programs = BUILT_IN_PROGRAMS.length;
+  log(`activate: ${seedN} merchants in ${programs} programs each, due on one day …`);
+  await batchWrite(clients, seedPlanCohort('p', seedN, '2020-07-06'));
+  const seedPlan = await againstRawLimit(local, clients, 'promotion', (concurrency) =>
+    endToEnd(local, clients, 'activate', '2020-07-08T00:00:00+08:00', seedN * programs, concurrency),
+  );
+  if (seedPlan.transitions !== seedN * programs)
+    throw new Error(`seed plan cohort: ${seedPlan.transitions} transitions, expected ${seedN * programs}`);
+
   log('bundling the functions …');
   const bundles = await footprint();
 
@@ -496,6 +544,7 @@ try {
     activate,
     activateSmall,
     cartPolicies: cart,
+    seedPlan: { merchants: seedN, programsPerMerchant: programs, ...seedPlan },
     memoryGrowth: activate.peakLiveHeapMib / activateSmall.peakLiveHeapMib,
     bundles,
   };
@@ -508,6 +557,7 @@ try {
     ['activate', results.activateSmall, small],
     ['activate', results.activate, N],
     ['cart-policies', results.cartPolicies, N],
+    ['activate, seed plan', results.seedPlan, `${seedN} × ${programs} programs`],
   ] as const;
   /** A Markdown table with one row per job measured. */
   const jobTable = (header: string[], cells: (r: typeof activate) => (string | number | undefined)[]) => [

@@ -17,6 +17,16 @@ const day = (iso: string) => iso.slice(0, 10);
 const plus = (date: string, n: number) =>
   DateTime.fromISO(date, { zone: 'Asia/Shanghai' }).plus({ days: n }).toISODate() as string;
 
+/** The built-in programs as rules §4 states them (every one: T+2 for 30 days). */
+const PROGRAMS: { programId: string; from: string; categories: 'ALL' | string[] }[] = [
+  { programId: 'NEW_MERCHANT_FEE', from: '2020-05-01', categories: 'ALL' },
+  {
+    programId: 'SEED_PLAN_2020',
+    from: '2020-07-01',
+    categories: ['apparel', 'beauty', 'cosmetics', 'home', 'baby', 'pets'],
+  },
+];
+
 function expected(merchants: number, seed: number, from: string, to: string) {
   const population = generatePopulation({
     merchants,
@@ -24,33 +34,52 @@ function expected(merchants: number, seed: number, from: string, to: string) {
     onboardFrom: DEMO_ONBOARDING.from,
     onboardTo: DEMO_ONBOARDING.to,
   });
-  const statuses: Record<string, number> = {};
+  const statusesByProgram: Record<string, Record<string, number>> = {};
+  const noticesByProgram: Record<string, Record<string, number>> = {};
   const notices: Record<string, number> = {};
   const bump = (record: Record<string, number>, key: string, n = 1) => {
     if (n > 0) record[key] = (record[key] ?? 0) + n;
   };
+  let inBoth = 0;
   for (const m of population.records) {
     const t = m.onboardedAt;
     const first = plus(t, 2); // the window's first day
     const last = plus(t, 31); // its last day
     const violation = population.violations.find((v) => v.merchantId === m.merchantId);
     const revokedOn = violation && day(violation.at) <= to ? day(violation.at) : undefined;
-    if (t < '2020-05-01') {
-      bump(statuses, 'INELIGIBLE');
-    } else {
+    const eligibleFor = PROGRAMS.filter(
+      (p) =>
+        t >= p.from && (p.categories === 'ALL' || (m.categories ?? []).some((c) => p.categories.includes(c))),
+    );
+    if (eligibleFor.length === 2) inBoth++;
+    for (const { programId } of PROGRAMS) {
+      statusesByProgram[programId] ??= {};
+      noticesByProgram[programId] ??= {};
+      const statuses = statusesByProgram[programId];
+      const told = noticesByProgram[programId];
+      const tell = (type: string) => {
+        bump(told, type);
+        bump(notices, type);
+      };
+      // Today's promotion has an INELIGIBLE item for everyone else; other programs have none.
+      if (!eligibleFor.some((p) => p.programId === programId)) {
+        if (programId === 'NEW_MERCHANT_FEE') bump(statuses, 'INELIGIBLE');
+        continue;
+      }
+      // A violation revokes every enrolment not over: each program's window is the same here.
       const revokedBeforeStart = revokedOn !== undefined && (violation?.at ?? '') < `${first}T00:00`;
       const activated = first <= to && !revokedBeforeStart;
-      if (activated) bump(notices, 'PROMOTION_ACTIVATED');
+      if (activated) tell('PROMOTION_ACTIVATED');
       // The reminder goes out at 23:59 three days before the last day, if not revoked by then.
       if (activated && plus(last, -3) <= to && !(revokedOn && revokedOn <= plus(last, -3)))
-        bump(notices, 'PROMOTION_ENDING_SOON');
+        tell('PROMOTION_ENDING_SOON');
       if (revokedOn) {
         bump(statuses, 'REVOKED');
-        bump(notices, 'PROMOTION_REVOKED');
+        tell('PROMOTION_REVOKED');
       } else if (first > to) bump(statuses, 'SCHEDULED');
       else if (last <= to) {
         bump(statuses, 'EXPIRED');
-        bump(notices, 'PROMOTION_EXPIRED');
+        tell('PROMOTION_EXPIRED');
       } else bump(statuses, 'ACTIVE');
     }
     const liveThirdParty = (m.liveCartSources ?? []).some((s) => s !== 'shop');
@@ -59,7 +88,14 @@ function expected(merchants: number, seed: number, from: string, to: string) {
     if (liveThirdParty)
       bump(notices, 'CART_POLICY_IN_FORCE', (to >= '2020-09-06' ? 1 : 0) + (to >= '2020-10-09' ? 1 : 0));
   }
-  return { statuses, notices, violations: population.violations.length };
+  return {
+    statuses: statusesByProgram.NEW_MERCHANT_FEE,
+    statusesByProgram,
+    noticesByProgram,
+    notices,
+    inBoth,
+    violations: population.violations.length,
+  };
 }
 
 describe('demo replay', () => {
@@ -72,12 +108,33 @@ describe('demo replay', () => {
     const summary = first.json[0] as Record<string, unknown>;
     const want = expected(160, 11, '2020-04-25', '2020-10-20');
     expect(want.violations).toBeGreaterThan(0); // the population exercises revocations
+    expect(want.inBoth).toBeGreaterThan(0); // some merchants are in both programs
     expect(summary.statuses).toEqual(want.statuses);
+    expect(summary.statusesByProgram).toEqual(want.statusesByProgram);
+    expect(summary.noticesByProgram).toEqual(want.noticesByProgram);
     expect(summary.notices).toEqual(want.notices);
+    // The chart's lines (active enrolments per day, from the histories) end at the statuses' ACTIVE.
+    expect(summary.activeAtEnd).toEqual({
+      NEW_MERCHANT_FEE: want.statusesByProgram.NEW_MERCHANT_FEE?.ACTIVE ?? 0,
+      SEED_PLAN_2020: want.statusesByProgram.SEED_PLAN_2020?.ACTIVE ?? 0,
+    });
+    expect(summary.programs).toEqual([
+      expect.objectContaining({ programId: 'NEW_MERCHANT_FEE', from: '2020-05-01', dateAssumed: false }),
+      expect.objectContaining({ programId: 'SEED_PLAN_2020', from: '2020-07-01', dateAssumed: true }),
+    ]);
     expect(summary.alreadyReplayed).toBe(false);
     expect(first.stderr).toMatch(/changes by kind/);
     expect(first.stderr).toMatch(/from {2}2020-09-06T00:00 {2}XINGTU_ONLY/);
     expect(first.stderr).toMatch(/from {2}2020-10-09T00:00 {2}BLOCKED/);
+    // The per-program tables: a row per program, its counts under the columns that occur.
+    const seedStatuses = want.statusesByProgram.SEED_PLAN_2020 ?? {};
+    const statusColumns = ['INELIGIBLE', 'SCHEDULED', 'ACTIVE', 'EXPIRED', 'REVOKED'].filter(
+      (s) => want.statusesByProgram.NEW_MERCHANT_FEE?.[s] || seedStatuses[s],
+    );
+    expect(first.stderr).toMatch(
+      new RegExp(`SEED_PLAN_2020 +${statusColumns.map((s) => String(seedStatuses[s] ?? 0)).join(' +')}\\n`),
+    );
+    expect(first.stderr).toMatch(/SEED_PLAN_2020 +from 2020-07-01 \(date assumed\) +种子计划/);
 
     const chart = summary.chart as string;
     expect(existsSync(chart)).toBe(true);
@@ -86,21 +143,28 @@ describe('demo replay', () => {
     expect(html).toContain('09-06 live carts: XINGTU_ONLY');
     expect(html).toContain('10-09 live carts: BLOCKED');
     expect(html).toContain('08-26 policies announced');
+    expect(html).toContain('07-01 SEED_PLAN_2020 from (date assumed)');
+    expect(html).toContain('05-01 NEW_MERCHANT_FEE from');
+    expect(html).toContain('SEED_PLAN_2020: active enrolments');
+    expect(html).toContain('SEED_PLAN_2020: notices per day');
 
     // The notices command lists exactly what was delivered.
     const listed = await cliInProcess(['notices'], env);
     expect(listed.json).toHaveLength(Object.values(want.notices).reduce((a, b) => a + b, 0));
 
-    // Replaying again (here the busiest stretch, to keep the suite short) changes nothing and says so.
+    // Replaying again (here the last month: both programs' notices and the 10-09 cart policy, to keep
+    // the suite short) changes nothing and says so.
     const again = await cliInProcess(
-      ['demo', '--merchants', '160', '--seed', '11', '--from', '2020-08-20', '--to', '2020-10-20'],
+      ['demo', '--merchants', '160', '--seed', '11', '--from', '2020-09-20', '--to', '2020-10-20'],
       env,
     );
     expect(again.json[0]).toMatchObject({
       alreadyReplayed: true,
       transitions: {},
       notices: {},
+      noticesByProgram: {},
       statuses: want.statuses,
+      statusesByProgram: want.statusesByProgram,
     });
     expect(again.stderr).toMatch(/Nothing changed/);
   });
