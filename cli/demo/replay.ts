@@ -13,9 +13,10 @@ import { type RunReport, runJob } from '../../shared/jobs/run';
 import { revokePromotion } from '../../shared/merchants/record';
 import {
   type CartFlag,
-  type CartPolicy,
-  cartPolicyInputSchema,
+  type FeePolicy,
   flagTimeline,
+  type Policy,
+  policyInputSchema,
 } from '../../shared/policies/policy';
 import type { Promotion } from '../../shared/promotion/lifecycle';
 import { PROMOTION_PROGRAM } from '../../shared/store/keys';
@@ -25,7 +26,7 @@ import { getEnrolments } from '../../shared/store/promotions';
 import { type CalendarDate, daysBetween, formatInstant, type Instant, startOfDay } from '../../shared/time';
 import { importMerchants } from '../import/import';
 import { announcePolicy } from '../policies/announcements';
-import { DEFAULT_CART_POLICIES } from '../policies/calendar';
+import { DEFAULT_POLICIES } from '../policies/calendar';
 import { generatePopulation } from './population';
 
 export const DEMO_ONBOARDING = { from: '2020-04-25', to: '2020-10-13' };
@@ -132,8 +133,8 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   const imported = await importMerchants(deps, file, 'jsonl');
 
   const policies = { created: 0, updated: 0, unchanged: 0 };
-  for (const policy of DEFAULT_CART_POLICIES)
-    policies[await announcePolicy(deps, cartPolicyInputSchema.parse(policy))]++;
+  for (const policy of DEFAULT_POLICIES)
+    policies[await announcePolicy(deps, policyInputSchema.parse(policy))]++;
 
   const summary: ReplaySummary = {
     from: options.from,
@@ -236,7 +237,7 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   summary.statuses = summary.statusesByProgram[PROMOTION_PROGRAM] ?? {};
   const calendar = await listPolicies(deps);
   summary.feePolicies = feePolicyDates(calendar);
-  summary.flagTimeline = flagTimeline(calendar.filter((p) => kindOf(p) === 'CART'));
+  summary.flagTimeline = flagTimeline(calendar);
   summary.alreadyReplayed =
     imported.created + imported.updated === 0 &&
     policies.created + policies.updated === 0 &&
@@ -268,23 +269,15 @@ export function activeAtEndOf(day: CalendarDate, enrolments: readonly Promotion[
   }).length;
 }
 
-/** A calendar entry's kind: cart policies are written without one (issue 14 adds `kind`). */
-const kindOf = (policy: CartPolicy): string => (policy as { kind?: string }).kind ?? 'CART';
-
-/**
- * The fee policies on the calendar, read generically: any entry whose kind is not CART.
- * HOOK(issue 14, fee policies): the demo records only DEFAULT_CART_POLICIES above; once
- * `policies load-default` records the Xingtu fee policies, announce those here too and they are
- * marked on the chart with no other change.
- */
-function feePolicyDates(policies: readonly CartPolicy[]): FeePolicyDate[] {
+/** The fee policies on the calendar (the chart marks their dates). */
+function feePolicyDates(policies: readonly Policy[]): FeePolicyDate[] {
   return policies
-    .filter((p) => kindOf(p) !== 'CART' && p.status !== 'WITHDRAWN')
+    .filter((p): p is FeePolicy => p.kind !== 'CART' && p.status !== 'WITHDRAWN')
     .map((p) => ({
       policyId: p.policyId,
-      kind: kindOf(p),
+      kind: p.kind,
       effectiveAt: p.effectiveAt,
-      dateAssumed: (p as { dateAssumed?: boolean }).dateAssumed === true,
+      dateAssumed: p.dateAssumed === true,
     }))
     .sort((a, b) => a.effectiveAt.localeCompare(b.effectiveAt));
 }

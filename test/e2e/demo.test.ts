@@ -87,6 +87,22 @@ function expected(merchants: number, seed: number, from: string, to: string) {
       bump(notices, 'CART_POLICY_ANNOUNCED', 2);
     if (liveThirdParty)
       bump(notices, 'CART_POLICY_IN_FORCE', (to >= '2020-09-06' ? 1 : 0) + (to >= '2020-10-09' ? 1 : 0));
+    // Xingtu fees (rules §5), each announced the day before it takes effect: cosmetics from 07-31,
+    // every category from 08-20, both pricing shop and third-party links. Told to every merchant with
+    // a live cart in its scope; announced only if the replay saw the announcement day.
+    const liveCart = (m.liveCartSources ?? []).length > 0;
+    for (const fee of [
+      {
+        announcedOn: '2020-07-30',
+        effective: '2020-07-31',
+        inScope: (m.categories ?? []).includes('cosmetics'),
+      },
+      { announcedOn: '2020-08-19', effective: '2020-08-20', inScope: true },
+    ]) {
+      if (!liveCart || !fee.inScope) continue;
+      if (from <= fee.announcedOn && to >= fee.announcedOn) bump(notices, 'XINGTU_FEE_ANNOUNCED');
+      if (to >= fee.effective) bump(notices, 'XINGTU_FEE_IN_FORCE');
+    }
   }
   return {
     statuses: statusesByProgram.NEW_MERCHANT_FEE,
@@ -145,6 +161,11 @@ describe('demo replay', () => {
     expect(html).toContain('08-26 policies announced');
     expect(html).toContain('07-01 SEED_PLAN_2020 from (date assumed)');
     expect(html).toContain('05-01 NEW_MERCHANT_FEE from');
+    expect(summary.feePolicies).toEqual([
+      expect.objectContaining({ policyId: 'XINGTU_FEE_2020_07_COSMETICS', dateAssumed: true }),
+      expect.objectContaining({ policyId: 'XINGTU_FEE_2020_08_20', dateAssumed: false }),
+    ]);
+    expect(html).toContain('XINGTU_FEE_2020_08_20');
     expect(html).toContain('SEED_PLAN_2020: active enrolments');
     expect(html).toContain('SEED_PLAN_2020: notices per day');
 
