@@ -35,7 +35,9 @@ describe('model-based fault injection', () => {
     expect(stats.redeliveries).toBeGreaterThan(0);
     // Programs were exercised: seed-plan enrolments, and enrolments a program announced mid-schedule gave.
     console.log(`fault schedules: ${JSON.stringify(stats)}`);
-    expect(stats.enrolments.SEED_PLAN_2020 ?? 0).toBeGreaterThan((stats.enrolments.NEW_MERCHANT_FEE ?? 0) / 3);
+    expect(stats.enrolments.SEED_PLAN_2020 ?? 0).toBeGreaterThan(
+      (stats.enrolments.NEW_MERCHANT_FEE ?? 0) / 3,
+    );
     expect(stats.lateEnrolments).toBeGreaterThan(0);
   }, 600_000);
 });
