@@ -202,6 +202,8 @@ const ON_ENTRY: Record<PromotionStatus, EntryNotice> = {
         )
       : undefined,
   REVOKED: (entry, { next, window, words, subject }) => {
+    // A correction re-plans a revoked enrolment's window and it stays revoked: bookkeeping, told nothing.
+    if (entry.by === 'correct') return undefined;
     const reason = entry.reason ?? next.revokeReason ?? '';
     return notice(
       'PROMOTION_REVOKED',

@@ -15,4 +15,7 @@ it('the CLI, killed with SIGKILL at random points and run concurrently, ends as 
   expect(kills, summary).toBeGreaterThanOrEqual(3);
   expect(stats.noticesExpected, summary).toBeGreaterThan(50);
   expect(stats.noticesDelivered - stats.duplicates, summary).toBe(stats.noticesExpected);
+  // Programs were exercised: seed-plan enrolments, and the program announced mid-way enrolled merchants.
+  expect(stats.enrolments.SEED_PLAN_2020 ?? 0, summary).toBeGreaterThan(10);
+  expect(stats.lateEnrolments, summary).toBeGreaterThan(3);
 }, 600_000);

@@ -1,31 +1,46 @@
 // Real-process faults: the operators' CLI, one Node.js process per command exactly as it runs in a
 // shell, against one DynamoDB Local; commands are killed with SIGKILL at random points (imports, job
-// runs, revocations, deliveries) and some are started two or three at once. Every command is run again
-// until it succeeds, as an operator would. Afterwards every merchant's promotion and history, every
-// merchant × policy state, every policy and flag, and every notice in the sink are compared with the
-// reference model (test/fault/model.ts).
+// runs, revocations, categories corrections, a program announced mid-way, deliveries) and some are
+// started two or three at once. Every command is run again until it succeeds, as an operator would.
+// Afterwards every merchant's enrolments (today's promotion, the seed plan, the program announced late)
+// and their histories, every merchant × policy state, every policy and flag, and every notice in the
+// sink are compared with the reference model (test/fault/model.ts).
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DateTime } from 'luxon';
 import { seededRandom } from '../../cli/demo/population';
 import { startDynamoDbLocal } from '../../cli/local/dynamodb-local';
 import { ensureTable } from '../../cli/local/table';
 import { loadConfig } from '../../shared/config';
 import { createDeps, silentLog } from '../../shared/deps';
+import { ENROLMENT_SETTLE_MS } from '../../shared/jobs/enrolment';
 import { occurrenceOn } from '../../shared/jobs/input';
 import { createDynamoClients } from '../../shared/store/client';
-import { addDays, daysBetween } from '../../shared/time';
+import { programKey } from '../../shared/store/keys';
+import { readStoredPrograms } from '../../shared/store/programs';
+import { addDays, daysBetween, formatInstant, parseInstant } from '../../shared/time';
 import { startCli } from '../support/cli';
 import { checkStateAgainstModel } from './compare';
-import { apply, initialState, type ModelMerchant, type ModelOp, type ModelPolicy } from './model';
+import { corrected, LATE_PROGRAM } from './harness';
+import {
+  apply,
+  initialState,
+  type ModelMerchant,
+  type ModelOp,
+  type ModelPolicy,
+  type ModelProgram,
+} from './model';
 
 const ZONE = 'Asia/Shanghai';
 const TABLE = 'process-faults';
 type Job = 'activate' | 'expire' | 'cart-policies';
 /** Longer than any command here takes, even waiting for a killed run's lease to lapse. */
 const ATTEMPT_LIMIT_MS = 120_000;
+/** The program start here (PROGRAM_START): the first merchants, onboarded before it, are ineligible. */
+const PROGRAM_START = '2020-06-29';
 /** Delivers what the stream holds (and prints little: one type of notice). */
 const DELIVER = ['notices', '--type', 'PROMOTION_EXPIRED'];
 
@@ -64,6 +79,9 @@ export interface ProcessFaultStats {
   noticesExpected: number;
   noticesDelivered: number;
   duplicates: number;
+  /** Enrolments the model ended with (INELIGIBLE left out), by program; of them, those the late announcement gave. */
+  enrolments: Record<string, number>;
+  lateEnrolments: number;
   seconds: number;
   problems: string[];
 }
@@ -79,13 +97,24 @@ interface Attempt {
 function plan(options: ProcessFaultOptions) {
   const random = seededRandom(options.seed);
   const pick = <T>(list: T[]) => list[Math.floor(random() * list.length)] as T;
-  const first = '2020-04-29'; // two days before the program starts: some merchants are ineligible
+  // Two days before the program start (some merchants are ineligible), T on both sides of the seed
+  // plan's start (2020-07-01), mostly in its categories.
+  const first = '2020-06-27';
   const merchants: ModelMerchant[] = Array.from({ length: options.merchants }, (_, i) => ({
     merchantId: `proc-${String(i).padStart(5, '0')}`,
     onboardedOn: addDays(first, Math.floor(random() * 12)),
     liveThirdParty: random() < 0.5,
-    categories: [pick(['cosmetics', 'apparel', 'food'])],
+    categories: pick([['cosmetics'], ['apparel'], ['food'], ['home', 'food'], ['pets']]),
   }));
+  // Announced after the first week: food merchants from the program start, a short window, so that
+  // the next activate run finds some windows over (recorded, never told), some open, some ahead.
+  const lateProgram: ModelProgram = {
+    programId: LATE_PROGRAM,
+    from: PROGRAM_START,
+    categories: ['food'],
+    startOffsetDays: 1,
+    lengthDays: 3,
+  };
   const last = addDays(first, options.days);
   const policies: ModelPolicy[] = [
     {
@@ -108,13 +137,15 @@ function plan(options: ProcessFaultOptions) {
     | { kind: 'announce'; policy: ModelPolicy }
     | { kind: 'run'; job: Job; from: string; to: string }
     | { kind: 'revoke'; merchantId: string; at: string }
+    | { kind: 'correct'; merchants: { merchantId: string; categories: string[] }[] }
+    | { kind: 'announceProgram'; program: ModelProgram }
     | { kind: 'deliver' };
   const steps: Step[] = [
     { kind: 'import' },
     ...policies.map((policy) => ({ kind: 'announce' as const, policy })),
   ];
   const days = daysBetween(first, last);
-  const revocable = merchants.filter((m) => m.onboardedOn >= '2020-05-01');
+  const revocable = merchants.filter((m) => m.onboardedOn >= PROGRAM_START);
   for (let i = 0; i < days.length; i += 7) {
     const from = days[i] as string;
     const to = days[Math.min(i + 6, days.length - 1)] as string;
@@ -136,6 +167,15 @@ function plan(options: ProcessFaultOptions) {
       });
     }
     steps.push({ kind: 'deliver' });
+    if (i === 0) {
+      // A few merchants' categories corrected (into the seed plan or out of it), and a program announced.
+      const moved = merchants.filter(() => random() < 0.1).slice(0, 8);
+      steps.push({
+        kind: 'correct',
+        merchants: moved.map((m) => ({ merchantId: m.merchantId, categories: corrected(m.categories) })),
+      });
+      steps.push({ kind: 'announceProgram', program: lateProgram });
+    }
   }
   return { merchants, policies, steps, random };
 }
@@ -149,6 +189,9 @@ function modelOpsOf(step: ReturnType<typeof plan>['steps'][number]): ModelOp[] {
     }));
   if (step.kind === 'revoke')
     return [{ kind: 'revoke', merchantId: step.merchantId, at: step.at, reason: 'violation' }];
+  if (step.kind === 'correct')
+    return step.merchants.map(({ merchantId, categories }) => ({ kind: 'correct', merchantId, categories }));
+  if (step.kind === 'announceProgram') return [{ kind: 'announce', program: step.program }];
   return [];
 }
 
@@ -169,6 +212,8 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
     noticesExpected: 0,
     noticesDelivered: 0,
     duplicates: 0,
+    enrolments: {},
+    lateEnrolments: 0,
     seconds: 0,
     problems: [],
   };
@@ -185,6 +230,7 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
     QUERY_PAGE_SIZE: '25',
     WRITE_CONCURRENCY: '8',
     LEASE_TTL_SECONDS: '4',
+    PROGRAM_START,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     SNS_TOPIC_ARN: undefined, // the local sink, which the comparison reads
   };
@@ -278,20 +324,15 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
     const begun = Date.now();
     await attempt('window', ['window', '2020-05-06'], false);
     startupMs = Math.round(0.8 * (Date.now() - begun));
+    const recordLine = (m: ModelMerchant, categories = m.categories) =>
+      JSON.stringify({
+        merchantId: m.merchantId,
+        onboardedAt: m.onboardedOn,
+        categories,
+        liveCartSources: m.liveThirdParty ? ['shop', 'taobao'] : ['shop'],
+      });
     const importFile = join(scratch, 'merchants.jsonl');
-    writeFileSync(
-      importFile,
-      merchants
-        .map((m) =>
-          JSON.stringify({
-            merchantId: m.merchantId,
-            onboardedAt: m.onboardedOn,
-            categories: m.categories,
-            liveCartSources: m.liveThirdParty ? ['shop', 'taobao'] : ['shop'],
-          }),
-        )
-        .join('\n'),
-    );
+    writeFileSync(importFile, merchants.map((m) => recordLine(m)).join('\n'));
     for (const [index, step] of steps.entries()) {
       options.progress?.(`step ${index + 1}/${steps.length}: ${JSON.stringify(step)}`);
       if (step.kind === 'import') await untilDone('import', ['merchants', 'import', importFile]);
@@ -322,6 +363,34 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
           '--reason',
           'violation',
         ]);
+      if (step.kind === 'correct' && step.merchants.length > 0) {
+        const file = join(scratch, 'corrections.jsonl');
+        const byId = new Map(merchants.map((m) => [m.merchantId, m]));
+        writeFileSync(
+          file,
+          step.merchants
+            .map(({ merchantId, categories }) =>
+              recordLine(byId.get(merchantId) as ModelMerchant, categories),
+            )
+            .join('\n'),
+        );
+        await untilDone('correct', ['merchants', 'import', file]);
+      }
+      if (step.kind === 'announceProgram') {
+        const file = join(scratch, `${step.program.programId}.json`);
+        writeFileSync(
+          file,
+          JSON.stringify({
+            programId: step.program.programId,
+            name: '食品新店扶持',
+            eligibility: { from: step.program.from, categories: step.program.categories },
+            window: { startOffsetDays: step.program.startOffsetDays, lengthDays: step.program.lengthDays },
+            benefits: { feeRate: 0.005, capabilities: ['LIVE_TRAFFIC_SUPPORT'] },
+          }),
+        );
+        await untilDone('announce', ['programs', 'announce', file]);
+        await settleAnnouncement(clients.doc, step.program.programId);
+      }
       if (step.kind === 'deliver') await untilDone('deliver', DELIVER);
       ops.push(...modelOpsOf(step));
     }
@@ -337,6 +406,30 @@ export async function runProcessFaults(options: ProcessFaultOptions): Promise<Pr
   return stats;
 }
 
+/**
+ * The activate run enrols a program's merchants once it has settled (ENROLMENT_SETTLE_MS after it was
+ * announced, by the wall clock). Instead of waiting that long, the announcement is dated back by it.
+ */
+async function settleAnnouncement(doc: ReturnType<typeof createDynamoClients>['doc'], programId: string) {
+  const deps = createDeps(loadConfig({ TABLE_NAME: TABLE }), doc, silentLog);
+  const stored = (await readStoredPrograms(deps)).find((p) => p.programId === programId);
+  if (!stored) throw new Error(`program ${programId} was not stored`);
+  const last = stored.history.length - 1;
+  const processedAt = formatInstant(
+    parseInstant(stored.history[last]?.processedAt as string).minus({
+      milliseconds: ENROLMENT_SETTLE_MS + 60_000,
+    }),
+  );
+  await doc.send(
+    new UpdateCommand({
+      TableName: TABLE,
+      Key: programKey(programId),
+      UpdateExpression: `SET history[${last}].processedAt = :at`,
+      ExpressionAttributeValues: { ':at': processedAt },
+    }),
+  );
+}
+
 async function compare(
   stats: ProcessFaultStats,
   input: {
@@ -348,8 +441,13 @@ async function compare(
     endpoint: string;
   },
 ) {
-  const model = initialState(input.merchants, input.policies);
+  const model = initialState(input.merchants, input.policies, PROGRAM_START);
   for (const op of input.ops) apply(model, op, input.merchants, input.policies);
+  for (const e of model.enrolments.values()) {
+    if (e.status === 'INELIGIBLE') continue;
+    stats.enrolments[e.programId] = (stats.enrolments[e.programId] ?? 0) + 1;
+    if (e.history[0]?.[2] !== undefined) stats.lateEnrolments++;
+  }
   const clients = createDynamoClients(input.endpoint);
   const deps = createDeps(loadConfig({ TABLE_NAME: TABLE }), clients.doc, silentLog);
   const check = (ok: boolean, what: string) => {
@@ -366,6 +464,7 @@ async function compare(
   // before saving the stream checkpoint: the documented duplicate window).
   const lines = existsSync(input.sink) ? readFileSync(input.sink, 'utf8').split('\n').filter(Boolean) : [];
   const firstAt = new Map<string, number>();
+  const copies = new Map<string, number>();
   stats.noticesExpected = model.notices.size;
   stats.noticesDelivered = lines.length;
   lines.forEach((line, index) => {
@@ -382,9 +481,14 @@ async function compare(
     const first = firstAt.get(notice.eventId);
     if (first === undefined) {
       firstAt.set(notice.eventId, index);
+      copies.set(notice.eventId, 1);
       return;
     }
     stats.duplicates++;
+    // Told again by the model (moved out of a program and back in: the same start again).
+    const count = (copies.get(notice.eventId) ?? 0) + 1;
+    copies.set(notice.eventId, count);
+    if (count <= (model.notices.get(notice.eventId)?.times ?? 1)) return;
     check(
       input.killedWindows.some(([from, to]) => first >= from && first < to),
       `notice ${notice.type} for ${notice.merchantId} delivered again, though no killed process had delivered it`,

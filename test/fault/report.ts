@@ -113,8 +113,12 @@ time, up to 24, while some kind of fault has not happened yet).
 ## What was tried
 
 Each schedule is a random population (merchants onboarded so that windows start, remind and end within
-the schedule; with and without third-party products in live carts, in one or two categories), imported
-twice (the second import must change nothing), up to two cart policies, up to two violations, and 3–8
+the schedule, on both sides of the seed plan's start, 2020-07-01, and now and then before the program
+start; with and without third-party products in live carts, in one or two categories, mostly the seed
+plan's), imported twice (the second import must change nothing), up to two cart policies, up to two
+violations (each revokes every enrolment not over), up to three categories corrections (moving a
+merchant into the seed plan or out of it), often a program for food merchants announced mid-schedule
+(enrolled by the next \`activate\` run, each at the state its window gives at that run's asOf), and 3–8
 days of the scheduled runs — each occurrence on time, skipped, late (after the next day's runs), run
 twice, run twice at once, or as a dry run — sometimes followed by an operator's backfill of the whole
 range. Faults are injected at the SDK boundaries (DynamoDB, DynamoDB Streams, SNS) and at the stream
@@ -135,6 +139,10 @@ ${off.length > 0 ? `Switched off in this run: ${off.map((kind) => `\`${kind}\``)
 | attempts, retries included | ${stats.runAttempts} |
 ${injected.map(([kind, n]) => `| ${describe[kind]} | ${n} |`).join('\n')}
 | stream records handed to the notifier again (redeliveries) | ${stats.redeliveries} |
+| enrolments at the end (not INELIGIBLE), by program | ${Object.entries(stats.enrolments)
+  .map(([id, n]) => `${id} ${n}`)
+  .join(', ')} |
+| … of them given by a program announced mid-schedule | ${stats.lateEnrolments} |
 | invariants checked | ${stats.invariants} |
 | notices delivered more than once (same \`eventId\`, never more often than their record was redelivered) | ${stats.duplicatesDelivered} |
 
@@ -143,8 +151,9 @@ ${injected.map(([kind, n]) => `| ${describe[kind]} | ${n} |`).join('\n')}
 After every schedule, once recovered, compared with the reference model (\`test/fault/model.ts\`,
 written from docs/rules.md, not from the job code):
 
-- every promotion's status, its history of transitions (status, effective instant, the asOf of the run
-  that made it) and its "ends soon" reminder;
+- every enrolment of every merchant in every program (\`NEW_MERCHANT_FEE\`, \`SEED_PLAN_2020\`, the one
+  announced late), and no other: its status, eligibility, window, history of transitions (status,
+  effective instant, the asOf of the run that made it) and its "ends soon" reminder;
 - every merchant × policy notice state; the stored policies are exactly the model's (a lost policy
   fails), each with its status and whether its announcement was skipped because it was reached late;
   every stored flag with the history of its values;
@@ -168,15 +177,17 @@ ${failure ? `\n## Failure\n\n\`\`\`\n${failure.slice(0, 6000)}\n\`\`\`\n` : ''}
 The same rules over the operators' CLI as real processes (\`test/fault/processes.ts\`, seed ${seed}):
 one Node.js process per command, exactly as in a shell, against one DynamoDB Local
 (\`DYNAMODB_ENDPOINT\`, one home, the local notice sink). ${processOptions.merchants} merchants onboarded over
-12 days are imported, two cart policies announced, and ${processOptions.days} days of \`cart-policies\`,
-\`activate\` and \`expire\` run as weekly backfills with a violation each week and a delivery after
-it. Each attempt of a command is killed with SIGKILL at a random instant with chance
+12 days around the seed plan's start (\`PROGRAM_START\` two days after the first) are imported, two cart
+policies announced, and ${processOptions.days} days of \`cart-policies\`, \`activate\` and \`expire\` run as
+weekly backfills with a violation each week and a delivery after it; after the first week some
+merchants' categories are corrected (\`merchants import\`) and a program is announced (\`programs
+announce\`; its announcement is dated back past the settle delay instead of waiting it out). Each attempt of a command is killed with SIGKILL at a random instant with chance
 ${PROCESS_FAULTS.killRate} (after the CLI's measured start-up, within the time that kind of command took when it was not
 killed: imports, runs and their deliveries alike; right after half of the kills, three deliveries race
 for what the killed command left), and ${PROCESS_FAULTS.concurrencyRate} of the commands are started two or
 three times at once. Every command is run again until it succeeds, as an operator would: a killed run's
 lease lapses (\`LEASE_TTL_SECONDS=4\` here; 30 s by default) while the next command waits for it.
-Afterwards every merchant's promotion, history and reminder, every merchant × policy state, every
+Afterwards every merchant's enrolments, histories and reminders, every merchant × policy state, every
 policy and flag are compared with the reference model, and every notice in the sink must be one the
 model expects, delivered exactly once — a second copy only of a notice first appended while a process
 that was then killed was alive (it published and died before saving the stream checkpoint: the
@@ -201,6 +212,11 @@ ${Object.entries(processes.killed)
 | attempts that waited for a killed run's lease to lapse | ${processes.leaseWaits} |
 | attempts refused by a live run's lease (a concurrent copy), then repeated | ${processes.leaseRefusals} |
 | attempts that waited for another command's delivery lock | ${processes.lockWaits} |
+| enrolments at the end (not INELIGIBLE), by program; of them given by the program announced mid-way | ${Object.entries(
+        processes.enrolments,
+      )
+        .map(([id, n]) => `${id} ${n}`)
+        .join(', ')}; ${processes.lateEnrolments} |
 | notices the model expects / lines in the sink | ${processes.noticesExpected} / ${processes.noticesDelivered} |
 | notices delivered twice (inside the duplicate window) | ${processes.duplicates} |
 | invariants checked | ${processes.invariants} |

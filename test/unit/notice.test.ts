@@ -5,9 +5,11 @@ import {
   type Promotion,
   type PromotionChange,
   planActivation,
+  planCorrection,
   planExpiry,
   planRevocation,
 } from '../../shared/promotion/lifecycle';
+import { promotionWindow } from '../../shared/promotion/window';
 import { readNotifyingItem } from '../../shared/store/items';
 import { promotionItem } from '../../shared/store/promotions';
 import { apply, recorded, sh } from '../support/promotions';
@@ -103,6 +105,15 @@ describe('notices from promotion changes', () => {
       ]);
       expect(noticesOf(before, after)[0]?.text).toContain('自2020年5月20日 09:30起取消');
     }
+  });
+
+  it('a correction of a revoked promotion (it stays revoked, its window moves) tells nothing', () => {
+    const plan = planRevocation(active, sh('2020-05-20 09:30'), 'fake orders', processedAt);
+    const revoked = apply(active, (plan as { change: PromotionChange }).change);
+    const window = promotionWindow('2020-05-07');
+    const corrected = apply(revoked, planCorrection(revoked, window, processedAt) as PromotionChange);
+    expect(corrected.history.at(-1)).toMatchObject({ status: 'REVOKED', by: 'correct' });
+    expect(noticesOf(revoked, corrected)).toEqual([]);
   });
 
   it('items that are not promotions, and removals, tell nothing', () => {
