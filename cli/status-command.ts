@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { formatInstant, instantSchema } from '../shared/time';
 import { EXIT, parseOptions, runs } from './framework';
-import { systemStatus } from './status/status';
+import { statusLines, systemStatus } from './status/status';
 
 export function defineStatus(program: Command) {
   program
@@ -42,6 +42,7 @@ To repair: run the missing occurrences (run <job> --from … --to …); see docs
           args['--as-of'] ?? formatInstant(deps.clock()),
           args['--days'],
         );
+        for (const line of await statusLines(deps, status)) ctx.progress(line);
         return { output: status, exitCode: status.ok ? EXIT.ok : EXIT.failed };
       }),
     );

@@ -3,7 +3,7 @@
 import type { Deps } from '../../shared/deps';
 import { occurrenceOn } from '../../shared/jobs/input';
 import { JOB_NAMES, JOBS, type JobName } from '../../shared/jobs/registry';
-import { listRuns, type StoredReport } from '../../shared/store/job-runs';
+import { latestRun, listRuns, type StoredReport } from '../../shared/store/job-runs';
 import { addDays, dateOf, type Instant, parseInstant } from '../../shared/time';
 
 export interface JobStatus {
@@ -51,4 +51,34 @@ export async function systemStatus(deps: Deps, asOf: Instant, days: number): Pro
     (j) => j.missing.length === 0 && j.incomplete.length === 0 && j.overdue === 0,
   );
   return { asOf, days, jobs, ok };
+}
+
+/**
+ * What `status` says on stderr: one line per job that is not as it should be, and, when nothing at all
+ * ran in the window but runs are recorded before it (a replayed range, such as the demo's), the
+ * `--as-of` that looks at them.
+ */
+export async function statusLines(deps: Deps, status: SystemStatus): Promise<string[]> {
+  if (status.ok) return [`status: ok as of ${status.asOf} (the last ${status.days} days)`];
+  const lines = JOB_NAMES.flatMap((job) => {
+    const { missing, incomplete, overdue } = status.jobs[job];
+    if (missing.length === 0 && incomplete.length === 0 && overdue === 0) return [];
+    return [`status: ${job}: ${missing.length} missing, ${incomplete.length} incomplete, ${overdue} overdue`];
+  });
+  const nothingRan =
+    JOB_NAMES.every((job) => status.jobs[job].incomplete.length === 0) &&
+    JOB_NAMES.every((job) => status.jobs[job].missing.length > 0);
+  if (nothingRan) {
+    const latest = (await Promise.all(JOB_NAMES.map((job) => latestRun(deps, job))))
+      .map((run) => run?.asOf)
+      .filter((asOf): asOf is Instant => asOf !== undefined && asOf < status.asOf)
+      .sort()
+      .at(-1);
+    lines.push(
+      latest
+        ? `status: no run in the last ${status.days} days before ${status.asOf}; the latest recorded run is as of ${latest} (a replayed range?): try status --as-of ${latest}`
+        : `status: no run recorded yet: run the jobs (run <job> --as-of …), or wait for their schedules`,
+    );
+  }
+  return lines;
 }

@@ -1,7 +1,7 @@
 // The job-run items `JOB#<job> / RUN#<asOf>`: the latest report of each occurrence of a job, and while
 // the occurrence is unfinished the checkpoint it resumes from and the token a continuation names it by.
 import { randomUUID } from 'node:crypto';
-import { GetCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import type { Instant } from '../time';
 import { type Update, updateExpression } from './conditional-write';
@@ -69,4 +69,19 @@ export async function listRuns(deps: Deps, job: string, from: Instant, to: Insta
     for (const item of page.Items ?? []) runs.push(parseItem(jobRunItemSchema, item));
   }
   return runs;
+}
+
+/** The job's latest recorded run (by its asOf), if any: one Query, newest first. */
+export async function latestRun(deps: Deps, job: string): Promise<JobRunItem | undefined> {
+  const { Items = [] } = await deps.db.send(
+    new QueryCommand({
+      TableName: deps.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :run)',
+      ExpressionAttributeValues: { ':pk': jobPk(job), ':run': jobRunSk('') },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  return Items[0] ? parseItem(jobRunItemSchema, Items[0]) : undefined;
 }

@@ -1307,6 +1307,18 @@ describe('the documented entry point', () => {
 });
 
 describe('status', () => {
+  it('says on stderr what is missing, and after a replayed range hints the --as-of that looks at it', async () => {
+    const empty = await cli('status');
+    expect([empty.status, empty.stderr]).toEqual([1, expect.stringMatching(/status: no run recorded yet/)]);
+    await cli('run', 'activate', '--from', '2020-05-07', '--to', '2020-05-09');
+    const now = await cli('status');
+    expect(now.status).toBe(1);
+    expect(now.stderr).toMatch(/^status: activate: 7 missing, 0 incomplete, 0 overdue$/m);
+    expect(now.stderr).toContain(
+      `the latest recorded run is as of ${sh('2020-05-09 00:00')} (a replayed range?): try status --as-of ${sh('2020-05-09 00:00')}`,
+    );
+  });
+
   it('finds missing runs and overdue work, and is satisfied once the missed days are backfilled', async () => {
     await cli('merchants', 'record', 'status-1', '--onboarded-at', '2020-05-06');
     const before = await cli('status', '--as-of', '2020-05-09T00:00:00+08:00', '--days', '3');
