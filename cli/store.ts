@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AppConfig } from '../shared/config';
 import { createDeps, type Deps, type Log } from '../shared/deps';
+import { InputError } from '../shared/errors';
 import { notifyFromStream } from '../shared/notices/notifier';
 import { fileSink, snsPublisher } from '../shared/notices/publisher';
 import { createDynamoClients } from '../shared/store/client';
@@ -50,8 +51,16 @@ export function homeDirectory(env: Record<string, string | undefined>): string {
  * credential chain). Nothing is created, and notices are left to the deployed notifier, which
  * consumes the table's stream.
  */
-function openAwsStore(config: AppConfig, home: string, log: Log): Store {
+async function openAwsStore(config: AppConfig, home: string, log: Log): Promise<Store> {
   const clients = createDynamoClients(undefined);
+  try {
+    await clients.raw.config.region();
+  } catch {
+    clients.raw.destroy();
+    throw new InputError(
+      '--aws: no AWS Region: set AWS_REGION (e.g. AWS_REGION=ap-east-1), or AWS_PROFILE to a profile with a region in ~/.aws/config',
+    );
+  }
   return {
     deps: createDeps(config, clients.doc, log),
     target: 'aws',

@@ -1345,6 +1345,23 @@ describe('status', () => {
 });
 
 describe('against the deployed table (--aws)', () => {
+  it('without a Region says how to give one (exit 2), before any call', async () => {
+    const noRegion = await runCli(['--aws', '--table', TEST_TABLE, 'merchant', 'aws-1'], {
+      PROMO_JOBS_HOME: mkdtempSync(join(tmpdir(), 'aws-home-')),
+      DYNAMODB_ENDPOINT: undefined,
+      AWS_REGION: undefined,
+      AWS_DEFAULT_REGION: undefined,
+      AWS_PROFILE: undefined,
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    });
+    expect([noRegion.status, noRegion.stderr]).toEqual([
+      2,
+      expect.stringMatching(/no AWS Region: set AWS_REGION .*or AWS_PROFILE/),
+    ]);
+  });
+
   it('uses the standard AWS configuration and credential chain, delivers no notices itself, and refuses the demo', async () => {
     // DynamoDB Local stands in for AWS through the SDK's standard endpoint setting.
     const homeAws = mkdtempSync(join(tmpdir(), 'aws-home-'));
