@@ -94,6 +94,11 @@ const settingsSchema = z.strictObject({
     .optional(),
 });
 
+/** Settings that cannot make a stage: the app prints the message alone (no stack trace) and exits 1. */
+export class StageSettingsError extends Error {
+  override name = 'StageSettingsError';
+}
+
 /** Reads the stage from a construct tree's context and an environment. Throws naming the setting. */
 export function resolveStage(node: Node, env: Record<string, string | undefined> = process.env): StageConfig {
   const raw: Partial<Record<Setting, string>> = {};
@@ -102,7 +107,9 @@ export function resolveStage(node: Node, env: Record<string, string | undefined>
     if (value !== undefined && value !== '') raw[key] = String(value);
   }
   const result = settingsSchema.safeParse(raw);
-  if (!result.success) throw new Error(`invalid stage settings: ${describeZodError(result.error)}`);
+  if (!result.success) {
+    throw new StageSettingsError(`invalid stage settings: ${describeZodError(result.error)}`);
+  }
   const s = result.data;
   const prefix = `promo-jobs-${s.stage}`;
   return {

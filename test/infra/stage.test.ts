@@ -1,4 +1,8 @@
 // Stage settings: context first, then the environment, then defaults that synth offline.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { resolveStage } from '../../infra/stage';
@@ -81,4 +85,21 @@ describe('stage settings', () => {
       /account: must be a 12-digit AWS account id/,
     );
   });
+});
+
+describe('the CDK app with a bad setting (cdk synth -c alarmEmail=not-an-email)', () => {
+  it('prints the setting and its problem alone, no stack trace, and exits 1', () => {
+    const synth = spawnSync('npx', ['tsx', 'infra/app.ts'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-out-')),
+        CDK_CONTEXT_JSON: JSON.stringify({ alarmEmail: 'not-an-email' }),
+      },
+    });
+    expect([synth.status, synth.stderr]).toEqual([
+      1,
+      'invalid stage settings: alarmEmail: must be an e-mail address\n',
+    ]);
+  }, 60_000);
 });
