@@ -31,7 +31,59 @@ function validate(line: number, value: unknown): ParsedLine {
 
 /** Yields every non-blank line of the file as a validated record or an error naming the problem. */
 export async function* readMerchantFile(path: string, format: ImportFormat): AsyncGenerator<ParsedLine> {
+  await refuseWrongKindOfFile(path, format);
   yield* format === 'jsonl' ? readJsonLines(path) : readCsv(path);
+}
+
+const SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * A file that is not UTF-8 text, or not JSON Lines at all, is refused as a whole with one message
+ * that says what it is (rather than one "not valid JSON" per line), before anything is recorded.
+ */
+async function refuseWrongKindOfFile(path: string, format: ImportFormat): Promise<void> {
+  const file = await open(path, 'r');
+  let sample: Buffer;
+  try {
+    const buffer = Buffer.alloc(SAMPLE_BYTES);
+    const { bytesRead } = await file.read(buffer, 0, SAMPLE_BYTES, 0);
+    sample = buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+  const utf16Bom = (sample[0] === 0xff && sample[1] === 0xfe) || (sample[0] === 0xfe && sample[1] === 0xff);
+  if (utf16Bom || sample.includes(0)) {
+    throw new InputError('file: is UTF-16 (or binary), not UTF-8 text: save it as UTF-8 and import it again');
+  }
+  // A full sample may end inside a character: leave its last bytes out of the check.
+  const checked = sample.length === SAMPLE_BYTES ? sample.subarray(0, SAMPLE_BYTES - 3) : sample;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(checked);
+  } catch {
+    throw new InputError(
+      'file: is not UTF-8 text (Latin-1, GBK or another encoding?): save it as UTF-8 and import it again',
+    );
+  }
+  if (format !== 'jsonl') return;
+  const first = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .find((line) => line.trim() !== '');
+  if (first === undefined) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(first);
+  } catch {
+    value = undefined;
+  }
+  // A pretty-printed document opens with a lone `{` or `[`; no record line starts with `[`.
+  const documentStart = value === undefined && /^\s*(\{\s*$|\[)/.test(first);
+  if (Array.isArray(value) || documentStart) {
+    throw new InputError(
+      "file: is a JSON document, not JSON Lines (one record per line): convert it, e.g. jq -c '.[]' file.json > file.jsonl",
+    );
+  }
 }
 
 async function* readJsonLines(path: string): AsyncGenerator<ParsedLine> {

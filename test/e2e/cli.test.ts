@@ -1,5 +1,5 @@
 // The CLI contract (issue #2): commands, options, JSON on stdout, exit codes 0/1/2.
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
@@ -185,6 +185,38 @@ describe('window', () => {
 });
 
 describe('merchants import / record / revoke, merchant, quote', () => {
+  it('refuses as a whole, with one message that says what it is, a file that is not JSON Lines or CSV; nothing written', async () => {
+    const records = [
+      { merchantId: 'w-1', onboardedAt: '2020-05-06', categories: ['home'] },
+      { merchantId: 'w-2', onboardedAt: '2020-05-07' },
+    ];
+    const jsonl = `${records.map((r) => JSON.stringify(r)).join('\n')}\n`;
+    const utf16 = file('utf16.jsonl', '');
+    writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(jsonl, 'utf16le')]));
+    const latin1 = file('latin1.csv', '');
+    writeFileSync(latin1, Buffer.from('merchantId,onboardedAt\ncafé,2020-05-06\n', 'latin1'));
+    const cases: [string, RegExp][] = [
+      [utf16, /^error: file: is UTF-16 \(or binary\), not UTF-8 text: save it as UTF-8/],
+      [
+        file('pretty.json', JSON.stringify(records, null, 2)),
+        /^error: file: is a JSON document, not JSON Lines/,
+      ],
+      [file('array.jsonl', JSON.stringify(records)), /^error: file: is a JSON document, not JSON Lines/],
+      [latin1, /^error: file: is not UTF-8 text \(Latin-1, GBK or another encoding\?\)/],
+    ];
+    for (const [path, message] of cases) {
+      const refused = await cli('merchants', 'import', path);
+      expect([refused.status, refused.stderr.split('\n').filter(Boolean)], path).toEqual([
+        2,
+        [expect.stringMatching(message)],
+      ]);
+    }
+    expect((await cli('merchant', 'w-1')).status).toBe(1); // nothing was recorded
+    // The same records as JSON Lines in UTF-8 (with a BOM) import as usual.
+    const ok = await cli('merchants', 'import', file('ok.jsonl', `\uFEFF${jsonl}`));
+    expect([ok.status, ok.json[0]]).toEqual([0, expect.objectContaining({ created: 2 })]);
+  });
+
   it('imports JSON Lines: stores the valid lines, lists the rejected ones by line, exits 1; re-import changes nothing', async () => {
     const path = file(
       'm.jsonl',
