@@ -8,7 +8,7 @@ import type { Deps } from '../deps';
 import type { MerchantFeePolicyNotice, MerchantPolicyNotice } from '../policies/policy';
 import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycle';
 import type { CalendarDate, Instant } from '../time';
-import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
+import { batchGet } from './batch-get';
 import { atVersion, type Condition, IS_NEW, writeAllIf, writeIf } from './conditional-write';
 import {
   type IndexPage,
@@ -88,11 +88,7 @@ export async function readMerchants(
     profileKey(id),
     ...programIds.map((programId) => enrolmentKey(id, programId)),
   ]);
-  const requests = [];
-  for (let i = 0; i < keys.length; i += MAX_BATCH_GET_KEYS) {
-    requests.push(batchGet(deps, keys.slice(i, i + MAX_BATCH_GET_KEYS), { ConsistentRead: true }));
-  }
-  for (const item of (await Promise.all(requests)).flat()) {
+  for (const item of await batchGet(deps, keys, { ConsistentRead: true })) {
     const entry = records.get(idOf.get(String(item.pk)) ?? '');
     if (!entry) continue;
     try {

@@ -2,7 +2,6 @@
 // consistent Query, each program written whole, conditional on the version it was read at. The
 // built-in programs are code; a stored program with the same id overrides one.
 import { z } from 'zod';
-import { createLimiter } from '../concurrency';
 import type { Deps } from '../deps';
 import {
   type Program,
@@ -11,7 +10,7 @@ import {
   type StoredProgram,
 } from '../programs/program';
 import type { CalendarDate, Instant } from '../time';
-import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
+import { batchGet } from './batch-get';
 import { atVersion, IS_NEW, writeIf } from './conditional-write';
 import { parseItem, readRecord } from './items';
 import {
@@ -121,33 +120,22 @@ export async function markEnrolmentProgress(deps: Deps, progress: EnrolmentProgr
 const enrolmentIdSchema = z.object({ merchantId: z.string() });
 
 /**
- * Of these merchants, those that have an enrolment item for the program: BatchGets of the keys (100 a
- * request, a few at once), reading only the merchant's id, consistently.
+ * Of these merchants, those that have an enrolment item for the program: BatchGets of the keys
+ * (shared/store/batch-get.ts), reading only the merchant's id, consistently.
  */
 export async function enrolledAmong(
   deps: Deps,
   programId: string,
   merchantIds: readonly string[],
 ): Promise<Set<string>> {
-  const limit = createLimiter(deps.writeConcurrency);
-  const chunks: string[][] = [];
-  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
-    chunks.push(merchantIds.slice(i, i + MAX_BATCH_GET_KEYS));
-  }
-  const found = await Promise.all(
-    chunks.map((ids) =>
-      limit(() =>
-        batchGet(
-          deps,
-          ids.map((id) => enrolmentKey(id, programId)),
-          {
-            ConsistentRead: true,
-            ProjectionExpression: 'pk, sk, #id',
-            ExpressionAttributeNames: { '#id': 'merchantId' },
-          },
-        ),
-      ),
-    ),
+  const found = await batchGet(
+    deps,
+    merchantIds.map((id) => enrolmentKey(id, programId)),
+    {
+      ConsistentRead: true,
+      ProjectionExpression: 'pk, sk, #id',
+      ExpressionAttributeNames: { '#id': 'merchantId' },
+    },
   );
-  return new Set(found.flat().map((item) => parseItem(enrolmentIdSchema, item).merchantId));
+  return new Set(found.map((item) => parseItem(enrolmentIdSchema, item).merchantId));
 }

@@ -11,7 +11,7 @@ import {
   type PromotionChange,
   type PromotionStatus,
 } from '../promotion/lifecycle';
-import { batchGet, MAX_BATCH_GET_KEYS } from './batch-get';
+import { batchGet } from './batch-get';
 import {
   atVersion,
   type ConditionalWrite,
@@ -153,12 +153,8 @@ export async function getEnrolments(
   programId: string,
 ): Promise<Map<string, Promotion | MalformedItemError>> {
   const found = new Map<string, Promotion | MalformedItemError>();
-  const requests = [];
-  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
-    const keys = merchantIds.slice(i, i + MAX_BATCH_GET_KEYS).map((id) => enrolmentKey(id, programId));
-    requests.push(batchGet(deps, keys, { ConsistentRead: true }));
-  }
-  for (const item of (await Promise.all(requests)).flat()) {
+  const keys = merchantIds.map((id) => enrolmentKey(id, programId));
+  for (const item of await batchGet(deps, keys, { ConsistentRead: true })) {
     try {
       const enrolment = readPromotion(item);
       found.set(enrolment.merchantId, enrolment);
@@ -178,16 +174,13 @@ export async function promotionStatuses(
   merchantIds: string[],
 ): Promise<Map<string, PromotionStatus>> {
   const statuses = new Map<string, PromotionStatus>();
-  for (let i = 0; i < merchantIds.length; i += MAX_BATCH_GET_KEYS) {
-    const keys = merchantIds.slice(i, i + MAX_BATCH_GET_KEYS).map(promotionKey);
-    const items = await batchGet(deps, keys, {
-      ProjectionExpression: 'pk, sk, merchantId, #s',
-      ExpressionAttributeNames: { '#s': 'status' },
-    });
-    for (const item of items) {
-      const { merchantId, status } = parseItem(statusOnly, item);
-      statuses.set(merchantId, status);
-    }
+  const items = await batchGet(deps, merchantIds.map(promotionKey), {
+    ProjectionExpression: 'pk, sk, merchantId, #s',
+    ExpressionAttributeNames: { '#s': 'status' },
+  });
+  for (const item of items) {
+    const { merchantId, status } = parseItem(statusOnly, item);
+    statuses.set(merchantId, status);
   }
   return statuses;
 }
