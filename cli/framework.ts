@@ -3,12 +3,20 @@
 // (JSON on stdout, an exit code 0 ok, 1 failed, 2 bad input), and the validation of option values
 // with zod, naming the option, the value given and the problem.
 import { existsSync, readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import type { AppConfig } from '../shared/config';
 import type { Log } from '../shared/deps';
-import { ConflictError, InputError, type InputProblem, NotFoundError, zodProblems } from '../shared/errors';
+import {
+  ConflictError,
+  InputError,
+  type InputProblem,
+  NotFoundError,
+  unlessMissing,
+  zodProblems,
+} from '../shared/errors';
 import type { Store } from './store';
+import { renderTable } from './table-output';
 
 /** A stream a command writes to; `isTTY` decides between a live progress bar and plain lines. */
 export interface Output {
@@ -29,9 +37,11 @@ export interface CommandContext {
 }
 
 export interface CommandResult {
-  /** One object is printed as JSON; an array as JSON Lines. */
+  /** One object is printed as JSON; an array as JSON Lines (or, with `--output table`, a table). */
   output: unknown;
   exitCode?: number;
+  /** The fields a table shows, in order (default: every field, in the order it first appears). */
+  columns?: readonly string[];
 }
 
 /** What commander parsed for a command: its arguments in order, and its options by camel-cased name. */
@@ -166,8 +176,40 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-export function writeOutput(output: unknown, stream: Output): void {
-  if (Array.isArray(output)) {
+/** How a command's output is printed: JSON (the default, for tools) or, for people, a table. */
+export const OUTPUT_FORMATS = ['json', 'table'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The `--output <json|table>` option of every command that lists things (see outputFormatOf). */
+export const outputOption = () =>
+  new Option(
+    '--output <json|table>',
+    'json: one JSON object a line (default); table: aligned columns for people',
+  );
+
+/** The `--output` a command was given, validated; json when it was not given. */
+export function outputFormatOf(options: Invocation['options']): OutputFormat {
+  return (
+    parseOptions(
+      z.strictObject({
+        '--output': z
+          .enum(OUTPUT_FORMATS, { error: unlessMissing(`must be ${OUTPUT_FORMATS.join(' or ')}`) })
+          .default('json'),
+      }),
+      { '--output': options.output },
+    )['--output'] ?? 'json'
+  );
+}
+
+export function writeOutput(
+  output: unknown,
+  stream: Output,
+  format: OutputFormat = 'json',
+  columns?: readonly string[],
+): void {
+  if (format === 'table') {
+    stream.write(renderTable(output, columns));
+  } else if (Array.isArray(output)) {
     for (const item of output) stream.write(`${JSON.stringify(item)}\n`);
   } else if (output !== undefined) {
     stream.write(`${JSON.stringify(output, null, stream.isTTY ? 2 : undefined)}\n`);

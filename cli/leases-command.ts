@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { jobNameSchema } from '../shared/jobs/input';
 import { heartbeatInterval, LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../shared/jobs/lease';
 import { JOB_NAMES } from '../shared/jobs/registry';
-import { group, parseOptions, runs } from './framework';
+import { group, outputOption, parseOptions, runs } from './framework';
 
 const TTL_S = LEASE_TTL_MS / 1000;
 
@@ -12,6 +12,7 @@ export function defineLeases(program: Command) {
   const leases = group(program, 'leases', "The jobs' leases (one run of a job at a time).");
   leases
     .command('list')
+    .addOption(outputOption())
     .description("The jobs' leases: which run holds each, and whether its heartbeat is fresh.")
     .addHelpText(
       'after',

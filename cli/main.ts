@@ -12,6 +12,7 @@ import {
   exitCodeOf,
   type Invocation,
   type Output,
+  outputFormatOf,
   type Run,
   writeOutput,
 } from './framework';
@@ -151,8 +152,9 @@ async function runCommand(
     };
     let exitCode: number;
     try {
+      const format = outputFormatOf(input.options);
       const result = await run(input, ctx);
-      writeOutput(result.output, stdout);
+      writeOutput(result.output, stdout, format, result.columns);
       exitCode = result.exitCode ?? EXIT.ok;
     } catch (error) {
       stderr.write(`error: ${describeError(error)}\n`);

@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { ConflictError, unlessMissing } from '../shared/errors';
 import { NOTICE_TYPES, type Notice } from '../shared/notices/notice';
 import { merchantIdSchema } from '../shared/store/keys';
-import { parseOptions, runs } from './framework';
+import { outputOption, parseOptions, runs } from './framework';
 import { noticeSinkPath } from './store';
 
 export function defineNotices(program: Command) {
   program
     .command('notices')
+    .addOption(outputOption())
     .usage('[--merchant <id>] [--type <type>]')
     .description('List the notices delivered to merchants (the local sink), as JSON Lines.')
     .option('--merchant <id>', "only this merchant's notices")

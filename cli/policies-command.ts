@@ -16,7 +16,15 @@ import {
 import { listStoredFlags, type StoredFlag } from '../shared/store/flags';
 import { listPolicies } from '../shared/store/policies';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
-import { type CommandContext, group, jsonEntriesIn, parseOptions, reasonSchema, runs } from './framework';
+import {
+  type CommandContext,
+  group,
+  jsonEntriesIn,
+  outputOption,
+  parseOptions,
+  reasonSchema,
+  runs,
+} from './framework';
 import {
   type AnnounceOutcome,
   announcePolicy,
@@ -205,6 +213,7 @@ Prints { policyId, changed }.`,
 
   policies
     .command('list')
+    .addOption(outputOption())
     .description('List the policy calendar (JSON Lines, in order of the instants they take effect).')
     .addHelpText(
       'after',

@@ -13,7 +13,7 @@ import {
   programSchema,
 } from '../shared/programs/program';
 import { readPrograms } from '../shared/store/programs';
-import { group, jsonEntriesIn, parseOptions, reasonSchema, runs } from './framework';
+import { group, jsonEntriesIn, outputOption, parseOptions, reasonSchema, runs } from './framework';
 import {
   announcePrograms,
   countEligible,
@@ -84,6 +84,7 @@ export function definePrograms(program: Command) {
   );
   programs
     .command('list')
+    .addOption(outputOption())
     .description('List the programs in effect, built-ins included (JSON Lines).')
     .addHelpText(
       'after',
