@@ -24,7 +24,16 @@ import { readEnrolments } from '../shared/store/promotions';
 import { CLOCK_SKEW_TEXT, calendarDateSchema, instantSchema } from '../shared/time';
 import { defineCapabilities } from './capabilities-command';
 import { defineDemo } from './demo-command';
-import { EXIT, group, inOptionTerms, listOf, parseOptions, reasonSchema, runs } from './framework';
+import {
+  changeSummary,
+  EXIT,
+  group,
+  inOptionTerms,
+  listOf,
+  parseOptions,
+  reasonSchema,
+  runs,
+} from './framework';
 import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
 import { REINDEX_SEGMENTS, reindexMerchants } from './import/reindex';
@@ -116,7 +125,16 @@ Valid lines are stored even when others are rejected; exits 1 if any line was re
         const summary = await importMerchants(deps, path, format, (s) =>
           ctx.progress(`imported ${s.created + s.updated + s.unchanged} lines (${s.rejectedCount} rejected)`),
         );
-        return { output: summary, exitCode: summary.rejectedCount > 0 ? EXIT.failed : EXIT.ok };
+        const { created, updated, unchanged, stale, rejectedCount: rejected } = summary;
+        return {
+          output: summary,
+          exitCode: summary.rejectedCount > 0 ? EXIT.failed : EXIT.ok,
+          summary: changeSummary('merchants import', { created, updated, unchanged, stale, rejected }, [
+            'unchanged',
+            'stale',
+            'rejected',
+          ]),
+        };
       }),
     );
 
@@ -157,7 +175,14 @@ The same as one line of "merchants import". Prints { merchantId, outcome: create
           liveCartSources: given['--live-cart-sources'],
         };
         const { deps } = await ctx.store();
-        return { output: { merchantId: record.merchantId, outcome: await recordMerchant(deps, record) } };
+        const outcome = await recordMerchant(deps, record);
+        return {
+          output: { merchantId: record.merchantId, outcome },
+          summary:
+            outcome === 'created' || outcome === 'updated'
+              ? `merchants record: ${record.merchantId} ${outcome}`
+              : `merchants record: nothing changed; ${record.merchantId} ${outcome}`,
+        };
       }),
     );
 
@@ -187,8 +212,18 @@ revocation contradicts its state.`,
           { '<merchantId>': args[0], '--at': options.at, '--reason': options.reason },
         );
         const { deps } = await ctx.store();
+        const revocation = await revokePromotion(
+          deps,
+          given['<merchantId>'],
+          given['--at'],
+          given['--reason'],
+        );
+        const revoked = revocation.enrolments.filter((e) => e.changed).map((e) => e.programId);
         return {
-          output: await revokePromotion(deps, given['<merchantId>'], given['--at'], given['--reason']),
+          output: revocation,
+          summary: revocation.changed
+            ? `merchants revoke: ${revocation.merchantId} revoked at ${revocation.revokedAt} in ${revoked.join(', ')}`
+            : `merchants revoke: nothing changed; ${revocation.merchantId} already revoked at ${revocation.revokedAt}`,
         };
       }),
     );
@@ -219,10 +254,18 @@ reindexed counts what would be reindexed. Exits 1 if any profile failed (run it 
           // A line every 20 pages: a big table takes minutes.
           onPage: (s) => ++pages % 20 === 0 && ctx.progress(`reindex: examined ${s.examined} so far`),
         });
-        ctx.progress(
-          `reindex${dryRun ? ' (dry run)' : ''}: examined ${summary.examined}, ${dryRun ? 'would reindex' : 'reindexed'} ${summary.reindexed}, already done ${summary.alreadyDone}, failed ${summary.failed}`,
-        );
-        return { output: summary, exitCode: summary.failed > 0 ? EXIT.failed : EXIT.ok };
+        const { examined, reindexed, alreadyDone, failed } = summary;
+        return {
+          output: summary,
+          exitCode: summary.failed > 0 ? EXIT.failed : EXIT.ok,
+          summary: dryRun
+            ? `merchants reindex (dry run): nothing changed; examined ${examined}, would reindex ${reindexed}, already done ${alreadyDone}`
+            : changeSummary(
+                'merchants reindex',
+                { examined, reindexed, 'already done': alreadyDone, failed },
+                ['examined', 'already done', 'failed'],
+              ),
+        };
       }),
     );
 }
@@ -275,6 +318,16 @@ const JOB_INPUT_OPTIONS: Record<string, string> = { asOf: '--as-of', from: '--fr
 function jobInputError(error: unknown, given: Record<string, string | undefined>): unknown {
   if (!(error instanceof InputError) || error.problems.length === 0) return error;
   return inOptionTerms(error.problems, given, (field) => JOB_INPUT_OPTIONS[field]);
+}
+
+/** `run`'s last line: how many occurrences ran and what they changed (a dry run: would change). */
+function runSummary(job: string, reports: RunResult['reports']): string {
+  const sum = (field: 'examined' | 'changed' | 'failed') => reports.reduce((n, r) => n + r[field], 0);
+  const dryRun = reports.some((r) => r.dryRun);
+  const occurrences = `${reports.length} occurrence${reports.length === 1 ? '' : 's'}`;
+  const changed = sum('changed');
+  const counts = `examined ${sum('examined')}, ${dryRun ? 'would change' : 'changed'} ${changed}, failed ${sum('failed')}`;
+  return `run ${job}${dryRun ? ' (dry run)' : ''}: ${dryRun || changed === 0 ? 'nothing changed; ' : ''}${occurrences}, ${counts}`;
 }
 
 function defineRun(program: Command) {
@@ -360,7 +413,11 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
           throw jobInputError(error, given); // a real run too far ahead of the clock names its `asOf` or `to`
         }
         const { reports } = result;
-        return { output: reports, exitCode: reports.some((r) => r.failed > 0) ? EXIT.failed : EXIT.ok };
+        return {
+          output: reports,
+          exitCode: reports.some((r) => r.failed > 0) ? EXIT.failed : EXIT.ok,
+          summary: runSummary(job, reports),
+        };
       }),
     );
 }

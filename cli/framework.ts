@@ -42,6 +42,11 @@ export interface CommandResult {
   exitCode?: number;
   /** The fields a table shows, in order (default: every field, in the order it first appears). */
   columns?: readonly string[];
+  /**
+   * What a command that changes state changed, said in one line: the last line it writes on stderr
+   * (after the notices it caused are delivered). Every such command has one, "nothing changed" too.
+   */
+  summary?: string;
 }
 
 /** What commander parsed for a command: its arguments in order, and its options by camel-cased name. */
@@ -162,6 +167,22 @@ export function group(program: Command, name: string, summary: string): Command 
       );
     });
   return command;
+}
+
+/**
+ * A summary line of counts, `merchants import: created 2, updated 0, unchanged 5`, that starts with
+ * "nothing changed" when every count that is a change (all but `unchanged`) is zero.
+ */
+export function changeSummary(
+  what: string,
+  counts: Record<string, number>,
+  notChanges: readonly string[] = ['unchanged'],
+): string {
+  const changed = Object.entries(counts).some(([key, n]) => n > 0 && !notChanges.includes(key));
+  const listed = Object.entries(counts)
+    .map(([key, n]) => `${key} ${n}`)
+    .join(', ');
+  return `${what}: ${changed ? '' : 'nothing changed; '}${listed}`;
 }
 
 /** Exit code for an error: 2 for bad input, 1 for everything else. */

@@ -60,7 +60,12 @@ Prints { job, released: true, owner, state, forced }, or { job, released: false,
             `released the lease of ${job} held by ${outcome.owner}: if that run is alive, it stops writing`,
           );
         }
-        return { output: outcome };
+        return {
+          output: outcome,
+          summary: outcome.released
+            ? `leases release: released the lease of ${job}`
+            : `leases release: nothing changed; ${job} has no lease`,
+        };
       }),
     );
 }

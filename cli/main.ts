@@ -151,24 +151,32 @@ async function runCommand(
       },
     };
     let exitCode: number;
+    let summary: string | undefined;
     try {
       const format = outputFormatOf(input.options);
       const result = await run(input, ctx);
       writeOutput(result.output, stdout, format, result.columns);
       exitCode = result.exitCode ?? EXIT.ok;
+      summary = result.summary;
     } catch (error) {
       stderr.write(`error: ${describeError(error)}\n`);
       exitCode = exitCodeOf(error);
     }
     // Whatever the command wrote (even if it failed half-way) reaches the merchants before we exit.
+    let noticesSent = 0;
     if (store) {
       try {
         const delivered = await store.deliverNotices();
         if (delivered.records > 0) log.info('delivered notices', { ...delivered });
+        noticesSent = Object.values(delivered.notices).reduce((sum, n) => sum + n, 0);
       } catch (error) {
         stderr.write(`error: delivering notices: ${describeError(error)}\n`);
         exitCode ||= EXIT.failed;
       }
+    }
+    if (summary !== undefined) {
+      const delivered = noticesSent === 1 ? '; 1 notice delivered' : `; ${noticesSent} notices delivered`;
+      stderr.write(`${summary}${noticesSent > 0 ? delivered : ''}\n`);
     }
     return exitCode;
   } catch (error) {

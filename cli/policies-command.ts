@@ -18,6 +18,8 @@ import { listPolicies } from '../shared/store/policies';
 import { formatInstant, type Instant, instantSchema } from '../shared/time';
 import {
   type CommandContext,
+  type CommandResult,
+  changeSummary,
   group,
   jsonEntriesIn,
   outputOption,
@@ -32,6 +34,12 @@ import {
   withdrawPolicy,
 } from './policies/announcements';
 import { DEFAULT_POLICIES } from './policies/calendar';
+
+/** What announcing a file did, as the command's output and its summary line. */
+function announced(what: string, outcomes: Awaited<ReturnType<typeof announceAll>>): CommandResult {
+  const { created, updated, unchanged } = outcomes;
+  return { output: outcomes, summary: changeSummary(what, { created, updated, unchanged }) };
+}
 
 async function announceAll(
   deps: Deps,
@@ -147,9 +155,10 @@ changes nothing. Prints { created, updated, unchanged, affects, policies: [{ pol
     .action(
       runs(async (_input, ctx) => {
         const { deps } = await ctx.store();
-        return {
-          output: await announceAll(deps, DEFAULT_POLICIES, (i) => `policies[${i}]`, ctx.progress),
-        };
+        return announced(
+          'policies load-default',
+          await announceAll(deps, DEFAULT_POLICIES, (i) => `policies[${i}]`, ctx.progress),
+        );
       }),
     );
 
@@ -181,7 +190,7 @@ conflicts (exit 1).`,
       runs(async ({ args }, ctx) => {
         const { entries, where } = jsonEntriesIn(args[0] as string);
         const { deps } = await ctx.store();
-        return { output: await announceAll(deps, entries, where, ctx.progress) };
+        return announced('policies announce', await announceAll(deps, entries, where, ctx.progress));
       }),
     );
 
@@ -207,7 +216,13 @@ Prints { policyId, changed }.`,
           { '<policyId>': policyId, '--reason': options.reason },
         );
         const { deps } = await ctx.store();
-        return { output: await withdrawPolicy(deps, args['<policyId>'], args['--reason']) };
+        const withdrawal = await withdrawPolicy(deps, args['<policyId>'], args['--reason']);
+        return {
+          output: withdrawal,
+          summary: withdrawal.changed
+            ? `policies withdraw: ${withdrawal.policyId} withdrawn`
+            : `policies withdraw: nothing changed; ${withdrawal.policyId} was already withdrawn`,
+        };
       }),
     );
 

@@ -13,7 +13,15 @@ import {
   programSchema,
 } from '../shared/programs/program';
 import { readPrograms } from '../shared/store/programs';
-import { group, jsonEntriesIn, outputOption, parseOptions, reasonSchema, runs } from './framework';
+import {
+  changeSummary,
+  group,
+  jsonEntriesIn,
+  outputOption,
+  parseOptions,
+  reasonSchema,
+  runs,
+} from './framework';
 import {
   announcePrograms,
   countEligible,
@@ -132,8 +140,9 @@ the onboarded index, never the whole table; they are forecasts (the activate run
         const outcomes = await announcePrograms(deps, inFile, { dryRun });
         const counts: Record<ProgramOutcome, number> = { created: 0, corrected: 0, unchanged: 0 };
         for (const { outcome } of outcomes) counts[outcome]++;
-        const summary = `${counts.created} created, ${counts.corrected} corrected, ${counts.unchanged} unchanged`;
-        ctx.progress(dryRun ? `dry run: would have ${summary}; nothing written` : `programs: ${summary}`);
+        const summary = dryRun
+          ? `programs announce (dry run): nothing changed; would have created ${counts.created}, corrected ${counts.corrected}, unchanged ${counts.unchanged}`
+          : changeSummary('programs announce', counts);
         if (dryRun) {
           const wouldEnrol = await countWouldEnrol(deps, inFile);
           return {
@@ -142,6 +151,7 @@ the onboarded index, never the whole table; they are forecasts (the activate run
               outcome,
               wouldEnrol: wouldEnrol.get(program.programId) ?? 0,
             })),
+            summary,
           };
         }
         // Counted once all are written, on what is stored then.
@@ -155,6 +165,7 @@ the onboarded index, never the whole table; they are forecasts (the activate run
             outcome,
             eligible: eligible.get(program.programId) ?? 0,
           })),
+          summary,
         };
       }),
     );
@@ -183,12 +194,12 @@ withdrawn programId cannot be announced again. Prints { programId, changed, stat
         );
         const { deps } = await ctx.store();
         const withdrawal = await withdrawProgram(deps, args['<programId>'], args['--reason']);
-        ctx.progress(
-          withdrawal.changed
-            ? `${withdrawal.programId}: withdrawn (version ${withdrawal.version})`
-            : `${withdrawal.programId}: already withdrawn; nothing changed`,
-        );
-        return { output: withdrawal };
+        return {
+          output: withdrawal,
+          summary: withdrawal.changed
+            ? `programs withdraw: ${withdrawal.programId} withdrawn (version ${withdrawal.version})`
+            : `programs withdraw: nothing changed; ${withdrawal.programId} was already withdrawn`,
+        };
       }),
     );
 }

@@ -1231,7 +1231,7 @@ describe('programs', () => {
         { ...seedPlanFrom('2020-07-06'), outcome: 'corrected', wouldEnrol: 0 },
         { ...liveBoost, outcome: 'created', wouldEnrol: 1 },
       ],
-      'dry run: would have 1 created, 1 corrected, 0 unchanged; nothing written\n',
+      'programs announce (dry run): nothing changed; would have created 1, corrected 1, unchanged 0\n',
     ]);
     expect((await cli('programs', 'list')).stdout).toBe(`${NEW_MERCHANT_FEE}\n${SEED_PLAN_2020}\n`);
 
@@ -1243,9 +1243,9 @@ describe('programs', () => {
         { ...liveBoost, outcome: 'created', eligible: 1 },
       ],
     ]);
-    expect(announced.stderr).toBe('programs: 1 created, 1 corrected, 0 unchanged\n');
+    expect(announced.stderr).toBe('programs announce: created 1, corrected 1, unchanged 0\n');
     const again = await cli('programs', 'announce', path);
-    expect(again.stderr).toBe('programs: 0 created, 0 corrected, 2 unchanged\n');
+    expect(again.stderr).toBe('programs announce: nothing changed; created 0, corrected 0, unchanged 2\n');
 
     expect((await cli('programs', 'list')).json).toEqual([
       JSON.parse(NEW_MERCHANT_FEE),

@@ -53,7 +53,7 @@ describe('merchants reindex', () => {
       { examined: 40, reindexed: 40, alreadyDone: 0, failed: 0, failures: [], dryRun: true },
     ]);
     expect(dry.stderr).toContain(
-      'reindex (dry run): examined 40, would reindex 40, already done 0, failed 0',
+      'merchants reindex (dry run): nothing changed; examined 40, would reindex 40, already done 0\n',
     );
     expect(await db.scanAll()).toEqual(before);
 
@@ -62,7 +62,9 @@ describe('merchants reindex', () => {
     expect(run.json).toEqual([
       { examined: 40, reindexed: 40, alreadyDone: 0, failed: 0, failures: [], dryRun: false },
     ]);
-    expect(run.stderr).toContain('reindex: examined 40, reindexed 40, already done 0, failed 0');
+    expect(run.stderr).toContain(
+      'merchants reindex: examined 40, reindexed 40, already done 0, failed 0\n',
+    );
     expect(await indexedIds()).toEqual([...NEW, ...OLD].sort());
 
     // Each old profile gained its key and nothing else; no other item changed.
