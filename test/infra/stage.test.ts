@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
 import { resolveStage } from '../../infra/stage';
+import { eventIdOf, type Notice } from '../../shared/notices/notice';
+import { NOTICE_ATTRIBUTES, snsEntry } from '../../shared/notices/publisher';
 import { cdkJsonContext, stagesDir } from './support';
 
 const resolve = (context: Record<string, unknown> = {}, env: Record<string, string> = {}) =>
@@ -120,6 +122,42 @@ describe('stage settings', () => {
       { ...subscriptions[1], filterPolicy: { type: ['PROMOTION_ACTIVATED'], programId: ['SEED_PLAN_2020'] } },
       ...subscriptions.slice(2),
     ]);
+  });
+
+  it('a filter policy may name exactly the message attributes the publisher sets', () => {
+    const at = '2020-05-08T00:00:00.000+08:00';
+    const promotion: Notice = {
+      eventId: eventIdOf('PROMOTION_ACTIVATED', 'merchant-a', at),
+      type: 'PROMOTION_ACTIVATED',
+      merchantId: 'merchant-a',
+      effectiveAt: at,
+      data: {
+        programId: 'SEED_PLAN_2020',
+        startsAt: at,
+        endsBefore: '2020-06-07T00:00:00.000+08:00',
+        lastDay: '2020-06-06',
+        days: 30,
+        rate: null,
+        benefits: {},
+      },
+      text: '',
+    };
+    // A promotion notice carries every attribute there is (cart notices all but programId).
+    expect(Object.keys(snsEntry(promotion).MessageAttributes ?? {}).sort()).toEqual(
+      [...NOTICE_ATTRIBUTES].sort(),
+    );
+    const values = {
+      type: ['PROMOTION_ACTIVATED'],
+      merchantId: ['merchant-a'],
+      programId: ['SEED_PLAN_2020'],
+    };
+    const endpoint = 'arn:aws:sqs:ap-east-1:210987654321:notices';
+    for (const attribute of NOTICE_ATTRIBUTES) {
+      const filterPolicy = { [attribute]: values[attribute] };
+      expect(
+        withFile({ subscriptions: [{ protocol: 'sqs', endpoint, filterPolicy }] }).config().subscriptions,
+      ).toEqual([{ protocol: 'sqs', endpoint, filterPolicy }]);
+    }
   });
 
   it('a bad stage file is refused with the file and the field named', () => {
