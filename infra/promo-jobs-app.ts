@@ -10,14 +10,17 @@ export function addPromoJobsStage(
   env: Record<string, string | undefined> = process.env,
 ): PromoJobsStack {
   const config = resolveStage(app.node, env);
+  const tags = { project: 'promo-jobs', stage: config.stage };
   const stack = new PromoJobsStack(app, `PromoJobs-${config.stage}`, {
     config,
     env: { account: config.account, region: config.region },
     description: `promo-jobs (${config.stage}): scheduled promotion jobs, notices and merchant recording`,
     terminationProtection: config.stage === 'prod',
+    // The stack's own tags (CloudFormation gives them to every resource it can tag). Given here, not
+    // by Tags.of(stack): with @aws-cdk/core:explicitStackTags that only tags the template's resources.
+    tags,
   });
-  Tags.of(stack).add('project', 'promo-jobs');
-  Tags.of(stack).add('stage', config.stage);
+  for (const [key, value] of Object.entries(tags)) Tags.of(stack).add(key, value);
   // Every synth is checked against the AWS Solutions rules; an unsuppressed finding fails it.
   Aspects.of(app).add(new AwsSolutionsChecks());
   return stack;

@@ -52,6 +52,8 @@ export class PromoJobsStack extends Stack {
       prefix,
       topicName: config.noticesTopicName,
       table: this.table,
+      subscriptions: config.subscriptions,
+      subscriberAccounts: config.subscriberAccounts,
     });
     this.recorder = new MerchantRecorder(this, 'Recorder', {
       prefix,

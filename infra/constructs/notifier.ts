@@ -1,12 +1,16 @@
-// Notices: the table's stream → the notifier function → one SNS topic, encrypted with our own key.
+// Notices: the table's stream → the notifier function → one SNS topic, encrypted with our own key,
+// with the stage's subscriptions (filter policies on the message attributes) and subscriber accounts.
+import { createHash } from 'node:crypto';
 import { Duration } from 'aws-cdk-lib';
+import { AccountPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type { Topic } from 'aws-cdk-lib/aws-sns';
+import { Subscription, SubscriptionFilter, SubscriptionProtocol, type Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
+import type { NoticeSubscription } from '../stage';
 import { encryptedTopic } from './encrypted-topic';
 import { failureQueue } from './failure-queue';
 import { PromoFunction } from './promo-function';
@@ -35,7 +39,28 @@ export interface NotifierProps {
   prefix: string;
   topicName: string;
   table: PromoTable;
+  /** Subscriptions this stack owns (stage file `subscriptions`). */
+  subscriptions?: NoticeSubscription[];
+  /** Accounts whose principals may call sns:Subscribe on the topic (stage file `subscriberAccounts`). */
+  subscriberAccounts?: string[];
 }
+
+const PROTOCOLS: Record<NoticeSubscription['protocol'], SubscriptionProtocol> = {
+  https: SubscriptionProtocol.HTTPS,
+  email: SubscriptionProtocol.EMAIL,
+  'email-json': SubscriptionProtocol.EMAIL_JSON,
+  sms: SubscriptionProtocol.SMS,
+  sqs: SubscriptionProtocol.SQS,
+  lambda: SubscriptionProtocol.LAMBDA,
+};
+
+/**
+ * A subscription's construct id, from its protocol and endpoint: adding or removing another one
+ * leaves it alone (an index would shift, and CloudFormation would re-create it: an e-mail or https
+ * endpoint would have to confirm again). Changing its filter policy updates it in place.
+ */
+export const subscriptionId = ({ protocol, endpoint }: NoticeSubscription) =>
+  `Subscription-${createHash('sha256').update(`${protocol} ${endpoint}`).digest('hex').slice(0, 12)}`;
 
 export class Notifier extends Construct {
   public readonly topic: Topic;
@@ -53,6 +78,36 @@ export class Notifier extends Construct {
       keyAlias: `alias/${prefix}-notices`,
       keyDescription: `${prefix}: encrypts the notices topic`,
     }));
+
+    for (const s of props.subscriptions ?? []) {
+      new Subscription(this, subscriptionId(s), {
+        topic: this.topic,
+        protocol: PROTOCOLS[s.protocol],
+        endpoint: s.endpoint,
+        filterPolicy:
+          s.filterPolicy &&
+          Object.fromEntries(
+            Object.entries(s.filterPolicy).map(([attribute, allowlist]) => [
+              attribute,
+              SubscriptionFilter.stringFilter({ allowlist }),
+            ]),
+          ),
+      });
+    }
+    const accounts = props.subscriberAccounts ?? [];
+    if (accounts.length > 0) {
+      // Those accounts manage their own subscriptions (an SQS queue or function of theirs); they may
+      // subscribe only, not publish or change the topic. Messages reach them decrypted by SNS.
+      this.topic.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'SubscriberAccounts',
+          effect: Effect.ALLOW,
+          principals: accounts.map((account) => new AccountPrincipal(account)),
+          actions: ['sns:Subscribe'],
+          resources: [this.topic.topicArn],
+        }),
+      );
+    }
 
     this.function = new PromoFunction(this, 'Function', {
       name: 'notifier',

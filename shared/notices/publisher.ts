@@ -3,6 +3,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import {
+  type MessageAttributeValue,
   PublishBatchCommand,
   type PublishBatchRequestEntry,
   type SNSClient,
@@ -27,19 +28,23 @@ export interface NoticePublisher {
 export const MAX_BATCH_ENTRIES = 10;
 export const MAX_BATCH_BYTES = 256 * 1024;
 
+/**
+ * The message attributes a notice can carry, what subscribers' filter policies may name (the stage
+ * files' `filterPolicy`, infra/stage.ts): `programId` on promotion notices only.
+ */
+export const NOTICE_ATTRIBUTES = ['type', 'merchantId', 'programId'] as const;
+export type NoticeAttribute = (typeof NOTICE_ATTRIBUTES)[number];
+
 export function snsEntry(notice: Notice): PublishBatchRequestEntry {
-  return {
-    Id: notice.eventId,
-    Message: JSON.stringify(notice),
-    MessageAttributes: {
-      type: { DataType: 'String', StringValue: notice.type },
-      merchantId: { DataType: 'String', StringValue: notice.merchantId },
-      // Promotion notices only: a subscriber filtering on a program never receives cart notices.
-      ...(programIdOf(notice) === undefined
-        ? {}
-        : { programId: { DataType: 'String', StringValue: programIdOf(notice) } }),
-    },
+  const attributes: Partial<Record<NoticeAttribute, MessageAttributeValue>> = {
+    type: { DataType: 'String', StringValue: notice.type },
+    merchantId: { DataType: 'String', StringValue: notice.merchantId },
+    // Promotion notices only: a subscriber filtering on a program never receives cart notices.
+    ...(programIdOf(notice) === undefined
+      ? {}
+      : { programId: { DataType: 'String', StringValue: programIdOf(notice) } }),
   };
+  return { Id: notice.eventId, Message: JSON.stringify(notice), MessageAttributes: attributes };
 }
 
 function entryBytes(entry: PublishBatchRequestEntry): number {

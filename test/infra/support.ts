@@ -1,6 +1,6 @@
-// Synthesizing the app the way `cdk synth` does (infra/promo-jobs-app.ts), into a temporary folder,
-// and reading the template back in terms a test can assert on.
-import { mkdtempSync } from 'node:fs';
+// Synthesizing the app the way `cdk synth` does (infra/promo-jobs-app.ts: cdk.json's context, a
+// stage file), into a temporary folder, and reading the template back in terms a test can assert on.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
@@ -18,17 +18,44 @@ export interface Synth {
   idOf(construct: IConstruct): string;
 }
 
+/** The context `cdk` gives the app from cdk.json (the feature flags): the tests synthesize with it too. */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'cdk.json'), 'utf8'));
+  return cdkJson.context;
+}
+
+/** A folder holding one stage file per entry (`<stage>.json`, JSON or text as given). */
+export function stagesDir(files: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'promo-jobs-stages-'));
+  mkdirSync(dir, { recursive: true });
+  for (const [stage, content] of Object.entries(files)) {
+    writeFileSync(
+      join(dir, `${stage}.json`),
+      typeof content === 'string' ? content : JSON.stringify(content),
+    );
+  }
+  return dir;
+}
+
+export interface SynthOptions {
+  /** Bundle the functions' code (slow); without it, assertions on the template stay fast. */
+  bundle?: boolean;
+  /** The stage file of stage `test` (infra/stages/<stage>.json's form); default: no settings. */
+  stageFile?: Record<string, unknown>;
+}
+
 /**
- * One synth of stage `test` with the given CDK context and no environment variables (so nothing on
- * the host leaks in). Without `bundle`, the functions' code is not bundled: assertions on the
- * template do not need it, and they stay fast.
+ * One synth of stage `test` with cdk.json's context, the given stage file and CDK context, and no
+ * environment variables (so nothing on the host leaks in).
  */
-export function synth(context: Record<string, string> = {}, options: { bundle?: boolean } = {}): Synth {
+export function synth(context: Record<string, string> = {}, options: SynthOptions = {}): Synth {
   const outdir = mkdtempSync(join(tmpdir(), 'promo-jobs-cdk-'));
   const app = new App({
     outdir,
     context: {
+      ...cdkJsonContext(),
       stage: 'test',
+      stagesDir: stagesDir({ test: options.stageFile ?? {} }),
       ...context,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
     },
@@ -111,6 +138,24 @@ export function roleStatements(template: Template, roleId: string): Statement[] 
     }
   }
   return statements.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/**
+ * What statements allow (or deny), one line per action × resource with its conditions, sorted and
+ * without repeats: how IAM reads them, however they are grouped. CDK's `@aws-cdk/aws-iam:minimizePolicies`
+ * merges statements that differ only in actions or resources; comparing grants keeps the tests about
+ * what a role may do, and lets an expectation keep one statement per reason.
+ */
+export function grants(statements: Statement[]): string[] {
+  const lines = statements.flatMap(({ effect, actions, resources, conditions }) =>
+    actions.flatMap((action) =>
+      resources.map(
+        (resource) =>
+          `${effect} ${action} on ${resource}${conditions ? ` if ${JSON.stringify(conditions)}` : ''}`,
+      ),
+    ),
+  );
+  return [...new Set(lines)].sort();
 }
 
 /** A statement of a resource policy (key, topic, queue, bus), principals as readable text. */
