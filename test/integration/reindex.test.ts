@@ -62,9 +62,7 @@ describe('merchants reindex', () => {
     expect(run.json).toEqual([
       { examined: 40, reindexed: 40, alreadyDone: 0, failed: 0, failures: [], dryRun: false },
     ]);
-    expect(run.stderr).toContain(
-      'merchants reindex: examined 40, reindexed 40, already done 0, failed 0\n',
-    );
+    expect(run.stderr).toContain('merchants reindex: examined 40, reindexed 40, already done 0, failed 0\n');
     expect(await indexedIds()).toEqual([...NEW, ...OLD].sort());
 
     // Each old profile gained its key and nothing else; no other item changed.
