@@ -7,6 +7,7 @@ import { describeZodError } from '../shared/errors';
 import { JOB_NAMES, type JobName } from '../shared/jobs/registry';
 import { DEFAULT_PROGRAM_START } from '../shared/promotion/window';
 import { calendarDateSchema } from '../shared/time';
+import { stagePrefix } from './job-deployment';
 
 export interface StageConfig {
   stage: string;
@@ -111,7 +112,7 @@ export function resolveStage(node: Node, env: Record<string, string | undefined>
     throw new StageSettingsError(`invalid stage settings: ${describeZodError(result.error)}`);
   }
   const s = result.data;
-  const prefix = `promo-jobs-${s.stage}`;
+  const prefix = stagePrefix(s.stage);
   return {
     stage: s.stage,
     account: s.account,
