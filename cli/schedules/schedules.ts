@@ -21,6 +21,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DateTime } from 'luxon';
+import { z } from 'zod';
 import {
   DEFAULT_STAGE,
   failureQueueName,
@@ -38,6 +39,7 @@ import { InputError, NotFoundError } from '../../shared/errors';
 import { JOBS, type JobName } from '../../shared/jobs/registry';
 import { latestRun } from '../../shared/store/job-runs';
 import { formatInstant, type Instant } from '../../shared/time';
+import { parseOptions } from '../framework';
 import { fireInstants, UnsupportedScheduleExpression } from './cron';
 
 /**
@@ -91,15 +93,19 @@ export function resolveCliStage(
   env: Record<string, string | undefined>,
   tableName: string,
 ): { names: StageNames; warning?: string } {
-  const given = option ?? (env.PROMO_JOBS_STAGE || undefined);
-  const fromTable = /^promo-jobs-([a-z][a-z0-9-]{0,19})$/.exec(tableName)?.[1];
-  const stage = given ?? fromTable ?? DEFAULT_STAGE;
-  if (!STAGE_NAME.test(stage)) {
-    const field = option !== undefined ? '--stage' : 'PROMO_JOBS_STAGE';
-    throw new InputError(
-      `${field}: must be 1-20 lower-case letters, digits or "-", starting with a letter (got ${JSON.stringify(stage)})`,
-    );
-  }
+  const schema = z
+    .string()
+    .regex(STAGE_NAME, 'must be 1-20 lower-case letters, digits or "-", starting with a letter');
+  const given = parseOptions(
+    z.strictObject({ '--stage': schema.optional(), PROMO_JOBS_STAGE: schema.optional() }),
+    {
+      '--stage': option,
+      PROMO_JOBS_STAGE: env.PROMO_JOBS_STAGE || undefined,
+    },
+  );
+  const rest = tableName.startsWith(stagePrefix('')) ? tableName.slice(stagePrefix('').length) : '';
+  const fromTable = STAGE_NAME.test(rest) ? rest : undefined;
+  const stage = given['--stage'] ?? given.PROMO_JOBS_STAGE ?? fromTable ?? DEFAULT_STAGE;
   const warning =
     fromTable !== undefined && fromTable !== stage
       ? `warning: the table ${tableName} is stage ${fromTable}'s, but the schedules are stage ${stage}'s (--stage ${fromTable}?)`

@@ -26,6 +26,7 @@ import {
   CARRIED_PROPERTIES,
   deployedFailureQueue,
   deployedSchedule,
+  resolveCliStage,
   stageNames,
   toggleSchedule,
   updateKeepingDefinition,
@@ -393,5 +394,33 @@ describe('through the CLI (--aws, mocked clients)', () => {
     const result = await cliInProcess(['--aws', 'schedules', 'resume', 'expire'], {});
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('--aws: no AWS Region: set AWS_REGION');
+  });
+});
+
+describe('the stage the schedules commands look at', () => {
+  const stage = (option: string | undefined, env: Record<string, string>, table: string) =>
+    resolveCliStage(option, env, table);
+
+  it('is --stage, else PROMO_JOBS_STAGE, else the stage of --table promo-jobs-<stage>, else dev', () => {
+    expect(stage('staging', { PROMO_JOBS_STAGE: 'prod' }, 'promo-jobs-prod').names).toEqual({
+      stage: 'staging',
+      prefix: 'promo-jobs-staging',
+      group: 'promo-jobs-staging',
+    });
+    expect(stage(undefined, { PROMO_JOBS_STAGE: 'prod' }, 'promo-jobs').names.stage).toBe('prod');
+    expect(stage(undefined, {}, 'promo-jobs-prod').names.stage).toBe('prod');
+    expect(stage(undefined, {}, 'promo-jobs').names.stage).toBe('dev');
+    expect(stage(undefined, {}, 'my-table').names.stage).toBe('dev');
+  });
+
+  it("warns when the table is another stage's, and refuses a bad name, naming where it came from", () => {
+    expect(stage('staging', {}, 'promo-jobs-prod').warning).toBe(
+      "warning: the table promo-jobs-prod is stage prod's, but the schedules are stage staging's (--stage prod?)",
+    );
+    expect(stage('prod', {}, 'promo-jobs-prod').warning).toBeUndefined();
+    expect(() => stage('Prod', {}, 'x')).toThrow('--stage: must be 1-20 lower-case letters');
+    expect(() => stage(undefined, { PROMO_JOBS_STAGE: 'a b' }, 'x')).toThrow(
+      'PROMO_JOBS_STAGE: must be 1-20',
+    );
   });
 });
