@@ -43,6 +43,7 @@ import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { orderSourceSchema, quoteAcross, standardRateSchema } from './pricing/quote';
 import { definePrograms } from './programs-command';
+import { defineSchedules } from './schedules-command';
 import { defineStatus } from './status-command';
 import { defineXingtuFee } from './xingtu-fee-command';
 
@@ -496,6 +497,7 @@ export function defineCommands(program: Command): void {
   defineFlags(program);
   definePrograms(program);
   defineStatus(program);
+  defineSchedules(program);
   defineNotices(program);
   defineDemo(program);
 }

@@ -10,6 +10,7 @@ import { Notifier } from './constructs/notifier';
 import { Operations } from './constructs/operations';
 import { PromoTable } from './constructs/promo-table';
 import { ScheduledJob } from './constructs/scheduled-job';
+import { scheduleGroupName } from './job-deployment';
 import { merchantProducerRoleName, type StageConfig } from './stage';
 import { jobAccess, RECORDER_ACCESS } from './table-access';
 
@@ -32,7 +33,9 @@ export class PromoJobsStack extends Stack {
     const environment = { PROGRAM_START: config.programStart };
 
     this.table = new PromoTable(this, 'State', { tableName: config.tableName });
-    const scheduleGroup = new ScheduleGroup(this, 'Schedules', { scheduleGroupName: prefix });
+    const scheduleGroup = new ScheduleGroup(this, 'Schedules', {
+      scheduleGroupName: scheduleGroupName(prefix),
+    });
 
     // Every job of the registry (shared/jobs/registry.ts), on its schedule, with its table access.
     this.jobs = JOB_NAMES.map(

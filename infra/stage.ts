@@ -14,6 +14,7 @@ import { programIdSchema } from '../shared/programs/program';
 import { DEFAULT_PROGRAM_START } from '../shared/promotion/window';
 import { merchantIdSchema } from '../shared/store/keys';
 import { calendarDateSchema } from '../shared/time';
+import { stagePrefix } from './job-deployment';
 
 /** Where the stage files are unless `stagesDir` says otherwise: infra/stages, wherever the cwd is. */
 export const DEFAULT_STAGES_DIR = join(import.meta.dirname, 'stages');
@@ -313,7 +314,7 @@ export function resolveStage(node: Node, env: Env = process.env): StageConfig {
   const file = readStageFile(stage, stagesDir);
   const s = { ...defined(fromEnvironment), ...defined(file.settings), ...defined(fromContext) };
 
-  const prefix = `promo-jobs-${stage}`;
+  const prefix = stagePrefix(stage);
   return {
     stage,
     stageFile: file.shown,

@@ -17,21 +17,21 @@ import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { JOBS, type JobName } from '../../shared/jobs/registry';
 import type { TableAccess } from '../../shared/store/access';
+import {
+  failureQueueName,
+  RUN_MAX_AGE_SECONDS,
+  RUN_RETRY_ATTEMPTS,
+  SCHEDULER_RETRY_ATTEMPTS,
+  scheduleDescription,
+  scheduleName,
+  timeOfDay,
+} from '../job-deployment';
 import { failureQueue } from './failure-queue';
 import { PromoFunction } from './promo-function';
 import type { PromoTable } from './promo-table';
 
-/**
- * How long a run may still start after its scheduled time, both for the scheduler's delivery and for
- * Lambda's asynchronous queue. Later is still correct (a run works as of its scheduled time and is
- * idempotent), but by then an operator should know: the run goes to the failure queue, which alarms,
- * and the next day's run catches up whatever this one missed.
- */
-const RUN_MAX_AGE = Duration.hours(2);
-/** Scheduler delivery retries (exponential backoff); RUN_MAX_AGE is what bounds them in practice. */
-const SCHEDULER_RETRY_ATTEMPTS = 20;
-/** Lambda's own retries of a run that failed or timed out: a retry continues where the run stopped. */
-const RUN_RETRY_ATTEMPTS = 2;
+/** How long a run may still start after its scheduled time (infra/job-deployment.ts). */
+const RUN_MAX_AGE = Duration.seconds(RUN_MAX_AGE_SECONDS);
 /**
  * Jobs: 1024 MB (arm64 CPU scales with memory; a sweep marshals thousands of items with 32 writes in
  * flight) and the 15-minute maximum, so a manual backfill `{ from, to }` of many days fits in one
@@ -76,7 +76,7 @@ export class ScheduledJob extends Construct {
     const { job, prefix } = props;
     this.job = job;
     const at = JOBS[job].schedule;
-    const time = `${String(at.hour).padStart(2, '0')}:${String(at.minute).padStart(2, '0')}`;
+    const time = timeOfDay(job);
 
     this.function = new PromoFunction(this, 'Function', {
       name: job,
@@ -93,7 +93,7 @@ export class ScheduledJob extends Construct {
     this.failures = failureQueue(
       this,
       'Failures',
-      `${prefix}-${job}-failures`,
+      failureQueueName(prefix, job),
       `${job} runs the scheduler could not deliver, or that failed after Lambda's retries`,
     );
     this.function.fn.configureAsyncInvoke({
@@ -116,9 +116,9 @@ export class ScheduledJob extends Construct {
       description: `${prefix}-${job} schedule: invoke the ${job} function, dead-letter to its failure queue`,
     });
     this.schedule = new Schedule(this, 'Schedule', {
-      scheduleName: `${prefix}-${job}`,
+      scheduleName: scheduleName(prefix, job),
       scheduleGroup: props.scheduleGroup,
-      description: `${job} at ${time} ${at.timeZone} every day`,
+      description: scheduleDescription(job),
       schedule: ScheduleExpression.expression(at.cron, TimeZone.of(at.timeZone)),
       // Exactly at the scheduled minute: the run's asOf is the scheduled time either way, but operators
       // and merchants expect 00:00 to mean 00:00.

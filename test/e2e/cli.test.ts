@@ -24,7 +24,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|describe|pause|resume))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -49,6 +49,10 @@ describe('help', () => {
       'programs announce',
       'programs withdraw',
       'status',
+      'schedules list',
+      'schedules describe',
+      'schedules pause',
+      'schedules resume',
       'notices',
       'demo',
     ]);
@@ -72,6 +76,7 @@ describe('commander: help, negative values, unknown options, errors that name th
       ['policies', ['load-default', 'announce', 'withdraw', 'list']],
       ['programs', ['list', 'announce', 'withdraw']],
       ['leases', ['list', 'release']],
+      ['schedules', ['list', 'describe', 'pause', 'resume']],
     ] as const) {
       const help = await cli(group, '--help');
       expect([group, help.status, help.stderr]).toEqual([group, 0, '']);

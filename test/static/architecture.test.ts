@@ -70,6 +70,14 @@ describe('layers', () => {
     expect([...shared].filter((file) => !reached.has(file))).toEqual([]);
   });
 
+  it('cli/ reads of infra/ only the deployed names (infra/job-deployment.ts), which import no CDK', () => {
+    expect(offenders('cli', (m) => m.startsWith('infra/') && m !== 'infra/job-deployment')).toEqual([]);
+    const cdk = importsOf('infra/job-deployment.ts').filter((m) =>
+      /^(aws-cdk-lib|constructs|cdk-nag)/.test(m),
+    );
+    expect(cdk).toEqual([]);
+  });
+
   it('functions/ are thin: each handler imports only shared/lambda', () => {
     expect(offenders('functions', (m) => !m.startsWith('shared/lambda/'))).toEqual([]);
   });
