@@ -41,6 +41,7 @@ import {
   CART_FLAG_TYPE,
   CART_POLICY_TYPE,
   ENROLMENT_PROGRESS_TYPE,
+  JOB_BACKFILL_TYPE,
   JOB_LEASE_TYPE,
   JOB_RUN_TYPE,
   LEASE_SK,
@@ -343,6 +344,23 @@ export const leaseItemSchema = z.object({
 });
 export type LeaseItem = z.infer<typeof leaseItemSchema>;
 
+/**
+ * How far a backfill got: every occurrence from `from` to `through` (calendar days) ran to its end with
+ * no failed item. Removed when the backfill finishes; the same command again continues after `through`.
+ */
+export const backfillItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  type: z.literal(JOB_BACKFILL_TYPE),
+  job: z.string(),
+  from: z.string(),
+  to: z.string(),
+  through: z.string(),
+  startedAt: z.string(),
+  updatedAt: z.string(),
+});
+export type BackfillItem = z.infer<typeof backfillItemSchema>;
+
 /** The item schemas the union is made of: a new kind of item adds its schema here. */
 export const STORED_ITEM_SCHEMAS = [
   profileItemSchema,
@@ -353,6 +371,7 @@ export const STORED_ITEM_SCHEMAS = [
   feeNoticeStateItemSchema,
   jobRunItemSchema,
   leaseItemSchema,
+  backfillItemSchema,
   programItemSchema,
   enrolmentProgressItemSchema,
 ] as const;
@@ -370,6 +389,7 @@ const RECORD_SCHEMAS = {
   [MERCHANT_FEE_POLICY_TYPE]: feeNoticeStateRecordSchema,
   [JOB_RUN_TYPE]: jobRunItemSchema,
   [JOB_LEASE_TYPE]: leaseItemSchema,
+  [JOB_BACKFILL_TYPE]: backfillItemSchema,
   [PROGRAM_TYPE]: programRecordSchema,
   [ENROLMENT_PROGRESS_TYPE]: enrolmentProgressRecordSchema,
 } as const satisfies Record<StoredType, z.ZodType>;
