@@ -1,28 +1,21 @@
 // Backfills of any length (`run <job> --from … --to …`): the range is run in order in chunks of at most
 // MAX_RANGE_DAYS days (what one job input, one Lambda event, may hold), each occurrence reported as it
-// finishes. A real backfill is resumable: its progress item `JOB#<job> / BACKFILL#<from>..<to>` says
-// through which day every occurrence ran to its end with no failed item, and the same command again
-// continues after that day (checked against the job-run items first). Dry runs never record nor resume.
+// finishes. A real backfill is resumable: its item `JOB#<job> / BACKFILL#<from>..<to>` says since when
+// it is under way, and the same command again continues after the days of the range whose job-run
+// items say they finished since then with nothing failed. Dry runs never record nor resume.
 import type { Deps } from '../../shared/deps';
 import { MAX_RANGE_DAYS, occurrenceOn, parseJobInput, refuseRunAhead } from '../../shared/jobs/input';
 import { createProjection } from '../../shared/jobs/projection';
 import type { JobName } from '../../shared/jobs/registry';
 import { type RunOptions, type RunReport, runJob } from '../../shared/jobs/run';
 import {
-  advanceBackfill,
   finishBackfill,
   type JobRunItem,
   listRuns,
   readBackfill,
+  startBackfill,
 } from '../../shared/store/job-runs';
-import {
-  addDays,
-  type CalendarDate,
-  dateOf,
-  daysBetween,
-  formatInstant,
-  parseInstant,
-} from '../../shared/time';
+import { addDays, type CalendarDate, daysBetween, formatInstant, type Instant } from '../../shared/time';
 
 export interface DayRange {
   from: CalendarDate;
@@ -63,65 +56,75 @@ export interface BackfillResult {
   complete: boolean;
 }
 
+/** The earlier of two calendar days (strings: Math.min does not apply). */
+const earlier = (a: CalendarDate, b: CalendarDate) => (a < b ? a : b);
+
 /** The range in consecutive chunks of at most `size` days, in order. */
 export function chunksOf({ from, to }: DayRange, size = MAX_RANGE_DAYS): DayRange[] {
   const chunks: DayRange[] = [];
   for (let start = from; start <= to; start = addDays(start, size)) {
     const end = addDays(start, size - 1);
-    chunks.push({ from: start, to: end < to ? end : to });
+    chunks.push({ from: start, to: earlier(end, to) });
   }
   return chunks;
 }
 
-/** An occurrence whose job-run item says it ran to its end with nothing failed and nothing left to continue. */
-const finished = (run: JobRunItem | undefined) =>
-  run !== undefined && run.report.complete !== false && run.report.failed === 0 && !run.checkpoint;
+/**
+ * An occurrence that this backfill finished: its job-run item says it ran to its end with nothing failed
+ * and nothing left to continue, and it finished after the backfill started (a run from before it, or
+ * one recorded before runs had finishedAt, does not count: it is run again).
+ */
+const finishedSince = (run: JobRunItem | undefined, startedAt: Instant) =>
+  run !== undefined &&
+  run.report.complete !== false &&
+  run.report.failed === 0 &&
+  !run.checkpoint &&
+  typeof run.report.finishedAt === 'string' &&
+  run.report.finishedAt >= startedAt;
 
 /**
- * The first day of the range to run: the day after the recorded progress, once the job-run items
- * confirm that every day up to it really finished; from the first day that did not, if one did not
- * (a day re-run since and failed, a hand edit): then the progress item is dropped, as it overstates.
+ * The last day of the range that an earlier run of the same backfill finished, with every day before
+ * it: where the same command continues. Undefined when none is under way, or its first day is not done.
  */
-async function resumeFrom(deps: Deps, job: JobName, range: DayRange): Promise<CalendarDate | undefined> {
+async function resumeAfter(deps: Deps, job: JobName, range: DayRange): Promise<CalendarDate | undefined> {
   const progress = await readBackfill(deps, job, range.from, range.to);
-  if (!progress || progress.through < range.from) return undefined;
-  const through = progress.through > range.to ? range.to : progress.through;
-  let firstUnfinished: CalendarDate | undefined;
-  for (const chunk of chunksOf({ from: range.from, to: through })) {
-    const runs = new Map(
-      (await listRuns(deps, job, occurrenceOn(job, chunk.from), occurrenceOn(job, chunk.to))).map((r) => [
-        r.asOf,
-        r,
-      ]),
-    );
-    firstUnfinished = daysBetween(chunk.from, chunk.to).find(
-      (day) => !finished(runs.get(occurrenceOn(job, day))),
-    );
-    if (firstUnfinished) break;
+  if (!progress) return undefined;
+  let last: CalendarDate | undefined;
+  for (const chunk of chunksOf(range)) {
+    const runs = await listRuns(deps, job, occurrenceOn(job, chunk.from), occurrenceOn(job, chunk.to));
+    const byAsOf = new Map(runs.map((r) => [r.asOf, r]));
+    for (const day of daysBetween(chunk.from, chunk.to)) {
+      if (!finishedSince(byAsOf.get(occurrenceOn(job, day)), progress.startedAt)) return last;
+      last = day;
+    }
   }
-  if (firstUnfinished === undefined) return through;
-  await finishBackfill(deps, job, range.from, range.to);
-  return firstUnfinished === range.from ? undefined : addDays(firstUnfinished, -1);
+  return last;
 }
 
 /**
  * Runs the job once per day of the range, in order, chunk by chunk, under the job's lease for each
- * chunk. A real run notes its progress after each occurrence that finished with nothing failed (while
- * every earlier one did too), and removes it once the whole range has; the same command after an
- * interruption (even SIGKILL) continues after the last day noted. An occurrence cut short mid-day was
- * never noted, so it is run again, and the job's own run is idempotent.
+ * chunk. A real run notes when it started (unless an earlier run of it is under way), and removes the
+ * note once every day finished with nothing failed; the same command after an interruption (even
+ * SIGKILL) continues after the days finished since. An occurrence cut short mid-day has no finished
+ * job-run item, so it is run again (the job's own run is idempotent); so is one with a failed item.
  */
 export async function runBackfill(
   deps: Deps,
   job: JobName,
-  range: DayRange & { dryRun: boolean },
+  range: DayRange & {
+    dryRun: boolean;
+    /** At most MAX_RANGE_DAYS (the default); tests use shorter ones. */
+    chunkDays?: number;
+  },
   events: BackfillEvents = {},
   runOptions: RunOptions = {},
 ): Promise<BackfillResult> {
   const { from, to, dryRun } = range;
+  const chunkDays = Math.min(range.chunkDays ?? MAX_RANGE_DAYS, MAX_RANGE_DAYS);
   // The whole range is refused before anything runs, not at its last chunk.
   refuseRunAhead({ kind: 'range', from, to, dryRun }, [occurrenceOn(job, to)], deps.clock());
-  const resumedAfter = dryRun ? undefined : await resumeFrom(deps, job, range);
+  const resumedAfter = dryRun ? undefined : await resumeAfter(deps, job, range);
+  if (!dryRun) await startBackfill(deps, { job, from, to, at: formatInstant(deps.clock()) });
   const start = resumedAfter === undefined ? from : addDays(resumedAfter, 1);
   const days = daysBetween(from, to).length;
   const skipped = resumedAfter === undefined ? 0 : daysBetween(from, resumedAfter).length;
@@ -131,7 +134,7 @@ export async function runBackfill(
     to,
     dryRun,
     days,
-    chunks: start <= to ? chunksOf({ from: start, to }) : [],
+    chunks: start <= to ? chunksOf({ from: start, to }, chunkDays) : [],
     ...(resumedAfter === undefined ? {} : { resumedAfter }),
     skipped,
   };
@@ -139,8 +142,8 @@ export async function runBackfill(
   const result: BackfillResult = { plan, ran: 0, changed: 0, failed: 0, transitions: {}, complete: true };
   // A dry run's projection spans its chunks: each day plans from what the days before would have written.
   const projection = dryRun ? createProjection() : undefined;
-  // Progress moves only while every occurrence so far finished with nothing failed.
-  let advancing = true;
+  // The backfill is done once every occurrence finished with nothing failed.
+  let finishedAll = true;
   for (const [index, chunk] of plan.chunks.entries()) {
     const input = parseJobInput({ from: chunk.from, to: chunk.to, dryRun });
     const { continuation } = await runJob(deps, job, input, {
@@ -153,14 +156,9 @@ export async function runBackfill(
         for (const [kind, n] of Object.entries(report.transitions)) {
           result.transitions[kind] = (result.transitions[kind] ?? 0) + n;
         }
+        finishedAll &&= report.complete && report.failed === 0;
         runOptions.onReport?.(report);
         events.onReport?.(report, skipped + result.ran);
-      },
-      onRecorded: async (report) => {
-        advancing &&= report.complete && report.failed === 0;
-        if (!advancing) return;
-        const day = dateOf(parseInstant(report.asOf));
-        await advanceBackfill(deps, { job, from, to, through: day, at: formatInstant(deps.clock()) });
       },
     });
     events.onChunk?.(chunk, index, plan);
@@ -169,6 +167,6 @@ export async function runBackfill(
       return result;
     }
   }
-  if (!dryRun && advancing) await finishBackfill(deps, job, from, to);
+  if (!dryRun && finishedAll) await finishBackfill(deps, job, from, to);
   return result;
 }

@@ -345,8 +345,9 @@ export const leaseItemSchema = z.object({
 export type LeaseItem = z.infer<typeof leaseItemSchema>;
 
 /**
- * How far a backfill got: every occurrence from `from` to `through` (calendar days) ran to its end with
- * no failed item. Removed when the backfill finishes; the same command again continues after `through`.
+ * A backfill under way (`run <job> --from … --to …`, cli/run/backfill.ts): since when. The occurrences
+ * of its range whose job-run items finished since then, with nothing failed, are done; removed when
+ * the whole range is, so the same command again after an interruption continues after them.
  */
 export const backfillItemSchema = z.object({
   pk: z.string(),
@@ -355,9 +356,7 @@ export const backfillItemSchema = z.object({
   job: z.string(),
   from: z.string(),
   to: z.string(),
-  through: z.string(),
   startedAt: z.string(),
-  updatedAt: z.string(),
 });
 export type BackfillItem = z.infer<typeof backfillItemSchema>;
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, paginateQuery, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deps } from '../deps';
 import type { CalendarDate, Instant } from '../time';
-import { deleteIf, type Update, updateExpression, writeIf } from './conditional-write';
+import { deleteIf, type Update, updateExpression } from './conditional-write';
 import { backfillSk, JOB_BACKFILL_TYPE, JOB_RUN_TYPE, jobPk, jobRunSk } from './keys';
 
 export type { BackfillItem, Checkpoint, Cursor, JobRunItem, StoredReport } from './items';
@@ -140,27 +140,22 @@ export async function readBackfill(
   return Item ? parseItem(backfillItemSchema, Item) : undefined;
 }
 
-/**
- * Records that the backfill's occurrences from `from` to `through` all ran to their end. It only moves
- * forward: an older copy of the same command (run concurrently, or late) never moves it back.
- */
-export async function advanceBackfill(
+/** Notes that a backfill of the range started at `at`, unless one is under way already (its start stays). */
+export async function startBackfill(
   deps: Deps,
-  backfill: { job: string; from: CalendarDate; to: CalendarDate; through: CalendarDate; at: Instant },
+  backfill: { job: string; from: CalendarDate; to: CalendarDate; at: Instant },
 ): Promise<void> {
-  const { job, from, to, through, at } = backfill;
-  await writeIf(deps, {
-    key: backfillKey(job, from, to),
-    update: {
-      set: { type: JOB_BACKFILL_TYPE, job, from, to, through, updatedAt: at },
-      setIfMissing: { startedAt: at },
-    },
-    condition: {
-      expression: 'attribute_not_exists(#through) OR #through < :through',
-      names: { '#through': 'through' },
-      values: { ':through': through },
-    },
-  });
+  const { job, from, to, at } = backfill;
+  await deps.db.send(
+    new UpdateCommand({
+      TableName: deps.tableName,
+      Key: backfillKey(job, from, to),
+      ...updateExpression({
+        set: { type: JOB_BACKFILL_TYPE, job, from, to },
+        setIfMissing: { startedAt: at },
+      }),
+    }),
+  );
 }
 
 /** Removes a finished backfill's progress: the same command again starts from its first day. */
