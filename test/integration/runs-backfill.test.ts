@@ -147,6 +147,16 @@ describe('a backfill longer than MAX_RANGE_DAYS', () => {
 
   it('a dry run spans its chunks (each day plans from what the days before would have written), records nothing, never resumes', async () => {
     const range = { from: '2020-08-20', to: '2020-10-12', chunkDays: 5 };
+    // On the seeded state: each announcement and each flip is planned once, in its own chunk, and not
+    // again by a later chunk that would otherwise not see it.
+    const projected = await runBackfill(db.deps(), JOB, { ...range, dryRun: true });
+    expect(projected.plan.chunks).toHaveLength(11);
+    expect(projected.transitions).toMatchObject({
+      CART_POLICY_ANNOUNCED: 4,
+      CART_POLICY_IN_FORCE: 4,
+      FLAG_CHANGED: 2,
+    });
+    expect(await listRecordedRuns(db.deps(), { jobs: [JOB] })).toEqual([]);
     // A real backfill of the range died on 09-30: its item and its job-run items are there.
     await expect(
       runBackfill(diesRecording(sh('2020-09-30 00:00')), JOB, { ...range, dryRun: false }),
