@@ -1,14 +1,12 @@
 // The operator's commands, on commander. Each validates its values with zod, calls the shared domain,
 // and returns JSON.
 import { existsSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { InputError, NotFoundError, unlessMissing } from '../shared/errors';
-import { type JobInput, jobNameSchema, MAX_RANGE_DAYS, parseJobInput } from '../shared/jobs/input';
-import { describeHolder, LEASE_TTL_MS } from '../shared/jobs/lease';
+import { jobNameSchema, MAX_RANGE_DAYS, parseJobInput } from '../shared/jobs/input';
+import { LEASE_TTL_MS } from '../shared/jobs/lease';
 import { JOB_NAMES, JOBS } from '../shared/jobs/registry';
-import { type RunResult, runJob } from '../shared/jobs/run';
 import { merchantRecordSchema, recordMerchant, revokePromotion } from '../shared/merchants/record';
 import {
   LENGTH_DAYS,
@@ -43,6 +41,8 @@ import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { orderSourceSchema, quoteAcross, standardRateSchema } from './pricing/quote';
 import { definePrograms } from './programs-command';
+import { runFromCli } from './run/run-job';
+import { defineRuns } from './runs-command';
 import { defineSchedules } from './schedules-command';
 import { defineStatus } from './status-command';
 import { defineXingtuFee } from './xingtu-fee-command';
@@ -321,20 +321,10 @@ function jobInputError(error: unknown, given: Record<string, string | undefined>
   return inOptionTerms(error.problems, given, (field) => JOB_INPUT_OPTIONS[field]);
 }
 
-/** `run`'s last line: how many occurrences ran and what they changed (a dry run: would change). */
-function runSummary(job: string, reports: RunResult['reports']): string {
-  const sum = (field: 'examined' | 'changed' | 'failed') => reports.reduce((n, r) => n + r[field], 0);
-  const dryRun = reports.some((r) => r.dryRun);
-  const occurrences = `${reports.length} occurrence${reports.length === 1 ? '' : 's'}`;
-  const changed = sum('changed');
-  const counts = `examined ${sum('examined')}, ${dryRun ? 'would change' : 'changed'} ${changed}, failed ${sum('failed')}`;
-  return `run ${job}${dryRun ? ' (dry run)' : ''}: ${dryRun || changed === 0 ? 'nothing changed; ' : ''}${occurrences}, ${counts}`;
-}
-
 function defineRun(program: Command) {
   program
     .command('run')
-    .usage(`<${JOB_NAMES.join('|')}> (--as-of <instant> | --from <date> --to <date>) [--dry-run]`)
+    .usage(`<${JOB_NAMES.join('|')}> (--as-of <instant> | --now | --from <date> --to <date>) [--dry-run]`)
     .description('Run a job as of an instant, or once per scheduled occurrence over a range of days.')
     .argument('<job>', `one of ${JOB_NAMES.join(', ')}`)
     .addOption(
@@ -343,8 +333,17 @@ function defineRun(program: Command) {
         'the instant the run works as of (with offset, e.g. 2020-05-08T00:00:00+08:00)',
       ).conflicts(['from', 'to']),
     )
+    .addOption(
+      new Option(
+        '--now',
+        'the job’s latest scheduled occurrence at or before the wall clock (what its schedule fired, or should have)',
+      ).conflicts(['asOf', 'from', 'to']),
+    )
     .option('--from <date>', 'with --to: one run per day at the job’s scheduled time, in order')
-    .option('--to <date>', `the last day of the range (at most ${MAX_RANGE_DAYS} days)`)
+    .option(
+      '--to <date>',
+      `the last day of the range (any length: run in chunks of at most ${MAX_RANGE_DAYS} days; resumable)`,
+    )
     .option(
       '--dry-run',
       'report what would change, change nothing (over a range, each day as the real run would see it after the days before)',
@@ -361,8 +360,14 @@ stderr ("waiting for lease of <job> held by <owner>, heartbeat <n>s ago, lapses 
 waits while it lapses (a killed run's lease lapses within LEASE_TTL_SECONDS, default ${LEASE_TTL_MS / 1000} s); if the holder's heartbeat moves on,
 the holder is alive and the command fails (exit 1, LeaseHeldError naming it).
 
-Prints one run report per occurrence (JSON Lines):
+A range longer than ${MAX_RANGE_DAYS} days runs in chunks of at most ${MAX_RANGE_DAYS} days, in order, with a progress bar on
+stderr (plain lines when stderr is not a terminal). A real range run is resumable: the same command
+again after an interruption (even kill -9) continues after the last day whose run finished with
+nothing failed (see: runs list); a day cut short is run again. Dry runs never record nor resume.
+
+Prints one run report per occurrence (JSON Lines, each as its occurrence finishes):
   { job, asOf, dryRun, examined, changed, alreadyDone, failed, transitions, … }
+and ends with one line on stderr saying what changed.
 Exits 1 if any item failed (the failed items stay due and are picked up by the next run).`,
     )
     .action(
@@ -373,8 +378,10 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
           '--from': options.from as string | undefined,
           '--to': options.to as string | undefined,
         };
+        const dryRun = options.dryRun === true;
+        if (options.now === true) return runFromCli(ctx, job, { kind: 'now', dryRun });
         if (given['--as-of'] === undefined && given['--from'] === undefined && given['--to'] === undefined) {
-          throw new InputError('--as-of: required (or --from and --to)');
+          throw new InputError('--as-of: required (or --now, or --from and --to)');
         }
         if (given['--from'] !== undefined && given['--to'] === undefined) {
           throw new InputError('--to: required with --from');
@@ -382,46 +389,29 @@ Exits 1 if any item failed (the failed items stay due and are picked up by the n
         if (given['--to'] !== undefined && given['--from'] === undefined) {
           throw new InputError('--from: required with --to');
         }
-        const raw = {
-          dryRun: options.dryRun === true,
-          ...(given['--as-of'] === undefined
-            ? { from: given['--from'], to: given['--to'] }
-            : { asOf: given['--as-of'] }),
-        };
-        let input: JobInput;
         try {
-          input = parseJobInput(raw);
-        } catch (error) {
-          throw jobInputError(error, given);
-        }
-        const { deps } = await ctx.store();
-        let quiet = 0;
-        let result: RunResult;
-        try {
-          result = await runJob(deps, job, input, {
-            leaseOwner: `cli:${hostname()}:${process.pid}`,
-            leaseTtlMs: ctx.config.leaseTtlMs,
-            onLeaseWait: (holder) =>
-              ctx.progress(`waiting for lease of ${job} ${describeHolder(holder, deps.clock())}`),
-            // Every run that changed something, and a line every 10 quiet ones.
-            onReport: (r) =>
-              (r.changed > 0 || r.failed > 0 || ++quiet % 10 === 0) &&
-              ctx.progress(
-                `${r.job} as of ${r.asOf}${r.dryRun ? ' (dry run)' : ''}: examined ${r.examined}, changed ${r.changed}, already done ${r.alreadyDone}, failed ${r.failed}`,
-              ),
+          if (given['--as-of'] !== undefined) {
+            const input = parseJobInput({ asOf: given['--as-of'], dryRun });
+            return await runFromCli(ctx, job, { kind: 'input', input });
+          }
+          const range = parseOptions(rangeSchema, { '--from': given['--from'], '--to': given['--to'] });
+          return await runFromCli(ctx, job, {
+            kind: 'range',
+            from: range['--from'],
+            to: range['--to'],
+            dryRun,
           });
         } catch (error) {
           throw jobInputError(error, given); // a real run too far ahead of the clock names its `asOf` or `to`
         }
-        const { reports } = result;
-        return {
-          output: reports,
-          exitCode: reports.some((r) => r.failed > 0) ? EXIT.failed : EXIT.ok,
-          summary: runSummary(job, reports),
-        };
       }),
     );
 }
+
+/** A backfill's days (any length: cli/run/backfill.ts splits it into job inputs of at most MAX_RANGE_DAYS). */
+const rangeSchema = z
+  .strictObject({ '--from': calendarDateSchema, '--to': calendarDateSchema })
+  .refine((r) => r['--to'] >= r['--from'], { message: 'must be on or after from', path: ['--to'] });
 
 function defineQuote(program: Command) {
   program
@@ -489,6 +479,7 @@ export function defineCommands(program: Command): void {
   defineMerchants(program);
   defineMerchant(program);
   defineRun(program);
+  defineRuns(program);
   defineLeases(program);
   defineQuote(program);
   defineCapabilities(program);

@@ -32,6 +32,8 @@ export interface CommandContext {
   log: Log;
   /** Prints a progress line on stderr. */
   progress(line: string): void;
+  /** Prints one JSON line on stdout now (a long command's results as they come, not kept until its end). */
+  emit(value: unknown): void;
   /** Opens the store (starting the embedded DynamoDB Local if needed) once per command. */
   store(): Promise<Store>;
 }

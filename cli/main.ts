@@ -142,6 +142,7 @@ async function runCommand(
       log,
       stderr,
       progress: (line) => stderr.write(`${line}\n`),
+      emit: (value) => stdout.write(`${JSON.stringify(value)}\n`),
       store: async () => {
         if (!store) {
           store = await openStore(config, homeDirectory(env), log);

@@ -8,10 +8,12 @@ import {
   type CalendarDate,
   CLOCK_SKEW_TEXT,
   calendarDateSchema,
+  dateOf,
   daysBetween,
   formatInstant,
   type Instant,
   instantSchema,
+  parseInstant,
   pastClockSkew,
   startOfDay,
 } from '../time';
@@ -94,6 +96,16 @@ export function occurrenceOn(job: JobName, day: CalendarDate): Instant {
   return formatInstant(
     startOfDay(day).set({ hour: JOBS[job].schedule.hour, minute: JOBS[job].schedule.minute }),
   );
+}
+
+/**
+ * The job's latest scheduled occurrence at or before `now` (what its schedule fired, or should have):
+ * today's if its time of day has come in Asia/Shanghai, else yesterday's.
+ */
+export function latestOccurrence(job: JobName, now: DateTime): Instant {
+  const today = dateOf(now);
+  const todays = occurrenceOn(job, today);
+  return parseInstant(todays) <= now ? todays : occurrenceOn(job, addDays(today, -1));
 }
 
 /** The instants a run works as of, in order. */

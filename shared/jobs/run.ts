@@ -9,7 +9,7 @@ import { dateOf, formatInstant, type Instant, parseInstant } from '../time';
 import { type Checkpoint, createRunCursors } from './checkpoint';
 import { type JobInput, occurrences, type Resume, refuseRunAhead } from './input';
 import { acquireLease, type Lease, type LeaseHolder } from './lease';
-import { createProjection } from './projection';
+import { createProjection, type Projection } from './projection';
 import { JOBS, type JobName } from './registry';
 import { emptyCounts, type RunContext, type RunCounts } from './run-context';
 
@@ -31,6 +31,10 @@ export interface RunOptions {
   /** Called after each page of work is handled, with the occurrence's counts so far. */
   onPage?: (job: JobName, asOf: Instant, counts: RunCounts) => void;
   onReport?: (report: RunReport) => void;
+  /** Awaited once a real run's report is recorded on its job-run item (e.g. to note a backfill's progress). */
+  onRecorded?: (report: RunReport) => Promise<void>;
+  /** A dry run's picture of what earlier occurrences would have written, to carry across runJob calls. */
+  projection?: Projection;
   /** True when the run should stop and hand over to a continuation (e.g. Lambda's time is running out). */
   shouldStop?: () => boolean;
   leaseTtlMs?: number;
@@ -65,7 +69,7 @@ export async function runJob(
         onWait: options.onLeaseWait,
       });
   // A dry run projects its changes forward, so each occurrence plans from what the earlier ones would have written.
-  const projection = input.dryRun ? createProjection() : undefined;
+  const projection = input.dryRun ? (options.projection ?? createProjection()) : undefined;
   const reports: RunReport[] = [];
   try {
     // Everything the run sends checks the lease first: once lost, the run sends nothing more.
@@ -103,6 +107,7 @@ export async function runJob(
       // A dry run keeps nothing to continue from: it reports `complete: false` and ends there.
       const checkpoint = cursors.stopped && !input.dryRun ? cursors.checkpoint() : undefined;
       const token = input.dryRun ? undefined : await record(runDeps, report, checkpoint);
+      if (!input.dryRun) await options.onRecorded?.(report);
       deps.log.info('job run', { ...report });
       options.onReport?.(report);
       reports.push(report);

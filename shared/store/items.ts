@@ -41,6 +41,7 @@ import {
   CART_FLAG_TYPE,
   CART_POLICY_TYPE,
   ENROLMENT_PROGRESS_TYPE,
+  JOB_BACKFILL_TYPE,
   JOB_LEASE_TYPE,
   JOB_RUN_TYPE,
   LEASE_SK,
@@ -343,6 +344,22 @@ export const leaseItemSchema = z.object({
 });
 export type LeaseItem = z.infer<typeof leaseItemSchema>;
 
+/**
+ * A backfill under way (`run <job> --from … --to …`, cli/run/backfill.ts): since when. The occurrences
+ * of its range whose job-run items finished since then, with nothing failed, are done; removed when
+ * the whole range is, so the same command again after an interruption continues after them.
+ */
+export const backfillItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  type: z.literal(JOB_BACKFILL_TYPE),
+  job: z.string(),
+  from: z.string(),
+  to: z.string(),
+  startedAt: z.string(),
+});
+export type BackfillItem = z.infer<typeof backfillItemSchema>;
+
 /** The item schemas the union is made of: a new kind of item adds its schema here. */
 export const STORED_ITEM_SCHEMAS = [
   profileItemSchema,
@@ -353,6 +370,7 @@ export const STORED_ITEM_SCHEMAS = [
   feeNoticeStateItemSchema,
   jobRunItemSchema,
   leaseItemSchema,
+  backfillItemSchema,
   programItemSchema,
   enrolmentProgressItemSchema,
 ] as const;
@@ -370,6 +388,7 @@ const RECORD_SCHEMAS = {
   [MERCHANT_FEE_POLICY_TYPE]: feeNoticeStateRecordSchema,
   [JOB_RUN_TYPE]: jobRunItemSchema,
   [JOB_LEASE_TYPE]: leaseItemSchema,
+  [JOB_BACKFILL_TYPE]: backfillItemSchema,
   [PROGRAM_TYPE]: programRecordSchema,
   [ENROLMENT_PROGRESS_TYPE]: enrolmentProgressRecordSchema,
 } as const satisfies Record<StoredType, z.ZodType>;

@@ -42,12 +42,18 @@ export const enrolmentKey = (merchantId: string, programId: string): ItemKey => 
 /** The merchant's enrolment in the new-merchant fee program (`NEW_MERCHANT_FEE`). */
 export const promotionKey = (merchantId: string): ItemKey => enrolmentKey(merchantId, PROMOTION_PROGRAM);
 
-/** A job's own partition: its lease and its job-run items; nothing else lives there. */
+/**
+ * A job's own partition: its lease, its job-run items and the CLI's backfill progress items; nothing
+ * else lives there.
+ */
 export const jobPk = (job: string) => `JOB#${job}`;
 export const jobRunSk = (asOf: string) => `RUN#${asOf}`;
 export const JOB_RUN_TYPE = 'JOB_RUN';
 export const LEASE_SK = 'LEASE';
 export const JOB_LEASE_TYPE = 'JOB_LEASE';
+/** How far a backfill `run <job> --from <from> --to <to>` got (cli/run/backfill.ts). */
+export const backfillSk = (from: string, to: string) => `BACKFILL#${from}..${to}`;
+export const JOB_BACKFILL_TYPE = 'JOB_BACKFILL';
 
 /**
  * The sparse "due" index. An item carries `due_pk = <action>#<shard>` and `due_sk = <instant>` only

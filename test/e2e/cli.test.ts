@@ -24,7 +24,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|describe|pause|resume))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|describe|pause|resume|show))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -35,6 +35,8 @@ describe('help', () => {
       'merchants reindex',
       'merchant',
       'run',
+      'runs list',
+      'runs show',
       'leases list',
       'leases release',
       'quote',
@@ -77,6 +79,7 @@ describe('commander: help, negative values, unknown options, errors that name th
       ['programs', ['list', 'announce', 'withdraw']],
       ['leases', ['list', 'release']],
       ['schedules', ['list', 'describe', 'pause', 'resume']],
+      ['runs', ['list', 'show']],
     ] as const) {
       const help = await cli(group, '--help');
       expect([group, help.status, help.stderr]).toEqual([group, 0, '']);
@@ -840,7 +843,8 @@ describe('leases', () => {
     expect((await first.result).status).toBe(null); // killed, not finished
     const left = (await db.scanAll()).find((i) => i.sk === 'LEASE');
     expect(left?.owner).toMatch(/^cli:/); // the dead run's lease is still there
-    expect(await runs()).toBeLessThan(214);
+    const finished = await runs(); // the days the dead run finished: the same command resumes after them
+    expect(finished).toBeLessThan(214);
     const killedAt = Date.now();
     const again = await runCli(args, env);
     const tookMs = Date.now() - killedAt;
@@ -848,7 +852,10 @@ describe('leases', () => {
       /^waiting for lease of activate held by cli:\S+, heartbeat \d+s ago, lapses at /m,
     );
     expect(again.status).toBe(0);
-    expect(again.json).toHaveLength(214);
+    expect(again.stderr).toMatch(
+      new RegExp(`resuming after \\S+ \\(${finished} days done by an earlier run`),
+    );
+    expect(again.json).toHaveLength(214 - finished);
     expect(tookMs).toBeLessThan(15_000 + 60_000); // the lapse time and the rest of the run, not 16 minutes
     // Day by day, each promotion was activated on its start day (expiring is the expire job's): ACTIVE
     // once, effective at its start, whether the dead run or the second one did it.

@@ -41,12 +41,12 @@ describe('the summary line of each state-changing command', () => {
     ]);
 
     expect(await twice('run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00')).toEqual([
-      'run activate: 1 occurrence, examined 2, changed 2, failed 0; 2 notices delivered',
-      'run activate: nothing changed; 1 occurrence, examined 0, changed 0, failed 0',
+      'run activate as of 2020-05-08T00:00:00.000+08:00: changed 2 (ACTIVE 2); 2 notices delivered',
+      'run activate as of 2020-05-08T00:00:00.000+08:00: nothing changed',
     ]);
     const [dryRun] = await twice('run', 'expire', '--as-of', '2020-06-07T00:00:00+08:00', '--dry-run');
     expect(dryRun).toBe(
-      'run expire (dry run): nothing changed; 1 occurrence, examined 2, would change 2, failed 0',
+      'run expire as of 2020-06-07T00:00:00.000+08:00 (dry run): nothing changed; would change 2 (EXPIRED 2)',
     );
 
     expect(
