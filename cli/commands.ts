@@ -29,6 +29,7 @@ import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
 import { REINDEX_SEGMENTS, reindexMerchants } from './import/reindex';
 import { defineLeases } from './leases-command';
+import { defineMerchantsList } from './merchants-list-command';
 import { merchantOutput } from './merchant-view';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
@@ -75,7 +76,7 @@ Example: window ${EXAMPLE.onboardedOn}   → startsAt ${EXAMPLE.startsAt}, lastD
 }
 
 function defineMerchants(program: Command) {
-  const merchants = group(program, 'merchants', 'Record, import, revoke and reindex merchants.');
+  const merchants = group(program, 'merchants', 'Record, import, revoke, reindex and list merchants.');
   merchants
     .command('import')
     .usage('<file> [--format jsonl|csv]')
@@ -225,6 +226,8 @@ reindexed counts what would be reindexed. Exits 1 if any profile failed (run it 
         return { output: summary, exitCode: summary.failed > 0 ? EXIT.failed : EXIT.ok };
       }),
     );
+
+  defineMerchantsList(merchants);
 }
 
 function defineMerchant(program: Command) {
