@@ -24,6 +24,7 @@ import { readEnrolments } from '../shared/store/promotions';
 import { CLOCK_SKEW_TEXT, calendarDateSchema, instantSchema } from '../shared/time';
 import { defineCapabilities } from './capabilities-command';
 import { defineDemo } from './demo-command';
+import { defineFailures } from './failures-command';
 import { EXIT, group, inOptionTerms, listOf, parseOptions, reasonSchema, runs } from './framework';
 import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
@@ -443,5 +444,6 @@ export function defineCommands(program: Command): void {
   definePrograms(program);
   defineStatus(program);
   defineNotices(program);
+  defineFailures(program);
   defineDemo(program);
 }
