@@ -72,10 +72,11 @@ const LAMBDA_FAILURE = message('m-2', {
 });
 const payloadOf = (call: { args: [{ input: { Payload?: Uint8Array } }] }) =>
   JSON.parse(new TextDecoder().decode(call.args[0].input.Payload));
-const ok = (payload: unknown = { ok: true }): never => ({
-  StatusCode: 200,
-  Payload: new TextEncoder().encode(JSON.stringify(payload)),
-}) as never;
+const ok = (payload: unknown = { ok: true }): never =>
+  ({
+    StatusCode: 200,
+    Payload: new TextEncoder().encode(JSON.stringify(payload)),
+  }) as never;
 
 describe('failures', () => {
   it('locally: exit 2, there are no failure queues; a queue that is none of them: exit 2 naming them', async () => {
