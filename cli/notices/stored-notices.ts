@@ -71,8 +71,13 @@ function stateImage(item: Record<string, unknown>): ItemChange {
  * notices (announced, then in force, or withdrawn) only the latest is implied.
  */
 export function storedNotices(view: MerchantView): Notice[] {
+  // An enrolment's notices in the order they happened (its reminder comes before its end).
+  const ofEnrolments = view.enrolments.flatMap((enrolment) =>
+    enrolmentChanges(enrolment)
+      .flatMap(noticesFor)
+      .sort((a, b) => a.effectiveAt.localeCompare(b.effectiveAt)),
+  );
   const changes: ItemChange[] = [
-    ...view.enrolments.flatMap(enrolmentChanges),
     ...view.cartPolicies.map((state) =>
       stateImage({
         ...noticeStateKey(state.merchantId, state.policyId),
@@ -88,5 +93,5 @@ export function storedNotices(view: MerchantView): Notice[] {
       }),
     ),
   ];
-  return changes.flatMap(noticesFor);
+  return [...ofEnrolments, ...changes.flatMap(noticesFor)];
 }
