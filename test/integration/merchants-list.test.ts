@@ -56,16 +56,24 @@ const byKey = (lines: MerchantLine[]) =>
 
 /** The deps with every command sent recorded: its name, its Limit and how many items it returned. */
 function recording(overrides: Partial<Deps> = {}) {
-  const sent: { name: string; limit?: number; items: number }[] = [];
+  const sent: { name: string; index?: string; limit?: number; items: number }[] = [];
   const deps = db.deps(overrides);
   const send = deps.db.send.bind(deps.db) as (command: unknown) => Promise<Record<string, unknown>>;
   const db2 = Object.create(deps.db) as DynamoDBDocumentClient;
-  db2.send = (async (command: { constructor: { name: string }; input: { Limit?: number } }) => {
+  db2.send = (async (command: {
+    constructor: { name: string };
+    input: { Limit?: number; IndexName?: string };
+  }) => {
     const out = await send(command);
     const items = Array.isArray(out.Items)
       ? out.Items.length
       : Object.values((out.Responses ?? {}) as Record<string, unknown[]>).flat().length;
-    sent.push({ name: command.constructor.name, limit: command.input.Limit, items });
+    sent.push({
+      name: command.constructor.name,
+      index: command.input.IndexName,
+      limit: command.input.Limit,
+      items,
+    });
     return out;
   }) as DynamoDBDocumentClient['send'];
   return { deps: { ...deps, db: db2 }, sent };
@@ -82,8 +90,11 @@ describe('merchants list', () => {
     expect(lines.length).toBe(new Set(lines.map((l) => `${l.merchantId}|${l.programId}`)).size);
     expect(sent.map((s) => s.name)).not.toContain('ScanCommand');
     expect(new Set(sent.map((s) => s.name))).toEqual(new Set(['QueryCommand', 'BatchGetCommand']));
-    // Paged: no Query asked for more than the page size.
-    expect(sent.filter((s) => s.name === 'QueryCommand').every((s) => s.limit === 1)).toBe(true);
+    // Paged: every query of the index asked for one page (the other Query reads the programs).
+    const pages = sent.filter((s) => s.index === 'onboarded');
+    expect(pages.length).toBeGreaterThan(20);
+    expect(pages.every((s) => s.limit === 1)).toBe(true);
+    expect(sent.filter((s) => s.name === 'QueryCommand' && s.index === undefined)).toHaveLength(1);
   });
 
   it('--status and --program select exactly the matching enrolments', async () => {
