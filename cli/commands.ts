@@ -22,6 +22,7 @@ import { readEnrolments } from '../shared/store/promotions';
 import { CLOCK_SKEW_TEXT, calendarDateSchema, instantSchema } from '../shared/time';
 import { defineCapabilities } from './capabilities-command';
 import { defineDemo } from './demo-command';
+import { defineFailures } from './failures-command';
 import {
   changeSummary,
   EXIT,
@@ -37,6 +38,7 @@ import { formatOf, type ImportFormat } from './import/import-file';
 import { REINDEX_SEGMENTS, reindexMerchants } from './import/reindex';
 import { defineLeases } from './leases-command';
 import { merchantOutput } from './merchant-view';
+import { defineMerchantsList } from './merchants-list-command';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { orderSourceSchema, quoteAcross, standardRateSchema } from './pricing/quote';
@@ -85,7 +87,7 @@ Example: window ${EXAMPLE.onboardedOn}   → startsAt ${EXAMPLE.startsAt}, lastD
 }
 
 function defineMerchants(program: Command) {
-  const merchants = group(program, 'merchants', 'Record, import, revoke and reindex merchants.');
+  const merchants = group(program, 'merchants', 'Record, import, revoke, reindex and list merchants.');
   merchants
     .command('import')
     .usage('<file> [--format jsonl|csv]')
@@ -269,6 +271,8 @@ reindexed counts what would be reindexed. Exits 1 if any profile failed (run it 
         };
       }),
     );
+
+  defineMerchantsList(merchants);
 }
 
 function defineMerchant(program: Command) {
@@ -490,5 +494,6 @@ export function defineCommands(program: Command): void {
   defineStatus(program);
   defineSchedules(program);
   defineNotices(program);
+  defineFailures(program);
   defineDemo(program);
 }

@@ -30,7 +30,13 @@ function overview(program: Command, helper: Help): string {
     .filter((c) => c.name() !== 'help')
     .flatMap((c) =>
       c.commands.length > 0
-        ? c.commands.map((sub) => ({ name: `${c.name()} ${sub.name()}`, summary: sub.description() }))
+        ? [
+            // A command with subcommands that is no mere group (`notices` beside `notices resend`) is one too.
+            ...(c.registeredArguments[0]?.name() === 'command'
+              ? []
+              : [{ name: c.name(), summary: c.description() }]),
+            ...c.commands.map((sub) => ({ name: `${c.name()} ${sub.name()}`, summary: sub.description() })),
+          ]
         : [{ name: c.name(), summary: c.description() }],
     );
   const width = Math.max(...leaves.map((c) => c.name.length));

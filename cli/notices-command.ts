@@ -1,4 +1,5 @@
-// `notices`: the notices delivered to the local sink, as JSON Lines (the message bodies).
+// `notices`: the notices delivered to the local sink, as JSON Lines (the message bodies); `notices resend`
+// (notices-resend-command.ts) publishes some again.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -6,10 +7,11 @@ import { ConflictError, unlessMissing } from '../shared/errors';
 import { NOTICE_TYPES, type Notice } from '../shared/notices/notice';
 import { merchantIdSchema } from '../shared/store/keys';
 import { outputOption, parseOptions, runs } from './framework';
+import { defineNoticesResend } from './notices-resend-command';
 import { noticeSinkPath } from './store';
 
 export function defineNotices(program: Command) {
-  program
+  const notices = program
     .command('notices')
     .addOption(outputOption())
     .usage('[--merchant <id>] [--type <type>]')
@@ -62,4 +64,5 @@ With SNS_TOPIC_ARN set, notices go to that topic instead and are not listed here
         };
       }),
     );
+  defineNoticesResend(notices);
 }

@@ -24,7 +24,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|describe|pause|resume|show))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|describe|pause|resume|show|resend|replay))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -33,6 +33,7 @@ describe('help', () => {
       'merchants record',
       'merchants revoke',
       'merchants reindex',
+      'merchants list',
       'merchant',
       'run',
       'runs list',
@@ -56,6 +57,9 @@ describe('help', () => {
       'schedules pause',
       'schedules resume',
       'notices',
+      'notices resend',
+      'failures list',
+      'failures replay',
       'demo',
     ]);
     for (const name of names) {
