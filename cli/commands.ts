@@ -34,6 +34,7 @@ import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { orderSourceSchema, quoteAcross, standardRateSchema } from './pricing/quote';
 import { definePrograms } from './programs-command';
+import { defineReport } from './report-command';
 import { defineStatus } from './status-command';
 import { defineXingtuFee } from './xingtu-fee-command';
 
@@ -441,4 +442,5 @@ export function defineCommands(program: Command): void {
   defineStatus(program);
   defineNotices(program);
   defineDemo(program);
+  defineReport(program);
 }
