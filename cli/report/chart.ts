@@ -289,7 +289,8 @@ export function renderReport(data: ReportData, title = 'promo-jobs report'): str
     `<g class="axis" data-axis="y-${escapeHtml(name)}">${steps
       .map((s) => {
         const yy = top + height - s * height;
-        return `<text x="${LEFT - 6}" y="${f1(yy + 4)}" font-size="11" text-anchor="end">${Math.round(s * max)}</text>`;
+        const v = s * max;
+        return `<text x="${LEFT - 6}" y="${f1(yy + 4)}" font-size="11" text-anchor="end">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`;
       })
       .join('')}</g>`;
 
@@ -442,14 +443,26 @@ function page(data: ReportData, title: string, svg: string): string {
       return [job, counts];
     }),
   );
-  const problems = JOB_NAMES.flatMap((job) =>
-    (data.runs[job] ?? [])
-      .filter((d) => d.state === 'missing' || d.state === 'failed' || d.state === 'incomplete')
-      .map(
-        (d) =>
-          `<li class="run-problem">${escapeHtml(job)} ${escapeHtml(d.occurrence)}: ${d.state}${d.state === 'failed' ? ` (${d.failed} items)` : ''}</li>`,
-      ),
-  );
+  // Each failed run alone (with its count); missing or stopped runs on consecutive days as one line.
+  const problems = JOB_NAMES.flatMap((job) => {
+    const lines: string[] = [];
+    const days = data.runs[job] ?? [];
+    for (let i = 0; i < days.length; ) {
+      const d = days[i] as (typeof days)[number];
+      let j = i + 1;
+      if (d.state === 'missing' || d.state === 'incomplete')
+        while (j < days.length && days[j]?.state === d.state) j++;
+      if (d.state === 'missing' || d.state === 'failed' || d.state === 'incomplete') {
+        const last = days[j - 1] as (typeof days)[number];
+        const when = j - i === 1 ? d.occurrence : `${d.occurrence} … ${last.occurrence} (${j - i} days)`;
+        lines.push(
+          `<li class="run-problem">${escapeHtml(job)} ${escapeHtml(when)}: ${d.state}${d.state === 'failed' ? ` (${d.failed} items)` : ''}</li>`,
+        );
+      }
+      i = j;
+    }
+    return lines;
+  });
   const shownProblems =
     problems.length > 40
       ? [...problems.slice(0, 40), `<li>… and ${problems.length - 40} more</li>`]

@@ -9,30 +9,16 @@ import { activeAtEndOf } from '../../cli/demo/replay';
 import { readReport } from '../../cli/report/state';
 import { noticeSinkPath } from '../../cli/store';
 import { occurrenceOn } from '../../shared/jobs/input';
-import { readRun, recordRun } from '../../shared/store/job-runs';
 import { readEnrolments } from '../../shared/store/promotions';
 import { ONBOARDED_INDEX } from '../../shared/store/table';
 import { addDays, daysBetween } from '../../shared/time';
 import { cliOn } from '../support/cli';
 import { interceptSend, TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { REPORT_STATE, seedReportState } from '../support/report-state';
 
 const db = useLocalDynamo();
 
-const MERCHANTS = [
-  { merchantId: 'r-a', onboardedAt: '2020-05-06', categories: ['cosmetics'], liveCartSources: ['taobao'] },
-  { merchantId: 'r-b', onboardedAt: '2020-05-10', categories: ['food'], liveCartSources: ['shop'] },
-  { merchantId: 'r-c', onboardedAt: '2020-05-20', categories: ['home'], liveCartSources: ['shop', 'jd'] },
-];
-const POLICY = {
-  policyId: 'test-xingtu-only',
-  title: '直播间第三方商品需通过星图',
-  announcedOn: '2020-05-20',
-  effectiveAt: '2020-06-01',
-  scope: { channel: 'live', categories: 'ALL' },
-  thirdPartyProducts: 'XINGTU_ONLY',
-};
-const FROM = '2020-05-06';
-const TO = '2020-06-10';
+const { FROM, TO } = REPORT_STATE;
 
 /** What `notices` lists (the local sink), counted by type. */
 async function deliveredByType(cli: ReturnType<typeof cliOn>['cli']) {
@@ -83,39 +69,8 @@ describe('report', () => {
     const { cli, file, home } = cliOn(db, TEST_TABLE);
     const run = async (job: string, from: string, to: string) =>
       expect((await cli('run', job, '--from', from, '--to', to)).status).toBe(0);
-    expect(
-      (await cli('merchants', 'import', file('m.jsonl', MERCHANTS.map((m) => JSON.stringify(m)).join('\n'))))
-        .status,
-    ).toBe(0);
-    expect((await cli('policies', 'announce', file('p.json', JSON.stringify(POLICY)))).status).toBe(0);
-    // Up to 05-24, with the cart-policies job missing 05-15 … 05-17; then a revocation; then the rest.
-    await run('activate', FROM, '2020-05-24');
-    await run('expire', FROM, '2020-05-24');
-    await run('cart-policies', FROM, '2020-05-14');
-    await run('cart-policies', '2020-05-18', '2020-05-24');
-    const revoked = await cli(
-      'merchants',
-      'revoke',
-      'r-b',
-      '--at',
-      '2020-05-25T12:00:00+08:00',
-      '--reason',
-      '刷单',
-    );
-    expect(revoked.status).toBe(0);
-    for (const job of ['activate', 'expire', 'cart-policies']) await run(job, '2020-05-25', TO);
-    // One run with failed items, one that stopped early (as their job-run items record them).
+    const { failedAt, stoppedAt } = await seedReportState(db.deps(), cli, file);
     const deps = db.deps();
-    const failedAt = occurrenceOn('activate', '2020-06-03');
-    const stoppedAt = occurrenceOn('expire', '2020-06-04');
-    const failedRun = await readRun(deps, 'activate', failedAt);
-    const stoppedRun = await readRun(deps, 'expire', stoppedAt);
-    await recordRun(deps, { job: 'activate', asOf: failedAt, report: { ...failedRun?.report, failed: 2 } });
-    await recordRun(deps, {
-      job: 'expire',
-      asOf: stoppedAt,
-      report: { ...stoppedRun?.report, failed: 0, complete: false },
-    });
 
     const delivered = await deliveredByType(cli);
     expect(delivered).toEqual({
@@ -188,7 +143,9 @@ describe('report', () => {
     });
     expect(commands.filter((c) => c.name === 'ScanCommand')).toEqual([]);
     expect(commands).toContainEqual({ name: 'QueryCommand', index: ONBOARDED_INDEX.indexName });
-    const enrolments = (await Promise.all(MERCHANTS.map((m) => readEnrolments(deps, m.merchantId)))).flat();
+    const enrolments = (
+      await Promise.all(REPORT_STATE.merchants.map((m) => readEnrolments(deps, m.merchantId)))
+    ).flat();
     expect(data.activeByProgram.NEW_MERCHANT_FEE).toEqual(
       daysBetween(FROM, TO).map((day) => activeAtEndOf(day, enrolments)),
     );
