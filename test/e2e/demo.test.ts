@@ -196,5 +196,5 @@ describe('demo replay', () => {
       expect(htmlAgain).toContain(`data-panel="notices-${type}"`);
     expect(htmlAgain).toContain('>10-09 live carts: BLOCKED<');
     expect(htmlAgain.split('class="notice-bar"').length).toBeGreaterThan(30);
-  });
+  }, 300_000);
 });
