@@ -43,6 +43,7 @@ import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
 import { orderSourceSchema, quoteAcross, standardRateSchema } from './pricing/quote';
 import { definePrograms } from './programs-command';
+import { defineReport } from './report-command';
 import { runFromCli } from './run/run-job';
 import { defineRuns } from './runs-command';
 import { defineSchedules } from './schedules-command';
@@ -496,4 +497,5 @@ export function defineCommands(program: Command): void {
   defineNotices(program);
   defineFailures(program);
   defineDemo(program);
+  defineReport(program);
 }

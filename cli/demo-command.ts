@@ -1,5 +1,4 @@
 // `demo` (what `npm start` runs): replay 2020 on the embedded DynamoDB Local and show what happened.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -7,9 +6,9 @@ import { InputError } from '../shared/errors';
 import { NOTICE_TYPES } from '../shared/notices/notice';
 import { PROMOTION_STATUSES } from '../shared/promotion/lifecycle';
 import { calendarDateSchema } from '../shared/time';
-import { renderChart } from './demo/chart';
 import { type ByProgram, type ReplaySummary, replay } from './demo/replay';
 import { parseOptions, runs } from './framework';
+import { drawReport } from './report/report';
 
 const DEFAULTS = { from: '2020-04-25', to: '2020-11-15', merchants: 3000, seed: 2020 };
 
@@ -128,8 +127,9 @@ day as the schedules would: 00:00 activate and cart-policies, violations as they
 expire; each day's notices are delivered through the table's stream to the local sink.
 
 Progress and a summary table go to stderr (with enrolments and notices by program), the summary as
-JSON to stdout, and a chart of active enrolments and notices per day and per program, with the
-program and policy dates marked, to $PROMO_JOBS_HOME/demo/report.html.
+JSON to stdout, and the chart of the range (what "report --from --to" draws from the stored state:
+active enrolments per program, notices per day, the scheduled runs, the program and policy dates) to
+$PROMO_JOBS_HOME/demo/report.html.
 State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-000001".`,
     )
     .action(
@@ -166,8 +166,13 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
             },
           },
         );
+        // The chart is drawn from the stored state, as `report` draws it: a repeated replay, which
+        // changes nothing, still shows everything the range holds.
         const chartPath = join(store.home, 'demo', 'report.html');
-        writeFileSync(chartPath, renderChart(summary));
+        await drawReport(store, { from: options['--from'], to: options['--to'] }, chartPath, {
+          title: 'promo-jobs demo',
+          ...(ctx.config.snsTopicArn ? { snsTopicArn: ctx.config.snsTopicArn } : {}),
+        });
         ctx.stderr.write(table(summary, chartPath));
         const { days: _days, ...rest } = summary;
         return { output: { ...rest, chart: chartPath } };

@@ -156,9 +156,9 @@ describe('demo replay', () => {
     expect(existsSync(chart)).toBe(true);
     const html = readFileSync(chart, 'utf8');
     expect(html).toMatch(/<svg[^>]*>/);
-    expect(html).toContain('09-06 live carts: XINGTU_ONLY');
-    expect(html).toContain('10-09 live carts: BLOCKED');
-    expect(html).toContain('08-26 policies announced');
+    expect(html).toContain('>09-06 live carts: XINGTU_ONLY<');
+    expect(html).toContain('>10-09 live carts: BLOCKED<');
+    expect(html).toContain('>08-26 2 cart policies announced<');
     expect(html).toContain('07-01 SEED_PLAN_2020 from (date assumed)');
     expect(html).toContain('05-01 NEW_MERCHANT_FEE from');
     expect(summary.feePolicies).toEqual([
@@ -167,7 +167,8 @@ describe('demo replay', () => {
     ]);
     expect(html).toContain('XINGTU_FEE_2020_08_20');
     expect(html).toContain('SEED_PLAN_2020: active enrolments');
-    expect(html).toContain('SEED_PLAN_2020: notices per day');
+    expect(html).toContain('data-panel="notices-PROMOTION_ACTIVATED"');
+    expect(html).toMatch(/<title>2020-\d\d-\d\d PROMOTION_ACTIVATED SEED_PLAN_2020: \d+<\/title>/);
 
     // The notices command lists exactly what was delivered.
     const listed = await cliInProcess(['notices'], env);
@@ -188,5 +189,12 @@ describe('demo replay', () => {
       statusesByProgram: want.statusesByProgram,
     });
     expect(again.stderr).toMatch(/Nothing changed/);
-  });
+    // Its chart is drawn from the stored state: the range's notices are all there, not an empty chart.
+    const htmlAgain = readFileSync((again.json[0] as { chart: string }).chart, 'utf8');
+    expect(htmlAgain).toContain('promo-jobs demo: 2020-09-20 … 2020-10-20');
+    for (const type of ['PROMOTION_ACTIVATED', 'PROMOTION_EXPIRED', 'CART_POLICY_IN_FORCE'])
+      expect(htmlAgain).toContain(`data-panel="notices-${type}"`);
+    expect(htmlAgain).toContain('>10-09 live carts: BLOCKED<');
+    expect(htmlAgain.split('class="notice-bar"').length).toBeGreaterThan(30);
+  }, 300_000);
 });

@@ -89,13 +89,13 @@ describe('a new value fails to compile wherever it is not handled', () => {
     expectFailing(errors, 'PROFIT', ['cli/xingtu-fee-command.ts', 'shared/notices/notice.ts']);
   });
 
-  it('a new notice type: its data, and its colour in the demo chart', () => {
+  it('a new notice type: its data, and its colour in the report chart', () => {
     const errors = errorsAfter(
       'shared/notices/notice.ts',
       "  'XINGTU_FEE_WITHDRAWN',\n] as const;",
       "  'XINGTU_FEE_WITHDRAWN',\n  'PROMOTION_EXTENDED',\n] as const;",
     );
-    expectFailing(errors, 'PROMOTION_EXTENDED', ['cli/demo/chart.ts', 'shared/notices/notice.ts']);
+    expectFailing(errors, 'PROMOTION_EXTENDED', ['cli/report/chart.ts', 'shared/notices/notice.ts']);
   });
 });
 
