@@ -29,6 +29,7 @@ import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
 import { REINDEX_SEGMENTS, reindexMerchants } from './import/reindex';
 import { defineLeases } from './leases-command';
+import { defineLocal } from './local-command';
 import { merchantOutput } from './merchant-view';
 import { defineNotices } from './notices-command';
 import { defineFlags, definePolicies } from './policies-command';
@@ -441,4 +442,5 @@ export function defineCommands(program: Command): void {
   defineStatus(program);
   defineNotices(program);
   defineDemo(program);
+  defineLocal(program);
 }

@@ -15,6 +15,7 @@ import {
   type Run,
   writeOutput,
 } from './framework';
+import { idleSecondsFrom } from './local/local-server';
 import { homeDirectory, openStore, type Store } from './store';
 
 /** Where a command writes: the process's streams, or (in tests) buffers. */
@@ -43,8 +44,9 @@ function overview(program: Command, helper: Help): string {
     '',
     'Every command takes --help. JSON goes to stdout, progress and errors to stderr.',
     'Exit codes: 0 ok, 1 failed (unknown merchant, rejected lines, failed items), 2 bad arguments or input.',
-    'State: DYNAMODB_ENDPOINT if set, otherwise an embedded DynamoDB Local with its data under',
-    'PROMO_JOBS_HOME (default ./.promo-jobs).',
+    "State: DYNAMODB_ENDPOINT if set, otherwise the home's own DynamoDB Local with its data under",
+    'PROMO_JOBS_HOME (default ./.promo-jobs), kept running between commands: "local stop" stops it,',
+    'and it stops itself after PROMO_JOBS_LOCAL_IDLE_SECONDS (default 900) unused.',
     '',
     'Options before the command:',
     ...options.map((o) => `  ${o.term.padEnd(optionWidth)}  ${o.text}`),
@@ -143,7 +145,7 @@ async function runCommand(
       progress: (line) => stderr.write(`${line}\n`),
       store: async () => {
         if (!store) {
-          store = await openStore(config, homeDirectory(env), log);
+          store = await openStore(config, homeDirectory(env), log, { idleSeconds: idleSecondsFrom(env) });
           if (store.target === 'aws') stderr.write(`working on the deployed ${store.endpoint}\n`);
         }
         return store;
