@@ -198,7 +198,8 @@ function quietWhenClosed(stream: NodeJS.WriteStream): Output {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Runs the command line this process was started with, and exits with its status. */
+export function runFromShell(): void {
   // These machines run Node.js 20 on purpose (see docs/decisions.md); the SDK's notice about it is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const io = { stdout: quietWhenClosed(process.stdout), stderr: quietWhenClosed(process.stderr) };
@@ -206,3 +207,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exitCode = code;
   });
 }
+
+// Run directly (`tsx cli/main.ts …`); `npm run jobs` runs it from a bundle through cli/launch.mjs.
+if (import.meta.url === `file://${process.argv[1]}`) runFromShell();

@@ -153,6 +153,7 @@ export function isRunningServer(record: ServerRecord, home: string): boolean {
   if (record.dbPath !== dbPath) return false;
   if (!isStillRunning(record.pid, record.pidStarted)) return false;
   if (!isStillRunning(record.supervisorPid, record.supervisorStarted)) return false;
+  if (!(commandLine(record.supervisorPid) ?? '').includes(` ${record.token} `)) return false;
   const command = commandLine(record.pid) ?? '';
   return isDynamoDbLocalOn(command, dbPath) && command.includes(` -port ${record.port} `);
 }
@@ -200,29 +201,34 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
   return true;
 }
 
-function kill(pid: number, identity: string, signal: NodeJS.Signals): void {
-  if (!isStillRunning(pid, identity)) return;
-  try {
-    process.kill(pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
-
 /**
  * Stops a recorded server and waits until its JVM and supervisor are gone: SIGTERM to the supervisor
  * (which stops the JVM), then SIGKILL to both if they are still there after 5 s. Caller holds the lock.
+ * Only processes that are what the record says are signalled: the supervisor by its command line
+ * (which holds the record's token), the JVM as DynamoDB Local on the record's folder, each still
+ * running as itself (its start time); a record naming anything else names nothing of ours.
  */
 async function stopRecorded(record: ServerRecord): Promise<void> {
-  const gone = () =>
-    !isStillRunning(record.pid, record.pidStarted) &&
-    !isStillRunning(record.supervisorPid, record.supervisorStarted);
-  kill(record.supervisorPid, record.supervisorStarted, 'SIGTERM');
-  if (!isStillRunning(record.supervisorPid, record.supervisorStarted))
-    kill(record.pid, record.pidStarted, 'SIGTERM');
+  const supervisor = () =>
+    isStillRunning(record.supervisorPid, record.supervisorStarted) &&
+    (commandLine(record.supervisorPid) ?? '').includes(` ${record.token} `);
+  const jvm = () =>
+    isStillRunning(record.pid, record.pidStarted) &&
+    isDynamoDbLocalOn(commandLine(record.pid) ?? '', record.dbPath);
+  const signal = (which: 'supervisor' | 'jvm', name: NodeJS.Signals) => {
+    if (!(which === 'supervisor' ? supervisor() : jvm())) return;
+    try {
+      process.kill(which === 'supervisor' ? record.supervisorPid : record.pid, name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  };
+  const gone = () => !supervisor() && !jvm();
+  if (supervisor()) signal('supervisor', 'SIGTERM');
+  else signal('jvm', 'SIGTERM');
   if (await until(gone, 5_000)) return;
-  kill(record.supervisorPid, record.supervisorStarted, 'SIGKILL');
-  kill(record.pid, record.pidStarted, 'SIGKILL');
+  signal('supervisor', 'SIGKILL');
+  signal('jvm', 'SIGKILL');
   if (!(await until(gone, 10_000)))
     throw new Error(`DynamoDB Local (process ${record.pid}) of ${dirname(record.dbPath)} does not stop`);
 }
@@ -311,8 +317,9 @@ export async function ensureLocalServer(
     }
     removeServerRecord(home);
     await stopLeftovers(serverFiles(home).dbPath, log);
+    const started = await startServer(home, options.idleSeconds);
     touchUsed(home);
-    return await startServer(home, options.idleSeconds);
+    return started;
   } finally {
     lock.release();
   }

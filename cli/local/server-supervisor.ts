@@ -81,7 +81,8 @@ local.exited.then(() => {
   void finish('DynamoDB Local exited by itself', 1, 'under lock');
 });
 
-const idleFor = () => Date.now() - (lastUsed(home) ?? started.toMillis());
+// From the last use, or from now if it was before this server was ready (its start took a while).
+const idleFor = () => Date.now() - Math.max(lastUsed(home) ?? 0, started.toMillis());
 watch = setInterval(
   async () => {
     if (finishing || checking) return;
