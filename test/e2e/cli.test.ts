@@ -11,6 +11,7 @@ import { enrolmentKey } from '../../shared/store/keys';
 import { dateOf } from '../../shared/time';
 import { cliInProcess, cliOn, runCli, runNpmScript, startCli } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { onHome, useHomes } from '../support/homes';
 import { leaveLease } from '../support/leases';
 import { sh } from '../support/promotions';
 
@@ -1432,9 +1433,10 @@ describe('against the deployed table (--aws)', () => {
 });
 
 describe('embedded DynamoDB Local', () => {
+  const newHome = useHomes(); // each home's server is stopped after the file
   it('keeps state under PROMO_JOBS_HOME from one command to the next', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'promo-home-'));
-    const env = { PROMO_JOBS_HOME: home, DYNAMODB_ENDPOINT: undefined, TABLE_NAME: undefined };
+    const home = newHome();
+    const env = onHome(home);
     expect((await runCli(['merchants', 'record', 'h', '--onboarded-at', '2020-05-06'], env)).status).toBe(0);
     expect(
       (await runCli(['run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00'], env)).json[0],
