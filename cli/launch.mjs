@@ -52,6 +52,8 @@ async function build() {
       metafile: true,
       logLevel: 'silent',
       define: { __PROMO_JOBS_BUNDLE__: 'true' },
+      // Loaded from node_modules at run time: large, and only for the browser check of a chart.
+      external: ['puppeteer-core', 'playwright-core'],
       // CommonJS packages in an ES module bundle call require(): give them one.
       banner: {
         js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

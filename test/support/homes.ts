@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, onTestFinished } from 'vitest';
 import { stopLocalServer } from '../../cli/local/local-server';
 import { silentLog } from '../../shared/deps';
 import { dynamoDbLocalsOn } from './processes';
@@ -18,7 +18,10 @@ export async function stopHome(home: string): Promise<void> {
   }
 }
 
-/** A maker of fresh homes; every home it made is stopped after the test file. */
+/**
+ * A maker of fresh homes, for use inside tests: each home's server is stopped when its test ends
+ * (so a file's servers do not pile up), and again, with anything left, after the file.
+ */
 export function useHomes(prefix = 'promo-home-'): () => string {
   const homes: string[] = [];
   afterAll(async () => {
@@ -27,6 +30,7 @@ export function useHomes(prefix = 'promo-home-'): () => string {
   return () => {
     const home = mkdtempSync(join(tmpdir(), prefix));
     homes.push(home);
+    onTestFinished(() => stopHome(home));
     return home;
   };
 }
