@@ -25,7 +25,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|stop|status))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -52,6 +52,8 @@ describe('help', () => {
       'status',
       'notices',
       'demo',
+      'local stop',
+      'local status',
     ]);
     for (const name of names) {
       const help = await cli(...name.split(' '), '--help');
