@@ -37,6 +37,7 @@ import { importMerchants } from './import/import';
 import { formatOf, type ImportFormat } from './import/import-file';
 import { REINDEX_SEGMENTS, reindexMerchants } from './import/reindex';
 import { defineLeases } from './leases-command';
+import { defineLocal } from './local-command';
 import { merchantOutput } from './merchant-view';
 import { defineMerchantsList } from './merchants-list-command';
 import { defineNotices } from './notices-command';
@@ -498,4 +499,5 @@ export function defineCommands(program: Command): void {
   defineFailures(program);
   defineDemo(program);
   defineReport(program);
+  defineLocal(program);
 }

@@ -16,6 +16,7 @@ import {
   type Run,
   writeOutput,
 } from './framework';
+import { idleSecondsFrom } from './local/local-server';
 import { homeDirectory, openStore, type Store } from './store';
 
 /** Where a command writes: the process's streams, or (in tests) buffers. */
@@ -50,8 +51,9 @@ function overview(program: Command, helper: Help): string {
     '',
     'Every command takes --help. JSON goes to stdout, progress and errors to stderr.',
     'Exit codes: 0 ok, 1 failed (unknown merchant, rejected lines, failed items), 2 bad arguments or input.',
-    'State: DYNAMODB_ENDPOINT if set, otherwise an embedded DynamoDB Local with its data under',
-    'PROMO_JOBS_HOME (default ./.promo-jobs).',
+    "State: DYNAMODB_ENDPOINT if set, otherwise the home's own DynamoDB Local with its data under",
+    'PROMO_JOBS_HOME (default ./.promo-jobs), kept running between commands: "local stop" stops it,',
+    'and it stops itself after PROMO_JOBS_LOCAL_IDLE_SECONDS (default 900) unused.',
     '',
     'Options before the command:',
     ...options.map((o) => `  ${o.term.padEnd(optionWidth)}  ${o.text}`),
@@ -151,7 +153,7 @@ async function runCommand(
       emit: (value) => stdout.write(`${JSON.stringify(value)}\n`),
       store: async () => {
         if (!store) {
-          store = await openStore(config, homeDirectory(env), log);
+          store = await openStore(config, homeDirectory(env), log, { idleSeconds: idleSecondsFrom(env) });
           if (store.target === 'aws') stderr.write(`working on the deployed ${store.endpoint}\n`);
         }
         return store;
@@ -213,7 +215,8 @@ function quietWhenClosed(stream: NodeJS.WriteStream): Output {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** Runs the command line this process was started with, and exits with its status. */
+export function runFromShell(): void {
   // These machines run Node.js 20 on purpose (see docs/decisions.md); the SDK's notice about it is noise here.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const io = { stdout: quietWhenClosed(process.stdout), stderr: quietWhenClosed(process.stderr) };
@@ -221,3 +224,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.exitCode = code;
   });
 }
+
+// Run directly (`tsx cli/main.ts …`); `npm run jobs` runs it from a bundle through cli/launch.mjs.
+if (import.meta.url === `file://${process.argv[1]}`) runFromShell();

@@ -1,6 +1,12 @@
-// Where the CLI keeps its state: the DynamoDB named by DYNAMODB_ENDPOINT, or an embedded DynamoDB
-// Local started for the command, with its data under PROMO_JOBS_HOME so state persists between commands;
-// or, with PROMO_JOBS_TARGET=aws (`--aws`), the deployed table through the standard AWS credential chain.
+// Where the CLI keeps its state: the DynamoDB named by DYNAMODB_ENDPOINT, or the home's own DynamoDB
+// Local (one per PROMO_JOBS_HOME, started by the first command that needs it and kept running between
+// commands: cli/local/local-server.ts), with its data under the home so state persists; or, with
+// PROMO_JOBS_TARGET=aws (`--aws`), the deployed table through the standard AWS credential chain.
+//
+// Commands may run at once on one home. What they share is each protected on its own: one JVM per
+// home (the server lock), the table's creation and new indexes (table.lock), one deliverer of the
+// stream's notices per home (delivery.lock: the checkpoint and the sink), and one run of a job at a
+// time (the job's lease in the table, as in AWS). See docs/decisions.md.
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -10,14 +16,14 @@ import { InputError } from '../shared/errors';
 import { notifyFromStream } from '../shared/notices/notifier';
 import { fileSink, snsPublisher } from '../shared/notices/publisher';
 import { createDynamoClients } from '../shared/store/client';
-import { startDynamoDbLocal } from './local/dynamodb-local';
+import { DEFAULT_IDLE_SECONDS, ensureLocalServer, touchUsed } from './local/local-server';
 import { acquireLock, type HeldLock } from './local/lock-file';
 import { createStreamReader, type DrainResult, localStreamsClient } from './local/stream-reader';
-import { ensureTable } from './local/table';
+import { ensureTable, tableIsUpToDate } from './local/table';
 
 /**
  * A command's session with the table: what it works with (`deps`), the delivery of the notices it
- * causes, and the close that stops what was started for it (the embedded DynamoDB Local, its lock).
+ * causes, and the close (the home's DynamoDB Local keeps running for the next command).
  */
 export interface Store {
   deps: Deps;
@@ -71,27 +77,41 @@ async function openAwsStore(config: AppConfig, home: string, log: Log): Promise<
   };
 }
 
-export async function openStore(config: AppConfig, home: string, log: Log): Promise<Store> {
+export interface StoreOptions {
+  /** How long the home's DynamoDB Local, if this command starts it, waits unused before it stops. */
+  idleSeconds?: number;
+}
+
+export async function openStore(
+  config: AppConfig,
+  home: string,
+  log: Log,
+  options: StoreOptions = {},
+): Promise<Store> {
   if (config.target === 'aws') return openAwsStore(config, home, log);
   mkdirSync(home, { recursive: true });
   let endpoint = config.dynamodbEndpoint;
-  let stopLocal = async () => {};
-  let releaseLock = () => {};
+  let heartbeat: NodeJS.Timeout | undefined;
   if (!endpoint) {
-    // One embedded DynamoDB Local per home at a time: its files are not meant for two processes.
-    const homeLock = await acquireLock(join(home, 'lock'), { doing: `using ${home}`, log });
-    releaseLock = homeLock.release;
-    try {
-      const local = await startDynamoDbLocal({ dbPath: join(home, 'dynamodb'), log });
-      endpoint = local.endpoint;
-      stopLocal = local.stop;
-    } catch (error) {
-      releaseLock();
-      throw error;
-    }
+    const idleSeconds = options.idleSeconds ?? DEFAULT_IDLE_SECONDS;
+    endpoint = (await ensureLocalServer(home, { log, idleSeconds })).endpoint;
+    // While this command runs, its server is in use (a long backfill outlasts any idle timeout).
+    heartbeat = setInterval(() => touchUsed(home), Math.min(60_000, (idleSeconds * 1000) / 3));
+    heartbeat.unref();
   }
   const clients = createDynamoClients(endpoint);
-  await ensureTable(clients.raw, config.tableName);
+  if (!(await tableIsUpToDate(clients.raw, config.tableName))) {
+    // Two commands creating the table (or adding an index) at once would both try: one at a time.
+    const creating = await acquireLock(join(home, 'table.lock'), {
+      doing: `creating the table ${config.tableName}`,
+      log,
+    });
+    try {
+      await ensureTable(clients.raw, config.tableName);
+    } finally {
+      creating.release();
+    }
+  }
   const streams = localStreamsClient(endpoint, 8);
   const sns = config.snsTopicArn ? new SNSClient({}) : undefined;
   const publisher =
@@ -154,8 +174,10 @@ export async function openStore(config: AppConfig, home: string, log: Log): Prom
       clients.raw.destroy();
       streams.destroy();
       sns?.destroy();
-      await stopLocal();
-      releaseLock();
+      if (heartbeat) {
+        clearInterval(heartbeat);
+        touchUsed(home); // the idle timeout counts from the end of the last command
+      }
     },
   };
 }

@@ -3,7 +3,7 @@
 // activate and cart-policies, violations during the day, 23:59 expire — delivering each day's notices
 // through the stream. Every program in effect is replayed (today's promotion and the seed plan); the
 // summary tells enrolments and notices apart by program.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Deps } from '../../shared/deps';
 import { ConflictError } from '../../shared/errors';
@@ -129,7 +129,9 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   const dir = join(options.home, 'demo');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `merchants-seed${options.seed}-n${options.merchants}.jsonl`);
-  writeFileSync(file, `${population.records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  // Written aside and moved into place whole: a demo running at once on the same home may be reading it.
+  writeFileSync(`${file}.${process.pid}`, `${population.records.map((r) => JSON.stringify(r)).join('\n')}\n`);
+  renameSync(`${file}.${process.pid}`, file);
   const imported = await importMerchants(deps, file, 'jsonl');
 
   const policies = { created: 0, updated: 0, unchanged: 0 };

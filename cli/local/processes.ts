@@ -62,3 +62,14 @@ function isSignalable(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM'; // running, as another user
   }
 }
+
+/** A running process's command line (arguments joined by spaces), undefined if it is not running. */
+export function commandLine(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  if (!hasProc) return runningProcesses().find((p) => p.pid === pid)?.command;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

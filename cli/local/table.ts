@@ -6,6 +6,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   type Projection,
+  ResourceInUseException,
   ResourceNotFoundException,
   UpdateTableCommand,
   waitUntilTableExists,
@@ -47,6 +48,21 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
 }
 
 /**
+ * Whether the table exists with every index this version of the code needs (ensureTable would do
+ * nothing): one DescribeTable, so that the common case needs no lock.
+ */
+export async function tableIsUpToDate(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    return GLOBAL_INDEXES.every((index) => existing.has(index.indexName));
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  }
+}
+
+/**
  * Creates the table if it does not exist, or adds the indexes a newer version of the code needs to a
  * table an older one created (local use only; in AWS the CDK stack owns the table).
  */
@@ -57,7 +73,12 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     existing = (Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName ?? '');
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    try {
+      await client.send(new CreateTableCommand(createTableInput(tableName)));
+    } catch (creating) {
+      // Another command (another home on the same DYNAMODB_ENDPOINT) created it meanwhile: wait for it.
+      if (!(creating instanceof ResourceInUseException)) throw creating;
+    }
     await waitUntilTableExists(
       { client, maxWaitTime: 60, minDelay: 1, maxDelay: 2 },
       { TableName: tableName },

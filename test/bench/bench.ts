@@ -1,6 +1,7 @@
 // `npm run bench [-- --merchants N]`: how close the jobs come to what DynamoDB Local itself allows
 // on this machine, what each transition costs in requests (also with two programs per merchant), how memory behaves as the cohort grows,
-// and each Lambda bundle's size and load time. Prints a table; writes bench-results/latest.json.
+// and each Lambda bundle's size and load time, and how fast a local command answers on a running
+// DynamoDB Local (`--only cli` measures just that). Prints a table; writes bench-results/latest.json.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -28,7 +29,12 @@ import { promotionItem } from '../../shared/store/promotions';
 const ROOT = resolve(import.meta.dirname, '../..');
 const TABLE = 'bench';
 const { values: args } = parseArgs({
-  options: { merchants: { type: 'string', default: '100000' }, seconds: { type: 'string', default: '6' } },
+  options: {
+    merchants: { type: 'string', default: '100000' },
+    seconds: { type: 'string', default: '6' },
+    /** `--only cli`: only the CLI's latency on a running local server (a minute, not ten). */
+    only: { type: 'string' },
+  },
 });
 const N = Number(args.merchants);
 if (!Number.isInteger(N) || N < 1000) throw new Error('--merchants: must be a whole number of at least 1000');
@@ -461,7 +467,120 @@ function loadTime(file: string): Promise<number> {
   });
 }
 
+// ---------- the CLI's latency on a home whose DynamoDB Local is running ----------
+
+/** Runs a command to its end as a shell would, and how long it took (ms, wall clock). */
+function timed(command: string, argv: string[], env: Record<string, string | undefined>) {
+  return new Promise<{ ms: number; status: number | null; stderr: string }>((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(command, argv, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (status) =>
+      resolvePromise({ ms: Number(process.hrtime.bigint() - started) / 1e6, status, stderr }),
+    );
+  });
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0);
+};
+
+export interface LatencyRow {
+  what: string;
+  command: string;
+  runs: number;
+  p50Ms: number;
+  p90Ms: number;
+}
+
+/**
+ * The first command on a fresh home starts its DynamoDB Local; then each command is timed 20 times,
+ * spawned as a user runs it: `npm run --silent jobs -- merchant <id>` (the goal: < 1 s p50), the same
+ * without npm, and what that time is made of (Node.js alone, the CLI without the store, the sources
+ * under tsx instead of the bundle).
+ */
+async function cliLatency(runs = 20): Promise<{ firstCommandMs: number; rows: LatencyRow[] }> {
+  const home = mkdtempSync(join(tmpdir(), 'bench-home-'));
+  const env = {
+    PROMO_JOBS_HOME: home,
+    DYNAMODB_ENDPOINT: undefined,
+    TABLE_NAME: undefined,
+    LOG_LEVEL: undefined,
+  };
+  const npm = ['run', '--silent', 'jobs', '--'];
+  const first = await timed(
+    'npm',
+    [...npm, 'merchants', 'record', 'bench-1', '--onboarded-at', '2020-05-06'],
+    env,
+  );
+  if (first.status !== 0) throw new Error(`the first command failed:\n${first.stderr}`);
+  const cases: [string, string, string[]][] = [
+    ['merchant <id>, as users run it (goal < 1 s p50)', 'npm', [...npm, 'merchant', 'bench-1']],
+    ['merchant <id>, without npm', process.execPath, ['cli/launch.mjs', 'merchant', 'bench-1']],
+    ['window <date> (no store), without npm', process.execPath, ['cli/launch.mjs', 'window', '2020-05-06']],
+    ['Node.js alone', process.execPath, ['-e', '0']],
+    [
+      'merchant <id> from the sources (tsx, no bundle)',
+      join(ROOT, 'node_modules/.bin/tsx'),
+      ['cli/main.ts', 'merchant', 'bench-1'],
+    ],
+  ];
+  const rows: LatencyRow[] = [];
+  try {
+    for (const [what, command, argv] of cases) {
+      const n = command.endsWith('tsx') ? Math.min(runs, 5) : runs;
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const run = await timed(command, argv, env);
+        if (run.status !== 0) throw new Error(`${what}: exit ${run.status}\n${run.stderr}`);
+        times.push(run.ms);
+      }
+      rows.push({
+        what,
+        command: [command === process.execPath ? 'node' : command.replace(`${ROOT}/`, ''), ...argv].join(' '),
+        runs: n,
+        p50Ms: percentile(times, 50),
+        p90Ms: percentile(times, 90),
+      });
+      log(`  ${what}: p50 ${percentile(times, 50)} ms, p90 ${percentile(times, 90)} ms`);
+    }
+  } finally {
+    await timed('npm', [...npm, 'local', 'stop'], env);
+  }
+  return { firstCommandMs: Math.round(first.ms), rows };
+}
+
+function latencyLines(latency: Awaited<ReturnType<typeof cliLatency>>): string[] {
+  const p50 = latency.rows[0]?.p50Ms ?? Number.POSITIVE_INFINITY;
+  return [
+    `A local command on a running DynamoDB Local (the first command, which started it, took ${latency.firstCommandMs} ms):`,
+    '',
+    '| command | runs | p50 | p90 |',
+    '| --- | --- | --- | --- |',
+    ...latency.rows.map(
+      (r, i) =>
+        `| ${r.what} | ${r.runs} | ${r.p50Ms} ms${i === 0 ? (p50 < 1000 ? ' ok' : ' MISSED') : ''} | ${r.p90Ms} ms |`,
+    ),
+  ];
+}
+
 // ---------- main ----------
+
+if (args.only === 'cli') {
+  log("the CLI's latency on a running local server …");
+  const latency = await cliLatency();
+  process.stdout.write(`${latencyLines(latency).join('\n')}\n`);
+  process.exit(0);
+}
 
 // Node.js 20 is what these machines run; the SDK's notice about it is noise in a report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -532,6 +651,9 @@ try {
   log('bundling the functions …');
   const bundles = await footprint();
 
+  log("the CLI's latency on a running local server …");
+  const cli = await cliLatency();
+
   const results = {
     measuredAt: new Date().toISOString(),
     machine: {
@@ -547,6 +669,7 @@ try {
     seedPlan: { merchants: seedN, programsPerMerchant: programs, ...seedPlan },
     memoryGrowth: activate.peakLiveHeapMib / activateSmall.peakLiveHeapMib,
     bundles,
+    cli,
   };
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
@@ -611,6 +734,8 @@ try {
     '| function | minified bundle | load in a fresh Node.js |',
     '| --- | --- | --- |',
     ...bundles.map((b) => `| ${b.function} | ${b.bundleKiB} KiB | ${b.loadMs} ms |`),
+    '',
+    ...latencyLines(cli),
     '',
     `Figures written to ${join(dir, 'latest.json')}`,
   ];

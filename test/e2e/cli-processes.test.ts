@@ -1,112 +1,24 @@
-// The CLI as real processes meet it on a bad night (issue 12): killed with SIGKILL while its embedded
-// DynamoDB Local runs, several commands delivering the notices of one home at once, output into a
-// pipe whose reader has gone.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The CLI as real processes meet it on a bad night (issue 12): several commands delivering the
+// notices of one home at once, output into a pipe whose reader has gone.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../cli/local/lock-file';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
 import type { Notice } from '../../shared/notices/notice';
-import { type CliResult, collect, runCli, type Started, startCli, TSX } from '../support/cli';
+import { collect, startCli, TSX } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
-import { dynamoDbLocalsOn, eventually, isRunning, parentOf } from '../support/processes';
+import { useHomes } from '../support/homes';
+import { eventually } from '../support/processes';
 import { sh } from '../support/promotions';
 
 const db = useLocalDynamo(); // for the DYNAMODB_ENDPOINT cases
 
-const homes: string[] = [];
-const newHome = () => {
-  const home = mkdtempSync(join(tmpdir(), 'promo-home-'));
-  homes.push(home);
-  return home;
-};
-// Whatever a failed test left running (an orphan it was checking for) goes with it.
-afterAll(() => {
-  for (const home of homes)
-    for (const pid of dynamoDbLocalsOn(join(home, 'dynamodb'))) process.kill(pid, 'SIGKILL');
-});
-const embedded = (home: string) => ({
-  PROMO_JOBS_HOME: home,
-  DYNAMODB_ENDPOINT: undefined,
-  TABLE_NAME: undefined,
-});
-
-/** The JVM a started command runs, its guard, and the command's own Node process (under tsx). */
-async function processesOf(dbPath: string) {
-  const jvm = await eventually(() => dynamoDbLocalsOn(dbPath)[0], `a JVM on ${dbPath}`);
-  const guard = parentOf(jvm) as number;
-  const cli = parentOf(guard) as number;
-  expect(readFileSync(`/proc/${guard}/cmdline`, 'utf8')).toContain('jvm-guard.mjs');
-  expect(readFileSync(`/proc/${cli}/cmdline`, 'utf8')).toContain('cli/main.ts');
-  return { jvm, guard, cli };
-}
-
-/** Runs a command while counting, over and over, the JVMs on `dbPath`: the most seen at once. */
-async function whileCounting(dbPath: string, started: Started): Promise<{ result: CliResult; most: number }> {
-  let done = false;
-  let most = 0;
-  const result = started.result.finally(() => {
-    done = true;
-  });
-  while (!done) {
-    most = Math.max(most, dynamoDbLocalsOn(dbPath).length);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return { result: await result, most };
-}
-
-describe('the embedded DynamoDB Local under kill -9', () => {
-  it('a CLI killed with SIGKILL takes its JVM with it, and the next command works on the same home', async () => {
-    const home = newHome();
-    const dbPath = join(home, 'dynamodb');
-    expect(
-      (await runCli(['merchants', 'record', 'k', '--onboarded-at', '2020-05-06'], embedded(home))).status,
-    ).toBe(0);
-
-    const started = startCli(['run', 'activate', '--as-of', sh('2020-05-08 00:00')], embedded(home));
-    const { jvm, cli } = await processesOf(dbPath);
-    expect(isRunning(jvm)).toBe(true); // it takes the JVM over a second to get ready: the command is not done
-    process.kill(cli, 'SIGKILL');
-    expect((await started.result).status).not.toBe(0);
-    await eventually(() => !isRunning(jvm), `JVM ${jvm} to end with its CLI`, 5_000);
-
-    const next = await whileCounting(dbPath, startCli(['merchant', 'k'], embedded(home)));
-    expect([next.result.status, next.result.json[0]]).toEqual([
-      0,
-      expect.objectContaining({ promotion: expect.objectContaining({ status: 'SCHEDULED' }) }),
-    ]);
-    expect(next.most).toBe(1);
-    expect(dynamoDbLocalsOn(dbPath)).toEqual([]);
-  });
-
-  it('a JVM whose guard and CLI were both killed is stopped by the next command before it starts its own', async () => {
-    const home = newHome();
-    const dbPath = join(home, 'dynamodb');
-    const started = startCli(['merchants', 'record', 'g', '--onboarded-at', '2020-05-06'], embedded(home));
-    const { jvm, guard, cli } = await processesOf(dbPath);
-    process.kill(guard, 'SIGKILL');
-    process.kill(cli, 'SIGKILL');
-    await started.result;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(isRunning(jvm)).toBe(true); // an orphan: nothing of its owner is left to stop it
-
-    const next = await whileCounting(
-      dbPath,
-      startCli(['merchants', 'record', 'g', '--onboarded-at', '2020-05-06'], embedded(home)),
-    );
-    expect(next.most).toBe(1); // never the orphan and the new JVM at once
-    expect(next.result.status).toBe(0);
-    expect(next.result.stderr).toContain(
-      `stopping DynamoDB Local (process ${jvm}) left running on ${dbPath}`,
-    );
-    expect(isRunning(jvm)).toBe(false);
-    expect(dynamoDbLocalsOn(dbPath)).toEqual([]);
-    expect((await runCli(['merchant', 'g'], embedded(home))).status).toBe(0);
-  });
-});
+// The home's own DynamoDB Local under kill -9 (of a command, the JVM, its supervisor) is in
+// local-server.test.ts; the cases here use the test's DynamoDB through DYNAMODB_ENDPOINT.
+const newHome = useHomes();
 
 /** A home on the test's DynamoDB whose stream checkpoint is at the stream's current end. */
 async function endpointHome() {

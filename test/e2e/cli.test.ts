@@ -11,6 +11,7 @@ import { enrolmentKey } from '../../shared/store/keys';
 import { dateOf } from '../../shared/time';
 import { cliInProcess, cliOn, runCli, runNpmScript, startCli } from '../support/cli';
 import { TEST_TABLE, useLocalDynamo } from '../support/dynamo';
+import { onHome, useHomes } from '../support/homes';
 import { leaveLease } from '../support/leases';
 import { sh } from '../support/promotions';
 
@@ -24,7 +25,7 @@ describe('help', () => {
     expect(overview.status).toBe(0);
     const names = [
       ...overview.stdout.matchAll(
-        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|describe|pause|resume|show|resend|replay))?) {2,}/gm,
+        /^ {2}([a-z]\S*(?: (?:import|record|revoke|reindex|load-default|announce|withdraw|list|release|describe|pause|resume|show|resend|replay|stop|status))?) {2,}/gm,
       ),
     ].map((m) => m[1] as string);
     expect(names).toEqual([
@@ -61,6 +62,9 @@ describe('help', () => {
       'failures list',
       'failures replay',
       'demo',
+      'report',
+      'local stop',
+      'local status',
     ]);
     for (const name of names) {
       const help = await cli(...name.split(' '), '--help');
@@ -1448,9 +1452,10 @@ describe('against the deployed table (--aws)', () => {
 });
 
 describe('embedded DynamoDB Local', () => {
+  const newHome = useHomes(); // each home's server is stopped after the file
   it('keeps state under PROMO_JOBS_HOME from one command to the next', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'promo-home-'));
-    const env = { PROMO_JOBS_HOME: home, DYNAMODB_ENDPOINT: undefined, TABLE_NAME: undefined };
+    const home = newHome();
+    const env = onHome(home);
     expect((await runCli(['merchants', 'record', 'h', '--onboarded-at', '2020-05-06'], env)).status).toBe(0);
     expect(
       (await runCli(['run', 'activate', '--as-of', '2020-05-08T00:00:00+08:00'], env)).json[0],
