@@ -1310,7 +1310,7 @@ describe('programs', () => {
     expect([first.status, first.json, first.stderr]).toEqual([
       0,
       [{ programId: 'SEED_PLAN_2020', changed: true, status: 'WITHDRAWN', version: 1 }],
-      'SEED_PLAN_2020: withdrawn (version 1)\n',
+      'programs withdraw: SEED_PLAN_2020 withdrawn (version 1)\n',
     ]);
     const again = await cli('programs', 'withdraw', 'SEED_PLAN_2020', '--reason', 'again');
     expect([again.status, again.json]).toEqual([

@@ -194,7 +194,10 @@ describe('CLI commands and options', () => {
     [['merchants', 'import', missing('nope.jsonl')], /<file>: no such file/],
     [['merchant', 'a#1'], /<merchantId>: may contain only/],
     [['run', 'activate', '--as-of', '2020-05-08T24:00:00+08:00'], /--as-of: must be an ISO 8601 instant/],
-    [['run', 'activate', '--from', '2020-01-01', '--to', '2021-06-01'], /--to: must be at most 366 days/],
+    [
+      ['run', 'activate', '--from', '2020-01-01', '--to', '2020-02-30'],
+      /--to: must be a calendar date: 2020-02-30 is not a date/,
+    ],
     [['run', 'expire', '--from', '2020-06-01', '--to', '2020-05-01'], /--to: must be on or after from/],
     [['run', 'everything', '--as-of', '2020-05-08T00:00:00+08:00'], /<job>: must be one of/],
     [['run', 'activate', 'extra', '--as-of', '2020-05-08T00:00:00+08:00'], /unexpected argument "extra"/],
