@@ -1,6 +1,7 @@
 // `failures list <queue>` and `failures replay <queue>` (--aws): read a deployed failure queue without
 // deleting anything, or re-drive each message after a fix, deleting it only once it was handled
 // (cli/failures/queues.ts). There are no failure queues locally: the local CLI runs everything in-process.
+
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { QueueDoesNotExist, SQSClient } from '@aws-sdk/client-sqs';
@@ -17,6 +18,7 @@ import {
   replayFailures,
 } from './failures/queues';
 import { type CommandContext, EXIT, group, outputOption, parseOptions, runs } from './framework';
+import { requireRegion } from './store';
 
 const DEFAULT_MAX = 1000;
 
@@ -69,14 +71,7 @@ async function targetOf(
   const stage = given['--stage'] ?? (ctx.env.PROMO_JOBS_STAGE || 'dev');
   const queue = failureQueueOf(given['<queue>'], `promo-jobs-${stage}`);
   const sqs = new SQSClient({});
-  try {
-    await sqs.config.region();
-  } catch {
-    sqs.destroy();
-    throw new InputError(
-      '--aws: no AWS Region: set AWS_REGION (e.g. AWS_REGION=ap-east-1), or AWS_PROFILE to a profile with a region in ~/.aws/config',
-    );
-  }
+  await requireRegion(sqs, () => sqs.destroy());
   try {
     return { queue, max: given['--max'], sqs, queueUrl: await queueUrlOf(sqs, queue) };
   } catch (error) {

@@ -57,16 +57,27 @@ export function homeDirectory(env: Record<string, string | undefined>): string {
  * credential chain). Nothing is created, and notices are left to the deployed notifier, which
  * consumes the table's stream.
  */
-async function openAwsStore(config: AppConfig, home: string, log: Log): Promise<Store> {
-  const clients = createDynamoClients(undefined);
+/**
+ * Refuses, before any call, an AWS client that has no Region (the standard chain found none), saying
+ * how to give one; `release` frees what was created for the command.
+ */
+export async function requireRegion(
+  client: { config: { region: () => Promise<string> } },
+  release: () => void,
+): Promise<void> {
   try {
-    await clients.raw.config.region();
+    await client.config.region();
   } catch {
-    clients.raw.destroy();
+    release();
     throw new InputError(
       '--aws: no AWS Region: set AWS_REGION (e.g. AWS_REGION=ap-east-1), or AWS_PROFILE to a profile with a region in ~/.aws/config',
     );
   }
+}
+
+async function openAwsStore(config: AppConfig, home: string, log: Log): Promise<Store> {
+  const clients = createDynamoClients(undefined);
+  await requireRegion(clients.raw, () => clients.raw.destroy());
   return {
     deps: createDeps(config, clients.doc, log),
     target: 'aws',

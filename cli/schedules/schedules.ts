@@ -40,6 +40,7 @@ import { JOBS, type JobName } from '../../shared/jobs/registry';
 import { latestRun } from '../../shared/store/job-runs';
 import { formatInstant, type Instant } from '../../shared/time';
 import { parseOptions } from '../framework';
+import { requireRegion } from '../store';
 import { fireInstants, UnsupportedScheduleExpression } from './cron';
 
 /**
@@ -499,14 +500,7 @@ export async function openScheduleClients(): Promise<ScheduleClients> {
     scheduler.destroy();
     sqs.destroy();
   };
-  try {
-    await scheduler.config.region();
-  } catch {
-    destroy();
-    throw new InputError(
-      '--aws: no AWS Region: set AWS_REGION (e.g. AWS_REGION=ap-east-1), or AWS_PROFILE to a profile with a region in ~/.aws/config',
-    );
-  }
+  await requireRegion(scheduler, destroy);
   return { scheduler, sqs, destroy };
 }
 
