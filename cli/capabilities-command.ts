@@ -1,7 +1,7 @@
 // `capabilities`: what a merchant's enrolments let it do at an instant (rules §4), derived from the
 // stored enrolments' windows and revocations, like quotes: never from the stored status.
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../shared/errors';
 import { CAPABILITIES } from '../shared/programs/program';
 import { capabilitiesAt } from '../shared/promotion/lifecycle';

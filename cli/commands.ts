@@ -2,7 +2,7 @@
 // and returns JSON.
 import { existsSync, statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, NotFoundError, unlessMissing } from '../shared/errors';
 import { jobNameSchema, MAX_RANGE_DAYS, parseJobInput } from '../shared/jobs/input';
 import { LEASE_TTL_MS } from '../shared/jobs/lease';

@@ -1,7 +1,7 @@
 // `demo` (what `npm start` runs): replay 2020 on the embedded DynamoDB Local and show what happened.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../shared/errors';
 import { NOTICE_TYPES } from '../shared/notices/notice';
 import { PROMOTION_STATUSES } from '../shared/promotion/lifecycle';

@@ -6,7 +6,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { QueueDoesNotExist, SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, NotFoundError, unlessMissing } from '../shared/errors';
 import { JOB_NAMES } from '../shared/jobs/registry';
 import {

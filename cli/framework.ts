@@ -4,7 +4,7 @@
 // with zod, naming the option, the value given and the problem.
 import { existsSync, readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AppConfig } from '../shared/config';
 import type { Log } from '../shared/deps';
 import {

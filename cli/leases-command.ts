@@ -1,6 +1,6 @@
 // `leases list` and `leases release`: the jobs' leases (one run of a job at a time), for operators.
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { jobNameSchema } from '../shared/jobs/input';
 import { heartbeatInterval, LEASE_TTL_MS, leaseView, readLease, releaseLease } from '../shared/jobs/lease';
 import { JOB_NAMES } from '../shared/jobs/registry';

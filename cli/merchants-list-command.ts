@@ -1,7 +1,7 @@
 // `merchants list`: merchants' enrolments as JSON Lines, through the onboarded or the due index
 // (cli/merchants-list.ts), filtered by status, program and due instant, with a --limit.
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { unlessMissing } from '../shared/errors';
 import { programIdSchema } from '../shared/programs/program';
 import { PROMOTION_STATUSES } from '../shared/promotion/lifecycle';

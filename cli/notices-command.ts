@@ -2,7 +2,7 @@
 // (notices-resend-command.ts) publishes some again.
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConflictError, unlessMissing } from '../shared/errors';
 import { NOTICE_TYPES, type Notice } from '../shared/notices/notice';
 import { merchantIdSchema } from '../shared/store/keys';

@@ -2,7 +2,7 @@
 // eventId, or a merchant's (of one type), to the local sink, SNS_TOPIC_ARN, or with --aws the deployed topic.
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, NotFoundError, unlessMissing } from '../shared/errors';
 import { NOTICE_TYPES } from '../shared/notices/notice';
 import { fileSink, type NoticePublisher, snsPublisher } from '../shared/notices/publisher';

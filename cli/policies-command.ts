@@ -1,7 +1,7 @@
 // `policies …` and `flags`: the policy calendar (live-room cart policies and Xingtu fee policies), as
 // data, and the flags its cart policies set.
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../shared/deps';
 import { describeZodError, InputError } from '../shared/errors';
 import {

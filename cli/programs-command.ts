@@ -1,7 +1,7 @@
 // `programs …`: the promotion programs (rules §4) as data — listed, announced (or corrected) from a
 // file, withdrawn — without a redeploy: the recorder and the jobs read them from the table.
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, zodProblems } from '../shared/errors';
 import {
   BUILT_IN_PROGRAMS,

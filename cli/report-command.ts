@@ -2,7 +2,7 @@
 // table's) as a self-contained HTML page, and print its path.
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { calendarDateSchema, daysBetween } from '../shared/time';
 import { parseOptions, runs } from './framework';
 import { drawReport } from './report/report';

@@ -1,7 +1,7 @@
 // `runs list` and `runs show`: the runs recorded on the job-run items (what ran, when, how long, what
 // it changed, what failed), for operators checking a schedule or a backfill.
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { NotFoundError } from '../shared/errors';
 import { jobNameSchema, occurrenceOn } from '../shared/jobs/input';
 import { JOB_NAMES } from '../shared/jobs/registry';

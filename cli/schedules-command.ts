@@ -2,7 +2,7 @@
 // did; with `--aws` the deployed EventBridge Scheduler schedules, which pause and resume change.
 import type { Command } from 'commander';
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import { scheduleDescription, scheduleName } from '../infra/job-deployment';
 import { InputError } from '../shared/errors';
 import { jobNameSchema } from '../shared/jobs/input';

@@ -1,6 +1,6 @@
 // `status`: did every scheduled run happen, finish, and leave nothing overdue?
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatInstant, instantSchema } from '../shared/time';
 import { EXIT, parseOptions, runs } from './framework';
 import { statusLines, systemStatus } from './status/status';

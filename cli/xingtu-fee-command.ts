@@ -2,7 +2,7 @@
 // policy calendar as stored: its fee policies price the task, its cart policies say whether a
 // third-party link may be sold at all.
 import type { Command } from 'commander';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../shared/errors';
 import { type FeeBase, OWN_SHOP, slugSchema, THIRD_PARTY } from '../shared/policies/policy';
 import { amountFenSchema, xingtuFeeAt } from '../shared/policies/xingtu-fee';

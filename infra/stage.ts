@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Node } from 'constructs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodError } from '../shared/errors';
 import { JOB_NAMES, type JobName } from '../shared/jobs/registry';
 import { NOTICE_TYPES } from '../shared/notices/notice';

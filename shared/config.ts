@@ -1,6 +1,6 @@
 // Configuration comes from the environment, is validated once (at cold start in Lambda, at start-up in
 // the CLI) and then passed down explicitly; nothing below reads process.env.
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodError } from './errors';
 import { LEASE_TTL_MS } from './jobs/lease';
 import { DEFAULT_PROGRAM_START } from './promotion/window';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // One wording for a missing field everywhere: "merchantId: is required".
 z.config({ customError: (issue) => (issue.input === undefined ? 'is required' : undefined) });

@@ -2,7 +2,7 @@
 // Nothing here consults the host's time zone: parsing always names the zone, and instants are
 // formatted with their +08:00 offset, so stored strings sort in time order (the zone has no DST).
 import { DateTime, FixedOffsetZone } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const ZONE = 'Asia/Shanghai';
 

@@ -2,7 +2,7 @@
 // categories (the seed plan's among them), some selling third-party products in their live rooms, a
 // few revoked for violations.
 // Deterministic for a seed, so a replay can be repeated and checked.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MerchantRecord } from '../../shared/merchants/record';
 import { LENGTH_DAYS, START_OFFSET_DAYS } from '../../shared/promotion/window';
 import { addDays, type CalendarDate, formatInstant, type Instant, startOfDay } from '../../shared/time';

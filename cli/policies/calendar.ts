@@ -1,7 +1,7 @@
 // The built-in calendar: the two dated live-room cart policies of rules §2 and the two Xingtu fee
 // policies of rules §5, as data. Loaded into the table by `policies load-default`; the job never
 // reads this file.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { cartPolicyInputSchema, feePolicyInputSchema } from '../../shared/policies/policy';
 
 export const DEFAULT_CART_POLICIES: z.input<typeof cartPolicyInputSchema>[] = [

@@ -1,7 +1,7 @@
 // Which fee rate an order gets (rules §1, §4: no stacking across programs). Decided by each
 // enrolment's window and revocation instant, never by the stored status, which may lag behind when a
 // job run is late.
-import { z } from 'zod';
+import * as z from 'zod';
 import { unlessMissing } from '../../shared/errors';
 import { NEW_MERCHANT_FEE } from '../../shared/programs/program';
 import type { Promotion } from '../../shared/promotion/lifecycle';

@@ -10,6 +10,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/lambda/runtime';
 import type { TableAccess } from '../../shared/store/access';
+import { BUNDLE_BANNER, BUNDLE_EXTERNAL_MODULES, BUNDLE_MAIN_FIELDS, BUNDLE_TARGET } from '../bundling';
 import type { PromoTable } from './promo-table';
 
 /** The repository root: bundling entries and the lock file are found from here, not from the cwd. */
@@ -83,14 +84,17 @@ export class PromoFunction extends Construct {
       bundling: {
         // The local esbuild (a devDependency): no Docker.
         forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: 'node22',
+        format: OutputFormat.ESM,
+        target: BUNDLE_TARGET,
+        mainFields: BUNDLE_MAIN_FIELDS,
+        banner: BUNDLE_BANNER,
         minify: true,
         sourceMap: true,
         sourcesContent: false,
         // The SDK versions we pin and test against go into the bundle; the runtime's copy changes
-        // under us between deployments.
+        // under us between deployments. Only the credential providers Lambda never reaches stay out.
         bundleAwsSDK: true,
+        externalModules: BUNDLE_EXTERNAL_MODULES,
       },
     });
   }

@@ -1,7 +1,7 @@
 // What a job run may be asked to do, from any entry point (schedule, operator, CLI), and the
 // occurrences ("as of" instants) that follow from it.
 import type { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, parseInput, unlessMissing } from '../errors';
 import {
   addDays,

@@ -6,7 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context, DynamoDBBatchResponse } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { loadConfig, requireTopicArn } from '../config';
 import { parseInput } from '../errors';
 import { notifyFromStream, streamEventSchema } from '../notices/notifier';

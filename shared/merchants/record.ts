@@ -1,6 +1,6 @@
 // Recording merchants (onboarding, corrected onboarding dates) and revoking their promotion.
 // Idempotent: the same record twice changes nothing; every write is conditional on what was read.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../deps';
 import { ConflictError, InputError, NotFoundError, RevocationRefusedError } from '../errors';
 import { enrolledIn, enrolmentWindow, type ProgramInEffect } from '../programs/program';

@@ -1,7 +1,7 @@
 // The events upstream systems send about merchants (EventBridge, source `marketplace.merchants`):
 // `MerchantOnboarded` records a merchant or corrects its T; `MerchantViolation` revokes its promotion.
 // Validated like every other input: the error names the field, and nothing is written.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError, parseInput, unlessMissing } from '../errors';
 import { merchantIdSchema } from '../store/keys';
 import { instantSchema } from '../time';

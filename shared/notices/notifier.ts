@@ -3,7 +3,7 @@
 // and the local stream reader.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Log } from '../deps';
 import { readNotifyingItem } from '../store/items';
 import { type Notice, noticesFor, programIdOf } from './notice';

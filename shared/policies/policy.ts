@@ -1,7 +1,7 @@
 // The policy calendar as data: live-room cart policies (rules §2) and the cart flags they set, and
 // Xingtu fee policies (rules §5, computed in ./xingtu-fee.ts), as pure functions. The flag and cart
 // value functions take the whole calendar and read only its cart policies: a fee policy sets no flag.
-import { z } from 'zod';
+import * as z from 'zod';
 import { unlessMissing } from '../errors';
 import { memoize } from '../memoize';
 import {

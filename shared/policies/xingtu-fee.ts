@@ -1,6 +1,6 @@
 // Xingtu (星图) service fees for live selling (rules §5): the fee policy that prices a task, and its fee.
 // Pure: the policies come from the calendar (shared/policies/policy.ts), cart and fee policies alike.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors';
 import { memoize } from '../memoize';
 import type { Instant } from '../time';

@@ -1,7 +1,7 @@
 // Promotion programs as data (rules §4): who is eligible (onboarding dates and categories), the window
 // relative to the onboarding date T, and the benefits. The new-merchant fee promotion is one of them;
 // the 种子计划 (seed plan) another. Pure: no store, no SDK.
-import { z } from 'zod';
+import * as z from 'zod';
 import { unlessMissing } from '../errors';
 import type { EnrolledProgram } from '../promotion/lifecycle';
 import type { PromotionWindow } from '../promotion/window';

@@ -3,7 +3,7 @@
 // its key and the field. Optional fields are optional because items written by older versions of the
 // code lack them (a profile without occurredAt), or because the domain leaves them out until they
 // apply (a promotion's reminder); everything else is required.
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeZodError } from '../errors';
 import {
   ALL_CATEGORIES,

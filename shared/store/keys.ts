@@ -1,5 +1,5 @@
 // The single-table key layout and the items' `type` tags. Every key is built here and nowhere else.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { NextAction, NextStep } from '../promotion/lifecycle';
 
 export const PROMOTION_PROGRAM = 'NEW_MERCHANT_FEE';

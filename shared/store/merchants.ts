@@ -3,7 +3,7 @@
 // change, are written in one transaction so they never disagree. Also the merchants read through the
 // audience and onboarded indexes, and the one-off backfill of the onboarded index.
 import { paginateQuery, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../deps';
 import type { MerchantFeePolicyNotice, MerchantPolicyNotice } from '../policies/policy';
 import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycle';

@@ -1,7 +1,7 @@
 // The programs repository (rules §4): the `PROGRAM` partition, a handful of items read with one
 // consistent Query, each program written whole, conditional on the version it was read at. The
 // built-in programs are code; a stored program with the same id overrides one.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../deps';
 import {
   type Program,

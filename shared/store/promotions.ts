@@ -2,7 +2,7 @@
 // from, so concurrent or repeated writers can never both apply it; the step the promotion waits for
 // next is filed under the due index key its job reads (keys.ts).
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Deps } from '../deps';
 import {
   type NextStep,

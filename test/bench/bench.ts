@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -14,6 +15,13 @@ import { build } from 'esbuild';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../cli/local/dynamodb-local';
 import { createStreamReader, localStreamsClient } from '../../cli/local/stream-reader';
 import { ensureTable } from '../../cli/local/table';
+import {
+  BUNDLE_BANNER,
+  BUNDLE_EXTERNAL_MODULES,
+  BUNDLE_FORMAT,
+  BUNDLE_MAIN_FIELDS,
+  BUNDLE_TARGET,
+} from '../../infra/bundling';
 import { silentLog } from '../../shared/deps';
 import { notifyFromStream } from '../../shared/notices/notifier';
 import { snsPublisher } from '../../shared/notices/publisher';
@@ -421,15 +429,18 @@ async function footprint() {
   const functions = readdirSync(join(ROOT, 'functions')).sort();
   const rows: { function: string; bundleKiB: number; loadMs: number }[] = [];
   for (const name of functions) {
-    const outfile = join(dir, `${name}.js`);
-    // As the stack bundles them: minified, for the Lambda runtime's Node.js, SDK included.
+    const outfile = join(dir, `${name}.mjs`);
+    // As the stack bundles them (infra/bundling.ts): minified ES modules, SDK clients included.
     await build({
       entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
       bundle: true,
       minify: true,
       platform: 'node',
-      target: 'node22',
-      format: 'cjs',
+      target: BUNDLE_TARGET,
+      format: BUNDLE_FORMAT,
+      mainFields: BUNDLE_MAIN_FIELDS,
+      banner: { js: BUNDLE_BANNER },
+      external: BUNDLE_EXTERNAL_MODULES,
       outfile,
       logLevel: 'silent',
     });
@@ -446,9 +457,10 @@ async function footprint() {
 }
 
 function loadTime(file: string): Promise<number> {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
+  // The time to load and initialise the module (its clients, logger, configuration), as a cold start does.
+  const script = `const t=process.hrtime.bigint();await import(${JSON.stringify(pathToFileURL(file).href)});console.log(Number(process.hrtime.bigint()-t)/1e6)`;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['-e', script], {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
       env: {
         PATH: process.env.PATH,
         TABLE_NAME: 'bench',

@@ -3,12 +3,15 @@
 // process with its template environment and a realistic event — against DynamoDB Local, and for the
 // notifier an SNS stand-in. The bundles sit in a temporary folder with no node_modules above them, so
 // anything left out of a bundle fails here, as would a wiring or configuration mistake.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { announcePolicy } from '../../cli/policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../../cli/policies/calendar';
+import { BUNDLE_EXTERNAL_MODULES } from '../../infra/bundling';
 import { parseJobInput } from '../../shared/jobs/input';
 import { runJob } from '../../shared/jobs/run';
 import { merchantRecordSchema, recordMerchants } from '../../shared/merchants/record';
@@ -150,7 +153,7 @@ const emf = (logs: Record<string, unknown>[], metric: string) =>
   })[];
 
 describe('the bundled functions', () => {
-  it('are self-contained, minified bundles with source maps', () => {
+  it('are minified ES module bundles with source maps, leaving out only the credential providers Lambda never reaches', () => {
     expect([...bundles.keys()].sort()).toEqual([
       'activate',
       'cart-policies',
@@ -159,10 +162,20 @@ describe('the bundled functions', () => {
       'recorder',
     ]);
     for (const bundle of bundles.values()) {
-      const code = readFileSync(join(bundle.dir, 'index.js'), 'utf8');
+      const code = readFileSync(join(bundle.dir, 'index.mjs'), 'utf8');
       expect(code.split('\n').length).toBeLessThan(200); // minified
-      expect(code).toMatch(/\/\/# sourceMappingURL=index\.js\.map\s*$/);
-      expect(existsSync(join(bundle.dir, 'index.js.map'))).toBe(true);
+      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+      expect(existsSync(join(bundle.dir, 'index.mjs.map'))).toBe(true);
+      // What the bundle imports from outside itself: Node.js built-ins, and the providers left out.
+      const imported = [...code.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*"([@a-z][\w@./:-]*)"/g)].map(
+        (m) => m[1] as string,
+      );
+      const outside = imported.filter((s) => !s.startsWith('node:') && !builtinModules.includes(s));
+      expect(outside.length).toBeGreaterThan(0);
+      // The size goal (docs/performance.md): a bigger bundle is a dependency or an import style that crept in.
+      expect(statSync(join(bundle.dir, 'index.mjs')).size).toBeLessThanOrEqual(600 * 1024);
+      for (const specifier of outside)
+        expect(BUNDLE_EXTERNAL_MODULES).toContain(specifier.replace(/^(@[^/]+\/[^/]+).*$/, '$1'));
       expect(bundle.environment.NODE_OPTIONS).toBe('--enable-source-maps');
     }
   });

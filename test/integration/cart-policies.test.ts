@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { announcePolicy, withdrawPolicy } from '../../cli/policies/announcements';
 import { DEFAULT_CART_POLICIES } from '../../cli/policies/calendar';
 import { silentLog } from '../../shared/deps';

@@ -9,7 +9,7 @@ import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { loadConfig } from '../../shared/config';
 import { silentLog } from '../../shared/deps';
 import { InputError } from '../../shared/errors';

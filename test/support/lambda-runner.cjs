@@ -1,9 +1,10 @@
 // Runs a bundled Lambda handler the way the Node.js runtime does: a fresh process, configuration in
-// the environment, `index.handler` required from the bundle folder, invoked once per event in order
-// (one warm container), each with the function's time limit.
+// the environment, `index.handler` loaded from the bundle folder (index.mjs, an ES module, or
+// index.js), invoked once per event in order (one warm container), each with the function's time limit.
 // Usage: node lambda-runner.cjs <bundle dir> <events.json> <results.json> <timeout seconds>
-const { readFileSync, writeFileSync } = require('node:fs');
+const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
 
 const [bundleDir, eventsPath, resultsPath, timeoutSeconds] = process.argv.slice(2);
 const events = JSON.parse(readFileSync(eventsPath, 'utf8'));
@@ -26,7 +27,10 @@ const context = (n) => {
 (async () => {
   const results = [];
   try {
-    const { handler } = require(join(bundleDir, 'index.js'));
+    const esm = join(bundleDir, 'index.mjs');
+    const { handler } = existsSync(esm)
+      ? await import(pathToFileURL(esm).href)
+      : require(join(bundleDir, 'index.js'));
     for (const [n, event] of events.entries()) {
       try {
         results.push({ ok: await handler(event, context(n)) });
