@@ -7,6 +7,7 @@ import { NOTICE_TYPES } from '../shared/notices/notice';
 import { PROMOTION_STATUSES } from '../shared/promotion/lifecycle';
 import { calendarDateSchema } from '../shared/time';
 import { type ByProgram, type ReplaySummary, replay } from './demo/replay';
+import { createStageClock, type StageFigures } from './demo/stages';
 import { parseOptions, runs } from './framework';
 import { drawReport } from './report/report';
 
@@ -107,6 +108,21 @@ function table(summary: ReplaySummary, chartPath: string): string {
   ].join('\n');
 }
 
+/** Each stage's share of the demo's time, and the DynamoDB requests it sent. */
+function stageTable(stages: Record<string, StageFigures>, totalMs: number): string {
+  const rows = Object.entries(stages);
+  const other = totalMs - rows.reduce((sum, [, f]) => sum + f.ms, 0);
+  const line = (name: string, ms: number, requests: string) =>
+    `  ${name.padEnd(24)} ${(ms / 1000).toFixed(1).padStart(6)} s ${((100 * ms) / totalMs).toFixed(0).padStart(4)} % ${requests.padStart(9)}`;
+  return [
+    `  ${'where the time went'.padEnd(24)} ${'time'.padStart(8)} ${'share'.padStart(6)} ${'requests'.padStart(9)}`,
+    ...rows.map(([name, f]) => line(name, f.ms, String(f.requests))),
+    line('other (start, output)', Math.max(0, other), ''),
+    line('total', totalMs, String(rows.reduce((sum, [, f]) => sum + f.requests, 0))),
+    '',
+  ].join('\n');
+}
+
 export function defineDemo(program: Command) {
   program
     .command('demo')
@@ -142,8 +158,10 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
         });
         if (ctx.config.target === 'aws')
           throw new InputError('demo: runs only on a local DynamoDB, never on the deployed table');
+        const started = Date.now(); // the stage table's total: the store's start is part of the wait
         const store = await ctx.store();
         const tty = ctx.stderr.isTTY === true;
+        const stages = createStageClock(store.deps.db);
         ctx.progress(
           `Replaying ${options['--from']} … ${options['--to']} on DynamoDB Local at ${store.endpoint}`,
         );
@@ -157,6 +175,7 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
             home: store.home,
           },
           {
+            stages,
             deliver: () => store.deliverNotices(),
             onDay: (index, total, day) => {
               const done = index + 1;
@@ -169,13 +188,17 @@ State stays under PROMO_JOBS_HOME: inspect it afterwards, e.g. "merchant demo-00
         // The chart is drawn from the stored state, as `report` draws it: a repeated replay, which
         // changes nothing, still shows everything the range holds.
         const chartPath = join(store.home, 'demo', 'report.html');
-        await drawReport(store, { from: options['--from'], to: options['--to'] }, chartPath, {
-          title: 'promo-jobs demo',
-          ...(ctx.config.snsTopicArn ? { snsTopicArn: ctx.config.snsTopicArn } : {}),
-        });
+        await stages.time('chart', () =>
+          drawReport(store, { from: options['--from'], to: options['--to'] }, chartPath, {
+            title: 'promo-jobs demo',
+            ...(ctx.config.snsTopicArn ? { snsTopicArn: ctx.config.snsTopicArn } : {}),
+          }),
+        );
+        const figures = stages.figures();
         ctx.stderr.write(table(summary, chartPath));
+        ctx.stderr.write(stageTable(figures, Date.now() - started));
         const { days: _days, ...rest } = summary;
-        return { output: { ...rest, chart: chartPath } };
+        return { output: { ...rest, chart: chartPath, stages: figures } };
       }),
     );
 }

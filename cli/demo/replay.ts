@@ -28,6 +28,7 @@ import { importMerchants } from '../import/import';
 import { announcePolicy } from '../policies/announcements';
 import { DEFAULT_POLICIES } from '../policies/calendar';
 import { generatePopulation } from './population';
+import type { StageClock } from './stages';
 
 export const DEMO_ONBOARDING = { from: '2020-04-25', to: '2020-10-13' };
 
@@ -105,6 +106,8 @@ export interface ReplayHooks {
   /** Delivers the notices the day's writes caused (the stream reader), returning counts by type. */
   deliver(): Promise<{ notices: Record<string, number>; noticesByProgram: ByProgram }>;
   onDay?(index: number, total: number, day: DaySummary): void;
+  /** Times each stage of the replay (import, each job, violations, delivery, summary). */
+  stages?: StageClock;
 }
 
 function add(into: Record<string, number>, from: Record<string, number>) {
@@ -120,6 +123,9 @@ function addByProgram(into: ByProgram, from: ByProgram) {
 
 export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHooks): Promise<ReplaySummary> {
   const started = Date.now(); // only for the report's duration; nothing below depends on it
+  const stage = <T>(name: string, work: () => Promise<T>) =>
+    hooks.stages ? hooks.stages.time(name, work) : work();
+  const deliver = () => stage('notice delivery', () => hooks.deliver());
   const population = generatePopulation({
     merchants: options.merchants,
     seed: options.seed,
@@ -132,11 +138,13 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   // Written aside and moved into place whole: a demo running at once on the same home may be reading it.
   writeFileSync(`${file}.${process.pid}`, `${population.records.map((r) => JSON.stringify(r)).join('\n')}\n`);
   renameSync(`${file}.${process.pid}`, file);
-  const imported = await importMerchants(deps, file, 'jsonl');
+  const imported = await stage('import', () => importMerchants(deps, file, 'jsonl'));
 
   const policies = { created: 0, updated: 0, unchanged: 0 };
-  for (const policy of DEFAULT_POLICIES)
-    policies[await announcePolicy(deps, policyInputSchema.parse(policy))]++;
+  await stage('policy calendar', async () => {
+    for (const policy of DEFAULT_POLICIES)
+      policies[await announcePolicy(deps, policyInputSchema.parse(policy))]++;
+  });
 
   const summary: ReplaySummary = {
     from: options.from,
@@ -161,7 +169,7 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     durationMs: 0,
   };
   // Notices of the import and the calendar (none are expected) are delivered before day one.
-  const beforeDayOne = await hooks.deliver();
+  const beforeDayOne = await deliver();
   add(summary.notices, beforeDayOne.notices);
   addByProgram(summary.noticesByProgram, beforeDayOne.noticesByProgram);
 
@@ -169,7 +177,9 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   const runOnce = async (job: JobName, day: CalendarDate): Promise<RunReport> => {
     const {
       reports: [report],
-    } = await runJob(deps, job, { kind: 'asOf', asOf: occurrenceOn(job, day), dryRun: false });
+    } = await stage(`job ${job}`, () =>
+      runJob(deps, job, { kind: 'asOf', asOf: occurrenceOn(job, day), dryRun: false }),
+    );
     summary.runs++;
     return report as RunReport;
   };
@@ -184,7 +194,7 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     const dayEnd = formatInstant(startOfDay(day).plus({ days: 1 }));
     for (const v of population.violations.filter((x) => x.at >= dayStart && x.at < dayEnd)) {
       try {
-        const result = await revokePromotion(deps, v.merchantId, v.at, v.reason);
+        const result = await stage('violations', () => revokePromotion(deps, v.merchantId, v.at, v.reason));
         summary.revocations[result.changed ? 'revoked' : 'unchanged']++;
         // One transition per enrolment revoked (a merchant in both programs loses both).
         const revoked = result.enrolments.filter((e) => e.changed).length;
@@ -197,7 +207,7 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     for (const job of JOB_NAMES_BY_TIME_OF_DAY.filter((job) => !atMidnight(job))) {
       add(transitions, (await runOnce(job, day)).transitions);
     }
-    const { notices, noticesByProgram } = await hooks.deliver();
+    const { notices, noticesByProgram } = await deliver();
     add(summary.transitions, transitions);
     add(summary.notices, notices);
     addByProgram(summary.noticesByProgram, noticesByProgram);
@@ -213,6 +223,24 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     summary.days.push(daySummary);
     hooks.onDay?.(index, days.length, daySummary);
   }
+  await stage('summary', () =>
+    summarise(
+      deps,
+      summary,
+      population.records.map((r) => r.merchantId),
+    ),
+  );
+  summary.alreadyReplayed =
+    imported.created + imported.updated === 0 &&
+    policies.created + policies.updated === 0 &&
+    Object.keys(summary.transitions).length === 0 &&
+    Object.keys(summary.notices).length === 0;
+  summary.durationMs = Date.now() - started;
+  return summary;
+}
+
+/** What the replay left, read back from the table: programs, enrolments by status, actives per day, the calendar. */
+async function summarise(deps: Deps, summary: ReplaySummary, merchantIds: string[]): Promise<void> {
   const programs = await readPrograms(deps);
   summary.programs = programs.map(({ program, status }) => ({
     programId: program.programId,
@@ -222,7 +250,6 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
     ...(program.eligibility.until ? { until: program.eligibility.until } : {}),
     dateAssumed: program.dateAssumed === true,
   }));
-  const merchantIds = population.records.map((r) => r.merchantId);
   for (const { program } of programs) {
     const enrolments = [...(await getEnrolments(deps, merchantIds, program.programId)).values()].map((e) => {
       if (e instanceof Error) throw e; // an enrolment the demo cannot read is a bug, not a count to skip
@@ -240,13 +267,6 @@ export async function replay(deps: Deps, options: ReplayOptions, hooks: ReplayHo
   const calendar = await listPolicies(deps);
   summary.feePolicies = feePolicyDates(calendar);
   summary.flagTimeline = flagTimeline(calendar);
-  summary.alreadyReplayed =
-    imported.created + imported.updated === 0 &&
-    policies.created + policies.updated === 0 &&
-    Object.keys(summary.transitions).length === 0 &&
-    Object.keys(summary.notices).length === 0;
-  summary.durationMs = Date.now() - started;
-  return summary;
 }
 
 function countBy(keys: string[]): Record<string, number> {

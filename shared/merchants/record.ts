@@ -18,14 +18,16 @@ import {
   type PromotionWindow,
 } from '../promotion/window';
 import { attempts, type RetryPolicy } from '../retry';
+import type { ConditionalWrite } from '../store/conditional-write';
 import { merchantIdSchema, PROMOTION_PROGRAM } from '../store/keys';
 import {
-  createMerchant,
   type EnrolmentChange,
   type MerchantProfile,
   type MerchantRecords,
+  newMerchantWrites,
   readMerchants,
-  replaceProfile,
+  replacedProfileWrites,
+  writeMerchant,
 } from '../store/merchants';
 import { readPrograms } from '../store/programs';
 import { applyEnrolmentChanges, readEnrolments } from '../store/promotions';
@@ -89,7 +91,17 @@ export async function recordMerchants(deps: Deps, records: MerchantRecord[]): Pr
 }
 
 /**
- * Records many merchants, in chunks that are read with one BatchGetItem and written concurrently.
+ * The most writes sent in one transaction when a chunk's first attempts are written together
+ * (DynamoDB's limit is 100 actions, 4 MB; a merchant's writes are a profile and an enrolment per program).
+ */
+const TRANSACTION_ACTIONS = 100;
+
+/**
+ * Records many merchants, in chunks that are read with one BatchGetItem. A chunk's first attempts are
+ * planned from that read and written together, several merchants to a transaction (each merchant's
+ * writes whole in one; no merchant twice in a chunk): one request instead of one per merchant. A
+ * transaction that fails (a condition, a conflict, anything) commits nothing, and each of its
+ * merchants is then retried on its own (read again, planned again), as any lost race is.
  * Returns one result per record, in order: an error while writing one record (a bug, a fault that
  * outlasted its retries) is that record's result and does not stop the others. Only a failure to read
  * a whole chunk (the store itself failing) is thrown.
@@ -104,47 +116,95 @@ export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord
       chunk.map((r) => r.merchantId),
       programs.map((p) => p.program.programId),
     );
-    results.push(
-      ...(await Promise.all(
-        chunk.map((record) =>
-          writeRecord(deps, programs, record, current.get(record.merchantId) ?? {}).then(
-            (outcome): RecordResult => ({ outcome }),
-            (error: unknown): RecordResult => ({ error }),
-          ),
-        ),
-      )),
-    );
+    const planned = chunk.map((record) => {
+      try {
+        return { record, plan: planRecord(deps, programs, record, current.get(record.merchantId) ?? {}) };
+      } catch (error) {
+        return { record, error };
+      }
+    });
+    const alone = (record: MerchantRecord) =>
+      retryAlone(deps, programs, record).then(
+        (outcome): RecordResult => ({ outcome }),
+        (error: unknown): RecordResult => ({ error }),
+      );
+    const settled = new Map<MerchantRecord, Promise<RecordResult>>();
+    const toWrite: { record: MerchantRecord; plan: RecordPlan & { writes: ConditionalWrite[] } }[] = [];
+    for (const p of planned) {
+      if ('error' in p) settled.set(p.record, Promise.resolve({ error: p.error }));
+      else if (p.plan.writes.length === 0)
+        settled.set(p.record, Promise.resolve({ outcome: p.plan.outcome }));
+      else toWrite.push({ record: p.record, plan: p.plan });
+    }
+    for (const pack of packs(toWrite, (w) => w.plan.writes.length, TRANSACTION_ACTIONS)) {
+      const written = writeTogether(
+        deps,
+        pack.flatMap((w) => w.plan.writes),
+      );
+      for (const { record, plan } of pack) {
+        settled.set(
+          record,
+          written.then((ok) => (ok ? { outcome: plan.outcome } : alone(record))),
+        );
+      }
+    }
+    results.push(...(await Promise.all(chunk.map((record) => settled.get(record) as Promise<RecordResult>))));
   }
   return results;
 }
 
-async function writeRecord(
+/** Writes merchants' writes all or none; false when it did not commit, for whatever reason. */
+async function writeTogether(deps: Deps, writes: ConditionalWrite[]): Promise<boolean> {
+  try {
+    return await writeMerchant(deps, writes);
+  } catch {
+    return false; // each merchant, written alone, meets its own error again and reports it
+  }
+}
+
+/** Groups items in order into packs whose sizes add up to at most `limit`. */
+function packs<T>(items: T[], size: (item: T) => number, limit: number): T[][] {
+  const out: T[][] = [];
+  let pack: T[] = [];
+  let used = 0;
+  for (const item of items) {
+    if (pack.length > 0 && used + size(item) > limit) {
+      out.push(pack);
+      pack = [];
+      used = 0;
+    }
+    pack.push(item);
+    used += size(item);
+  }
+  if (pack.length > 0) out.push(pack);
+  return out;
+}
+
+/**
+ * The attempts after the first (which was written with its chunk), one merchant on its own: read
+ * again, plan, write, after a backoff each.
+ */
+async function retryAlone(
   deps: Deps,
   programs: readonly ProgramInEffect[],
   record: MerchantRecord,
-  first: MerchantRecords,
 ): Promise<RecordOutcome> {
-  // What does not depend on the stored state is settled once, not on every attempt.
-  const now = deps.clock();
-  // Producers' clocks drift; a record from the far future would make every later one stale.
-  if (record.occurredAt && pastClockSkew(record.occurredAt, now)) {
-    throw new InputError(
-      `occurredAt: must not be more than ${CLOCK_SKEW_TEXT} after the current time (${formatInstant(now)})`,
-    );
-  }
-  const onboardedOn = onboardingDateOf(record);
   const programIds = programs.map((p) => p.program.programId);
-  let current = first;
   for await (const attempt of attempts(WRITE_RETRY)) {
-    if (attempt > 1) {
-      current = (await readMerchants(deps, [record.merchantId], programIds)).get(record.merchantId) ?? {};
-    }
-    const outcome = await tryWriteRecord(deps, programs, record, onboardedOn, current);
-    if (outcome) return outcome;
+    if (attempt === 1) continue; // made with the chunk
+    const current = (await readMerchants(deps, [record.merchantId], programIds)).get(record.merchantId) ?? {};
+    const { outcome, writes } = planRecord(deps, programs, record, current);
+    if (writes.length === 0 || (await writeMerchant(deps, writes))) return outcome;
   }
   throw new ConflictError(
     `merchant ${record.merchantId}: still conflicting with concurrent changes after ${WRITE_RETRY.attempts} attempts`,
   );
+}
+
+/** What recording a merchant does, planned from what was read: the outcome, once these writes are made. */
+interface RecordPlan {
+  outcome: RecordOutcome;
+  writes: ConditionalWrite[];
 }
 
 /** T of a validated record; a failure (which validation should make impossible) names the field. */
@@ -163,22 +223,32 @@ function onboardingDateOf(record: MerchantRecord): CalendarDate {
 const enrols = ({ program, status }: ProgramInEffect, window: PromotionWindow) =>
   program.programId === PROMOTION_PROGRAM || (status === 'ANNOUNCED' && window.eligible);
 
-/** One attempt; undefined when someone else wrote first (a failed condition, a transaction conflict). */
-async function tryWriteRecord(
+/**
+ * Plans one attempt from what was read (throws on a record that cannot be recorded). Its writes are
+ * conditional on that read: if any fails, someone else wrote first, and the plan is made again.
+ */
+function planRecord(
   deps: Deps,
   programs: readonly ProgramInEffect[],
   record: MerchantRecord,
-  onboardedOn: CalendarDate,
   current: MerchantRecords,
-): Promise<RecordOutcome | undefined> {
+): RecordPlan {
+  const now = deps.clock();
+  // Producers' clocks drift; a record from the far future would make every later one stale.
+  if (record.occurredAt && pastClockSkew(record.occurredAt, now)) {
+    throw new InputError(
+      `occurredAt: must not be more than ${CLOCK_SKEW_TEXT} after the current time (${formatInstant(now)})`,
+    );
+  }
+  const onboardedOn = onboardingDateOf(record);
   if (current.malformed) throw current.malformed; // never write over what cannot be read
-  const processedAt = formatInstant(deps.clock());
+  const processedAt = formatInstant(now);
   const occurredAt = record.occurredAt ?? processedAt;
   const { onboardedAt } = record;
   const { profile } = current;
   const enrolments = current.enrolments ?? new Map<string, Promotion>();
   // Records apply in the order they were made, not the order they arrive (EventBridge keeps none).
-  if (profile?.occurredAt && occurredAt < profile.occurredAt) return 'stale';
+  if (profile?.occurredAt && occurredAt < profile.occurredAt) return { outcome: 'stale', writes: [] };
   const categories = record.categories ?? profile?.categories ?? [];
   const windows = programs.map((p) => ({ p, window: enrolmentWindow(p.program, onboardedOn, categories) }));
   const enrolNew = () =>
@@ -200,7 +270,7 @@ async function tryWriteRecord(
       updatedAt: processedAt,
       occurredAt,
     };
-    return (await createMerchant(deps, newProfile, enrolNew())) ? 'created' : undefined;
+    return { outcome: 'created', writes: newMerchantWrites(newProfile, enrolNew()) };
   }
 
   const nextProfile: MerchantProfile = {
@@ -233,11 +303,11 @@ async function tryWriteRecord(
   // event made between the two is stale; a record without a time (made "now") that changes nothing
   // writes nothing, so that importing a file again changes nothing.
   const newerTime = record.occurredAt !== undefined && occurredAt > (profile.occurredAt ?? '');
-  if (!profileChanged && !correction && !newerTime) return 'unchanged';
-  const outcome = profileChanged || correction ? 'updated' : 'unchanged';
-
-  const written = await replaceProfile(deps, nextProfile, profile.version, changes, created);
-  return written ? outcome : undefined;
+  if (!profileChanged && !correction && !newerTime) return { outcome: 'unchanged', writes: [] };
+  return {
+    outcome: profileChanged || correction ? 'updated' : 'unchanged',
+    writes: replacedProfileWrites(nextProfile, profile.version, changes, created),
+  };
 }
 
 /** What a change records of the program it was planned with. */

@@ -9,7 +9,14 @@ import type { MerchantFeePolicyNotice, MerchantPolicyNotice } from '../policies/
 import type { NextStep, Promotion, PromotionChange } from '../promotion/lifecycle';
 import type { CalendarDate, Instant } from '../time';
 import { batchGet } from './batch-get';
-import { atVersion, type Condition, IS_NEW, writeAllIf, writeIf } from './conditional-write';
+import {
+  atVersion,
+  type Condition,
+  type ConditionalWrite,
+  IS_NEW,
+  writeAllIf,
+  writeIf,
+} from './conditional-write';
 import {
   type IndexPage,
   type IndexQuery,
@@ -116,36 +123,42 @@ export interface EnrolmentChange {
   change: PromotionChange;
 }
 
-/** Records a new merchant and its enrolments, in one transaction; false if the merchant exists already (someone else wrote first). */
-export function createMerchant(
-  deps: Deps,
+/** The writes that record a new merchant and its enrolments: each only if its item does not exist yet. */
+export function newMerchantWrites(
   profile: MerchantProfile,
   enrolments: readonly NewEnrolment[],
-): Promise<boolean> {
-  return writeAllIf(deps, [
+): ConditionalWrite[] {
+  return [
     { put: profileItem(profile), condition: IS_NEW },
     ...enrolments.map(({ promotion, next }) => ({ put: promotionItem(promotion, next), condition: IS_NEW })),
-  ]);
+  ];
 }
 
 /**
- * Replaces a profile read at `readVersion` and, in the same transaction, applies the changes to its
- * enrolments and writes the new ones; false if any of them changed meanwhile.
+ * The writes that replace a profile read at `readVersion` and apply the changes to its enrolments and
+ * write the new ones: each only if what it writes over is still as read.
  */
-export async function replaceProfile(
-  deps: Deps,
+export function replacedProfileWrites(
   profile: MerchantProfile,
   readVersion: number,
   changes: readonly EnrolmentChange[] = [],
   created: readonly NewEnrolment[] = [],
-): Promise<boolean> {
-  const put = { put: profileItem(profile), condition: atVersion(readVersion) };
-  if (changes.length === 0 && created.length === 0) return (await writeIf(deps, put)).written;
-  return writeAllIf(deps, [
-    put,
+): ConditionalWrite[] {
+  return [
+    { put: profileItem(profile), condition: atVersion(readVersion) },
     ...changes.map(({ promotion, change }) => promotionChangeWrite(promotion, change)),
     ...created.map(({ promotion, next }) => ({ put: promotionItem(promotion, next), condition: IS_NEW })),
-  ]);
+  ];
+}
+
+/**
+ * Writes one merchant's writes all or none: a lone write as itself, more in one transaction; false
+ * if any condition failed (someone else wrote first).
+ */
+export async function writeMerchant(deps: Deps, writes: readonly ConditionalWrite[]): Promise<boolean> {
+  const [only] = writes;
+  if (only && writes.length === 1) return (await writeIf(deps, only)).written;
+  return writeAllIf(deps, [...writes]);
 }
 
 export interface MerchantView {

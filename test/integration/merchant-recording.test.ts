@@ -36,11 +36,11 @@ const profileIds = async () =>
 /** The table client with every `send` passed through `around` first: faults at the SDK boundary. */
 const intercepted = (around: Parameters<typeof interceptSend>[1]) => interceptSend(db.clients.doc, around);
 
-/** The merchant a TransactWriteItems request writes (the profile is its first item). */
-const transactMerchant = (command: unknown) =>
+/** The merchants a TransactWriteItems request writes (several, when a chunk's writes go together). */
+const transactMerchants = (command: unknown): string[] =>
   command instanceof TransactWriteCommand
-    ? String(command.input.TransactItems?.[0]?.Put?.Item?.merchantId)
-    : undefined;
+    ? [...new Set((command.input.TransactItems ?? []).map((item) => String(item.Put?.Item?.merchantId)))]
+    : [];
 
 describe('an import with hostile lines', () => {
   it('records every valid line, rejects each hostile one by number and field, and prints the summary (exit 1)', async () => {
@@ -84,7 +84,7 @@ describe('an unexpected error while recording one merchant', () => {
   it('rejects only that line (with its number); the rest of its batch and the import are recorded', async () => {
     const ids = Array.from({ length: 120 }, (_, i) => `m-${String(i).padStart(3, '0')}`);
     const db2 = intercepted(async (command, send) => {
-      if (transactMerchant(command) === 'm-042') throw new Error('the disk is on fire');
+      if (transactMerchants(command).includes('m-042')) throw new Error('the disk is on fire');
       return send();
     });
     const path = file('faulty.jsonl', ids.map((id) => line(id)).join('\n'));
@@ -98,7 +98,7 @@ describe('an unexpected error while recording one merchant', () => {
 
   it('recordMerchants records the others, then throws the one failure', async () => {
     const db2 = intercepted(async (command, send) => {
-      if (transactMerchant(command) === 'm-2') throw new Error('boom');
+      if (transactMerchants(command).includes('m-2')) throw new Error('boom');
       return send();
     });
     const records = ['m-1', 'm-2', 'm-3'].map((id) =>
@@ -106,6 +106,74 @@ describe('an unexpected error while recording one merchant', () => {
     );
     await expect(recordMerchants(db.deps({ db: db2 }), records)).rejects.toThrow('boom');
     expect(await profileIds()).toEqual(['m-1', 'm-3']);
+  });
+});
+
+describe("a chunk's first writes, several merchants to a transaction", () => {
+  it('records 60 new merchants in 2 transactions (a chunk of 50, then 10), not 60', async () => {
+    const sizes: number[] = [];
+    const db2 = intercepted(async (command, send) => {
+      if (command instanceof TransactWriteCommand) sizes.push(command.input.TransactItems?.length ?? 0);
+      return send();
+    });
+    const ids = Array.from({ length: 60 }, (_, i) => `g-${String(i).padStart(2, '0')}`);
+    const summary = await importMerchants(
+      db.deps({ db: db2 }),
+      file('grouped.jsonl', ids.map((id) => line(id)).join('\n')),
+      'jsonl',
+    );
+    expect(summary).toMatchObject({ created: 60, rejectedCount: 0 });
+    // A profile and its NEW_MERCHANT_FEE enrolment a merchant (onboarded before the seed plan's start).
+    expect(sizes).toEqual([100, 20]);
+    expect(await profileIds()).toEqual(ids);
+    expect((await readEnrolments(db.deps(), 'g-17')).map((e) => e.programId)).toEqual(['NEW_MERCHANT_FEE']);
+  });
+
+  it('packs whole merchants, at most 100 actions a transaction: 50 merchants in both programs take 2', async () => {
+    const sizes: number[] = [];
+    const db2 = intercepted(async (command, send) => {
+      if (command instanceof TransactWriteCommand) sizes.push(command.input.TransactItems?.length ?? 0);
+      return send();
+    });
+    const ids = Array.from({ length: 50 }, (_, i) => `s-${String(i).padStart(2, '0')}`);
+    const records = ids.map((id) =>
+      merchantRecordSchema.parse({ merchantId: id, onboardedAt: '2020-07-06', categories: ['apparel'] }),
+    );
+    expect(await recordMerchants(db.deps({ db: db2 }), records)).toEqual(Array(50).fill('created'));
+    // A profile and two enrolments a merchant: 33 merchants (99 actions), then the other 17.
+    expect(sizes).toEqual([99, 51]);
+    expect((await readEnrolments(db.deps(), 's-40')).map((e) => e.programId).sort()).toEqual([
+      'NEW_MERCHANT_FEE',
+      'SEED_PLAN_2020',
+    ]);
+  });
+
+  it('a merchant recorded by someone else meanwhile cancels its transaction: it alone is re-planned, the others are created', async () => {
+    let raced = false;
+    const db2 = intercepted(async (command, send) => {
+      if (command instanceof TransactWriteCommand && !raced && transactMerchants(command).includes('r-3')) {
+        raced = true; // the recorder records r-3 (with a category) between the import's read and its write
+        await recordMerchant(
+          db.deps(),
+          merchantRecordSchema.parse({
+            merchantId: 'r-3',
+            onboardedAt: '2020-05-06',
+            categories: ['apparel'],
+          }),
+        );
+      }
+      return send();
+    });
+    const ids = ['r-1', 'r-2', 'r-3', 'r-4'];
+    const outcomes = await recordMerchants(
+      db.deps({ db: db2 }),
+      ids.map((id) => merchantRecordSchema.parse({ merchantId: id, onboardedAt: '2020-05-06' })),
+    );
+    expect(raced).toBe(true);
+    // r-3 was there when re-planned: the import's record (no categories given) changes nothing of it.
+    expect(outcomes).toEqual(['created', 'created', 'unchanged', 'created']);
+    expect(await profileIds()).toEqual(ids);
+    expect((await getMerchant(db.deps(), 'r-3'))?.profile.categories).toEqual(['apparel']);
   });
 });
 
@@ -121,9 +189,9 @@ describe('bounded retries with backoff', () => {
   it('retries a TransactionConflict: an import whose writes first conflict twice each still records every line', async () => {
     const conflicts = new Map<string, number>();
     const db2 = intercepted(async (command, send) => {
-      const id = transactMerchant(command);
-      if (id && (conflicts.get(id) ?? 0) < 2) {
-        conflicts.set(id, (conflicts.get(id) ?? 0) + 1);
+      const unlucky = transactMerchants(command).filter((id) => (conflicts.get(id) ?? 0) < 2);
+      if (unlucky.length > 0) {
+        for (const id of unlucky) conflicts.set(id, (conflicts.get(id) ?? 0) + 1);
         throw conflict();
       }
       return send();
@@ -142,7 +210,7 @@ describe('bounded retries with backoff', () => {
   it('gives up on a TransactionConflict that never clears, after a bounded number of attempts', async () => {
     let calls = 0;
     const db2 = intercepted(async (command, send) => {
-      if (transactMerchant(command)) {
+      if (transactMerchants(command).length > 0) {
         calls++;
         throw conflict();
       }
