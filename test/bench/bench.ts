@@ -33,6 +33,7 @@ import { createDynamoClients, type DynamoClients } from '../../shared/store/clie
 import { profileItem } from '../../shared/store/merchants';
 import { policyItem } from '../../shared/store/policies';
 import { promotionItem } from '../../shared/store/promotions';
+import { atLeast, atMost, type GoalRow, regenerateReadme, rowLine } from './rows';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const TABLE = 'bench';
@@ -40,8 +41,10 @@ const { values: args } = parseArgs({
   options: {
     merchants: { type: 'string', default: '100000' },
     seconds: { type: 'string', default: '6' },
-    /** `--only cli`: only the CLI's latency on a running local server (a minute, not ten). */
+    /** `--only cli`: only the CLI's latency on a running local server (a minute, not ten); `--only demo`: only npm start. */
     only: { type: 'string' },
+    /** Only regenerate the README's table from bench-results/latest.json. */
+    readme: { type: 'boolean', default: false },
   },
 });
 const N = Number(args.merchants);
@@ -585,7 +588,69 @@ function latencyLines(latency: Awaited<ReturnType<typeof cliLatency>>): string[]
   ];
 }
 
+// ---------- npm start, as a new user runs it ----------
+
+/**
+ * `npm start` on a fresh home, timed as the user waits for it (its DynamoDB Local's start included),
+ * with each stage's share of the time as the demo reports it; then its DynamoDB Local is stopped.
+ */
+async function demoRun() {
+  const home = mkdtempSync(join(tmpdir(), 'bench-demo-'));
+  const env = {
+    PROMO_JOBS_HOME: home,
+    DYNAMODB_ENDPOINT: undefined,
+    TABLE_NAME: undefined,
+    LOG_LEVEL: undefined,
+  };
+  const started = process.hrtime.bigint();
+  const child = spawn('npm', ['start', '--silent'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    err += chunk;
+  });
+  const status = await new Promise<number | null>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', resolvePromise);
+  });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  await timed('npm', ['run', '--silent', 'jobs', '--', 'local', 'stop'], env);
+  if (status !== 0) throw new Error(`npm start exited ${status}:\n${err}`);
+  const summary = JSON.parse(out) as {
+    stages: Record<string, { ms: number; requests: number }>;
+    merchants: number;
+  };
+  const stages = Object.entries(summary.stages)
+    .sort(([, a], [, b]) => b.ms - a.ms)
+    .map(([stage, f]) => ({ stage, ms: f.ms, requests: f.requests, share: f.ms / (seconds * 1000) }));
+  log(
+    `  npm start: ${seconds.toFixed(1)} s; ${stages.map((s) => `${s.stage} ${(100 * s.share).toFixed(0)} %`).join(', ')}`,
+  );
+  return { seconds, merchants: summary.merchants, stages };
+}
+
 // ---------- main ----------
+
+const README = join(ROOT, 'README.md');
+const LATEST = join(ROOT, 'bench-results', 'latest.json');
+if (args.readme) {
+  regenerateReadme(README, LATEST);
+  log(`README.md: table regenerated from ${LATEST}`);
+  process.exit(0);
+}
+
+if (args.only === 'demo') {
+  log('npm start on a fresh home …');
+  await demoRun();
+  process.exit(0);
+}
 
 if (args.only === 'cli') {
   log("the CLI's latency on a running local server …");
@@ -596,6 +661,9 @@ if (args.only === 'cli') {
 
 // Node.js 20 is what these machines run; the SDK's notice about it is noise in a report.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// First, on a quiet machine: nothing else of the bench is running yet.
+log('npm start on a fresh home …');
+const demo = await demoRun();
 const local = await startDynamoDbLocal();
 const clients = createDynamoClients(local.endpoint);
 try {
@@ -682,10 +750,85 @@ try {
     memoryGrowth: activate.peakLiveHeapMib / activateSmall.peakLiveHeapMib,
     bundles,
     cli,
+    demo,
+    rows: goalRows(),
   };
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(LATEST, `${JSON.stringify(results, null, 2)}\n`);
+  regenerateReadme(README, LATEST);
+
+  /** The goals of the performance issue, each with its ratio (test/bench/rows.ts). */
+  function goalRows(): GoalRow[] {
+    const n = (x: number) => x.toLocaleString('en-US');
+    const against = (r: typeof activate) =>
+      `${n(r.transitionsPerSecond)}/s end to end against a raw limit of ${n(r.rawLimit.ceiling)}/s`;
+    const top = demo.stages
+      .slice(0, 3)
+      .map((st) => `${st.stage} ${(100 * st.share).toFixed(0)} %`)
+      .join(', ');
+    const biggest = bundles.reduce((a, b) => (b.bundleKiB > a.bundleKiB ? b : a));
+    const slowest = bundles.reduce((a, b) => (b.loadMs > a.loadMs ? b : a));
+    const p50 = cli.rows[0]?.p50Ms ?? Number.POSITIVE_INFINITY;
+    return [
+      atMost(
+        `npm start (${n(demo.merchants)} merchants, 2020-04-25 … 11-15)`,
+        `${demo.seconds.toFixed(1)} s (${top})`,
+        demo.seconds / 20,
+        1,
+        '≤ 20 s',
+      ),
+      atLeast(
+        `activate, ${n(small)} due on one day`,
+        against(activateSmall),
+        activateSmall.ratioOfRawLimit,
+        0.85,
+      ),
+      atLeast(`activate, ${n(N)} due on one day`, against(activate), activate.ratioOfRawLimit, 0.85),
+      atLeast(`cart-policies, ${n(N)} affected`, against(cart), cart.ratioOfRawLimit, 0.85),
+      atLeast(
+        `seed-plan cohort (${n(seedN)} merchants × ${programs} programs)`,
+        against(seedPlan),
+        seedPlan.ratioOfRawLimit,
+        0.85,
+      ),
+      atMost(
+        'seed-plan cohort: DynamoDB requests per transition',
+        `${n(seedPlan.dynamoRequests)} requests for ${n(seedPlan.transitions)} transitions`,
+        seedPlan.dynamoRequestsPerTransition,
+        1.05,
+        '≤ 1.05',
+      ),
+      atMost(
+        `job memory: live heap at ${n(small)} and ${n(N)}`,
+        `${activateSmall.peakLiveHeapMib} MiB · ${activate.peakLiveHeapMib} MiB`,
+        activate.peakLiveHeapMib / activateSmall.peakLiveHeapMib,
+        1.25,
+        'flat in N (≤ 1.25)',
+      ),
+      atMost(
+        'a local CLI command on a running store (p50 of 20)',
+        `${p50} ms (p90 ${cli.rows[0]?.p90Ms} ms)`,
+        p50 / 1000,
+        1,
+        '< 1 s',
+      ),
+      atMost(
+        'Lambda bundle, the largest',
+        `${biggest.bundleKiB} KiB (${biggest.function})`,
+        biggest.bundleKiB / 600,
+        1,
+        '≤ 600 KiB',
+      ),
+      atMost(
+        'Lambda cold load, the slowest',
+        `${slowest.loadMs} ms (${slowest.function})`,
+        slowest.loadMs / 60,
+        1,
+        '≤ 60 ms',
+      ),
+    ];
+  }
 
   const goal = (ok: boolean) => (ok ? 'ok' : 'MISSED');
   const jobs = [
@@ -706,6 +849,9 @@ try {
     ),
   ];
   const lines = [
+    'Goals (one line each, with its ratio):',
+    ...results.rows.map(rowLine),
+    '',
     `Machine: ${results.machine.cores} cores (${results.machine.model}), ${results.machine.memoryGiB} GiB, Node ${results.machine.node}`,
     "Raw limit: conditional UpdateItem/s of the job's write shape at the best concurrency, just before · just after the job; the ratio uses the higher.",
     '',
@@ -713,7 +859,7 @@ try {
       [
         'transitions/s end to end',
         'raw limit before · after',
-        'ratio of raw limit (goal ≥ 0.8)',
+        'ratio of raw limit (goal ≥ 0.85)',
         'DynamoDB requests per transition (≤ 1.05)',
         'SNS requests per notice (≤ 0.11)',
         'peak RSS',
@@ -721,7 +867,7 @@ try {
       (r) => [
         `${r.transitionsPerSecond}/s`,
         `${r.rawLimit.before.updatesPerSecond}/s · ${r.rawLimit.after.updatesPerSecond}/s`,
-        `${r.ratioOfRawLimit.toFixed(2)} ${goal(r.ratioOfRawLimit >= 0.8)}`,
+        `${r.ratioOfRawLimit.toFixed(2)} ${goal(r.ratioOfRawLimit >= 0.85)}`,
         `${r.dynamoRequestsPerTransition.toFixed(3)} ${goal(r.dynamoRequestsPerTransition <= 1.05)}`,
         `${r.snsRequestsPerNotice.toFixed(3)} ${goal(r.snsRequestsPerNotice <= 0.11)}`,
         `${r.peakRssMib} MiB`,
@@ -749,7 +895,7 @@ try {
     '',
     ...latencyLines(cli),
     '',
-    `Figures written to ${join(dir, 'latest.json')}`,
+    `Figures written to ${LATEST}; README.md's table regenerated from them.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
