@@ -139,6 +139,23 @@ describe('demo replay', () => {
       expect.objectContaining({ programId: 'SEED_PLAN_2020', from: '2020-07-01', dateAssumed: true }),
     ]);
     expect(summary.alreadyReplayed).toBe(false);
+    // Where the time went: each stage's time and its DynamoDB requests (the import's: a BatchGetItem
+    // and one or two transactions per chunk of 50 merchants, and the programs read once).
+    const stages = summary.stages as Record<string, { ms: number; requests: number }>;
+    expect(Object.keys(stages)).toEqual(
+      expect.arrayContaining([
+        'import',
+        'job activate',
+        'job cart-policies',
+        'job expire',
+        'notice delivery',
+        'chart',
+      ]),
+    );
+    expect(stages.import?.requests).toBeLessThanOrEqual(20); // 4 chunks; it was 160 transactions and more
+    expect(stages['job expire']?.requests).toBeGreaterThan(0);
+    expect(first.stderr).toMatch(/where the time went +time +share +requests\n/);
+    expect(first.stderr).toMatch(/\n {2}total +\d+\.\d s +100 % +\d+\n/);
     expect(first.stderr).toMatch(/changes by kind/);
     expect(first.stderr).toMatch(/from {2}2020-09-06T00:00 {2}XINGTU_ONLY/);
     expect(first.stderr).toMatch(/from {2}2020-10-09T00:00 {2}BLOCKED/);
