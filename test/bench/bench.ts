@@ -33,6 +33,7 @@ import { createDynamoClients, type DynamoClients } from '../../shared/store/clie
 import { profileItem } from '../../shared/store/merchants';
 import { policyItem } from '../../shared/store/policies';
 import { promotionItem } from '../../shared/store/promotions';
+import { collect } from '../support/cli';
 import { atLeast, atMost, type GoalRow, regenerateReadme, rowLine } from './rows';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -485,23 +486,16 @@ function loadTime(file: string): Promise<number> {
 // ---------- the CLI's latency on a home whose DynamoDB Local is running ----------
 
 /** Runs a command to its end as a shell would, and how long it took (ms, wall clock). */
-function timed(command: string, argv: string[], env: Record<string, string | undefined>) {
-  return new Promise<{ ms: number; status: number | null; stderr: string }>((resolvePromise, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, argv, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (status) =>
-      resolvePromise({ ms: Number(process.hrtime.bigint() - started) / 1e6, status, stderr }),
-    );
-  });
+async function timed(command: string, argv: string[], env: Record<string, string | undefined>) {
+  const started = process.hrtime.bigint();
+  const { status, stdout, stderr } = await collect(command, argv, env);
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, status, stdout, stderr };
+}
+
+/** A fresh home of its own, with no endpoint or table from this shell: as a new user starts. */
+function freshHome(prefix: string) {
+  const home = mkdtempSync(join(tmpdir(), prefix));
+  return { PROMO_JOBS_HOME: home, DYNAMODB_ENDPOINT: undefined, TABLE_NAME: undefined, LOG_LEVEL: undefined };
 }
 
 const percentile = (values: number[], p: number) => {
@@ -524,13 +518,7 @@ export interface LatencyRow {
  * under tsx instead of the bundle).
  */
 async function cliLatency(runs = 20): Promise<{ firstCommandMs: number; rows: LatencyRow[] }> {
-  const home = mkdtempSync(join(tmpdir(), 'bench-home-'));
-  const env = {
-    PROMO_JOBS_HOME: home,
-    DYNAMODB_ENDPOINT: undefined,
-    TABLE_NAME: undefined,
-    LOG_LEVEL: undefined,
-  };
+  const env = freshHome('bench-home-');
   const npm = ['run', '--silent', 'jobs', '--'];
   const first = await timed(
     'npm',
@@ -595,35 +583,12 @@ function latencyLines(latency: Awaited<ReturnType<typeof cliLatency>>): string[]
  * with each stage's share of the time as the demo reports it; then its DynamoDB Local is stopped.
  */
 async function demoRun() {
-  const home = mkdtempSync(join(tmpdir(), 'bench-demo-'));
-  const env = {
-    PROMO_JOBS_HOME: home,
-    DYNAMODB_ENDPOINT: undefined,
-    TABLE_NAME: undefined,
-    LOG_LEVEL: undefined,
-  };
-  const started = process.hrtime.bigint();
-  const child = spawn('npm', ['start', '--silent'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk) => {
-    out += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    err += chunk;
-  });
-  const status = await new Promise<number | null>((resolvePromise, reject) => {
-    child.on('error', reject);
-    child.on('close', resolvePromise);
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const env = freshHome('bench-demo-');
+  const run = await timed('npm', ['start', '--silent'], env);
+  const seconds = run.ms / 1000;
   await timed('npm', ['run', '--silent', 'jobs', '--', 'local', 'stop'], env);
-  if (status !== 0) throw new Error(`npm start exited ${status}:\n${err}`);
-  const summary = JSON.parse(out) as {
+  if (run.status !== 0) throw new Error(`npm start exited ${run.status}:\n${run.stderr}`);
+  const summary = JSON.parse(run.stdout) as {
     stages: Record<string, { ms: number; requests: number }>;
     merchants: number;
   };

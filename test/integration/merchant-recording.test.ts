@@ -110,12 +110,18 @@ describe('an unexpected error while recording one merchant', () => {
 });
 
 describe("a chunk's first writes, several merchants to a transaction", () => {
-  it('records 60 new merchants in 2 transactions (a chunk of 50, then 10), not 60', async () => {
+  /** The table client, noting the size of every TransactWriteItems it sends. */
+  const countingTransactions = () => {
     const sizes: number[] = [];
     const db2 = intercepted(async (command, send) => {
       if (command instanceof TransactWriteCommand) sizes.push(command.input.TransactItems?.length ?? 0);
       return send();
     });
+    return { db2, sizes };
+  };
+
+  it('records 60 new merchants in 2 transactions (a chunk of 50, then 10), not 60', async () => {
+    const { db2, sizes } = countingTransactions();
     const ids = Array.from({ length: 60 }, (_, i) => `g-${String(i).padStart(2, '0')}`);
     const summary = await importMerchants(
       db.deps({ db: db2 }),
@@ -130,11 +136,7 @@ describe("a chunk's first writes, several merchants to a transaction", () => {
   });
 
   it('packs whole merchants, at most 100 actions a transaction: 50 merchants in both programs take 2', async () => {
-    const sizes: number[] = [];
-    const db2 = intercepted(async (command, send) => {
-      if (command instanceof TransactWriteCommand) sizes.push(command.input.TransactItems?.length ?? 0);
-      return send();
-    });
+    const { db2, sizes } = countingTransactions();
     const ids = Array.from({ length: 50 }, (_, i) => `s-${String(i).padStart(2, '0')}`);
     const records = ids.map((id) =>
       merchantRecordSchema.parse({ merchantId: id, onboardedAt: '2020-07-06', categories: ['apparel'] }),
