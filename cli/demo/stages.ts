@@ -32,14 +32,13 @@ export function createStageClock(client: DynamoDBDocumentClient, now: () => numb
     async time(stage, work) {
       stages[stage] ??= { ms: 0, requests: 0 };
       const figures = stages[stage];
-      const outer = current;
       current = figures;
       const started = now();
       try {
         return await work();
       } finally {
         figures.ms += now() - started;
-        current = outer;
+        current = undefined;
       }
     },
     figures: () => stages,

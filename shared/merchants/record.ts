@@ -116,44 +116,40 @@ export async function recordMerchantsSettled(deps: Deps, records: MerchantRecord
       chunk.map((r) => r.merchantId),
       programs.map((p) => p.program.programId),
     );
-    const planned = chunk.map((record) => {
+    const planned = chunk.map((record): { record: MerchantRecord; plan?: RecordPlan; error?: unknown } => {
       try {
         return { record, plan: planRecord(deps, programs, record, current.get(record.merchantId) ?? {}) };
       } catch (error) {
         return { record, error };
       }
     });
-    const alone = (record: MerchantRecord) =>
-      retryAlone(deps, programs, record).then(
-        (outcome): RecordResult => ({ outcome }),
-        (error: unknown): RecordResult => ({ error }),
-      );
-    const settled = new Map<MerchantRecord, Promise<RecordResult>>();
-    const toWrite: { record: MerchantRecord; plan: RecordPlan & { writes: ConditionalWrite[] } }[] = [];
-    for (const p of planned) {
-      if ('error' in p) settled.set(p.record, Promise.resolve({ error: p.error }));
-      else if (p.plan.writes.length === 0)
-        settled.set(p.record, Promise.resolve({ outcome: p.plan.outcome }));
-      else toWrite.push({ record: p.record, plan: p.plan });
+    // Whether each merchant's first writes committed, its transaction shared with others of the chunk.
+    const committed = new Map<MerchantRecord, Promise<boolean>>();
+    const writing = planned.filter((p) => p.plan && p.plan.writes.length > 0);
+    for (const pack of packs(writing, (p) => p.plan?.writes.length ?? 0, TRANSACTION_ACTIONS)) {
+      const writes = pack.flatMap((p) => p.plan?.writes ?? []);
+      // A merchant alone in its transaction meets its own error; a shared one's is retried alone.
+      const written = pack.length === 1 ? writeMerchant(deps, writes) : writeTogether(deps, writes);
+      for (const p of pack) committed.set(p.record, written);
     }
-    for (const pack of packs(toWrite, (w) => w.plan.writes.length, TRANSACTION_ACTIONS)) {
-      const written = writeTogether(
-        deps,
-        pack.flatMap((w) => w.plan.writes),
-      );
-      for (const { record, plan } of pack) {
-        settled.set(
-          record,
-          written.then((ok) => (ok ? { outcome: plan.outcome } : alone(record))),
-        );
-      }
-    }
-    results.push(...(await Promise.all(chunk.map((record) => settled.get(record) as Promise<RecordResult>))));
+    results.push(
+      ...(await Promise.all(
+        planned.map(async ({ record, plan, error }): Promise<RecordResult> => {
+          try {
+            if (!plan) throw error;
+            if (plan.writes.length === 0 || (await committed.get(record))) return { outcome: plan.outcome };
+            return { outcome: await retryAlone(deps, programs, record) };
+          } catch (failure) {
+            return { error: failure };
+          }
+        }),
+      )),
+    );
   }
   return results;
 }
 
-/** Writes merchants' writes all or none; false when it did not commit, for whatever reason. */
+/** Writes several merchants' writes all or none; false when it did not commit, for whatever reason. */
 async function writeTogether(deps: Deps, writes: ConditionalWrite[]): Promise<boolean> {
   try {
     return await writeMerchant(deps, writes);

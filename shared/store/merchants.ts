@@ -128,11 +128,14 @@ export function newMerchantWrites(
   profile: MerchantProfile,
   enrolments: readonly NewEnrolment[],
 ): ConditionalWrite[] {
-  return [
-    { put: profileItem(profile), condition: IS_NEW },
-    ...enrolments.map(({ promotion, next }) => ({ put: promotionItem(promotion, next), condition: IS_NEW })),
-  ];
+  return [{ put: profileItem(profile), condition: IS_NEW }, ...enrolments.map(newEnrolmentWrite)];
 }
+
+/** A new enrolment, written only if it does not exist yet. */
+const newEnrolmentWrite = ({ promotion, next }: NewEnrolment): ConditionalWrite => ({
+  put: promotionItem(promotion, next),
+  condition: IS_NEW,
+});
 
 /**
  * The writes that replace a profile read at `readVersion` and apply the changes to its enrolments and
@@ -147,7 +150,7 @@ export function replacedProfileWrites(
   return [
     { put: profileItem(profile), condition: atVersion(readVersion) },
     ...changes.map(({ promotion, change }) => promotionChangeWrite(promotion, change)),
-    ...created.map(({ promotion, next }) => ({ put: promotionItem(promotion, next), condition: IS_NEW })),
+    ...created.map(newEnrolmentWrite),
   ];
 }
 

@@ -3,7 +3,6 @@
 // process with its template environment and a realistic event — against DynamoDB Local, and for the
 // notifier an SNS stand-in. The bundles sit in a temporary folder with no node_modules above them, so
 // anything left out of a bundle fails here, as would a wiring or configuration mistake.
-
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';

@@ -1,8 +1,7 @@
 // Runs a bundled Lambda handler the way the Node.js runtime does: a fresh process, configuration in
-// the environment, `index.handler` loaded from the bundle folder (index.mjs, an ES module, or
-// index.js), invoked once per event in order (one warm container), each with the function's time limit.
+// the environment, `index.handler` imported from the bundle folder's ES module (index.mjs), invoked once per event in order (one warm container), each with the function's time limit.
 // Usage: node lambda-runner.cjs <bundle dir> <events.json> <results.json> <timeout seconds>
-const { existsSync, readFileSync, writeFileSync } = require('node:fs');
+const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 
@@ -27,10 +26,7 @@ const context = (n) => {
 (async () => {
   const results = [];
   try {
-    const esm = join(bundleDir, 'index.mjs');
-    const { handler } = existsSync(esm)
-      ? await import(pathToFileURL(esm).href)
-      : require(join(bundleDir, 'index.js'));
+    const { handler } = await import(pathToFileURL(join(bundleDir, 'index.mjs')).href);
     for (const [n, event] of events.entries()) {
       try {
         results.push({ ok: await handler(event, context(n)) });
