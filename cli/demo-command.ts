@@ -108,17 +108,18 @@ function table(summary: ReplaySummary, chartPath: string): string {
   ].join('\n');
 }
 
-/** Each stage's share of the demo's time, and the DynamoDB requests it sent. */
+/** Each stage's share of the demo's time, the DynamoDB requests it sent and the items they wrote. */
 function stageTable(stages: Record<string, StageFigures>, totalMs: number): string {
   const rows = Object.entries(stages);
   const other = totalMs - rows.reduce((sum, [, f]) => sum + f.ms, 0);
-  const line = (name: string, ms: number, requests: string) =>
-    `  ${name.padEnd(24)} ${(ms / 1000).toFixed(1).padStart(6)} s ${((100 * ms) / totalMs).toFixed(0).padStart(4)} % ${requests.padStart(9)}`;
+  const sum = (key: 'requests' | 'writes') => String(rows.reduce((n, [, f]) => n + f[key], 0));
+  const line = (name: string, ms: number, requests: string, writes: string) =>
+    `  ${name.padEnd(24)} ${(ms / 1000).toFixed(1).padStart(6)} s ${((100 * ms) / totalMs).toFixed(0).padStart(4)} % ${requests.padStart(9)} ${writes.padStart(7)}`;
   return [
-    `  ${'where the time went'.padEnd(24)} ${'time'.padStart(8)} ${'share'.padStart(6)} ${'requests'.padStart(9)}`,
-    ...rows.map(([name, f]) => line(name, f.ms, String(f.requests))),
-    line('other (start, output)', Math.max(0, other), ''),
-    line('total', totalMs, String(rows.reduce((sum, [, f]) => sum + f.requests, 0))),
+    `  ${'where the time went'.padEnd(24)} ${'time'.padStart(8)} ${'share'.padStart(6)} ${'requests'.padStart(9)} ${'writes'.padStart(7)}`,
+    ...rows.map(([name, f]) => line(name, f.ms, String(f.requests), String(f.writes))),
+    line('other (start, output)', Math.max(0, other), '', ''),
+    line('total', totalMs, sum('requests'), sum('writes')),
     '',
   ].join('\n');
 }

@@ -141,7 +141,7 @@ describe('demo replay', () => {
     expect(summary.alreadyReplayed).toBe(false);
     // Where the time went: each stage's time and its DynamoDB requests (the import's: a BatchGetItem
     // and one or two transactions per chunk of 50 merchants, and the programs read once).
-    const stages = summary.stages as Record<string, { ms: number; requests: number }>;
+    const stages = summary.stages as Record<string, { ms: number; requests: number; writes: number }>;
     expect(Object.keys(stages)).toEqual(
       expect.arrayContaining([
         'import',
@@ -154,8 +154,17 @@ describe('demo replay', () => {
     );
     expect(stages.import?.requests).toBeLessThanOrEqual(20); // 4 chunks; it was 160 transactions and more
     expect(stages['job expire']?.requests).toBeGreaterThan(0);
-    expect(first.stderr).toMatch(/where the time went +time +share +requests\n/);
-    expect(first.stderr).toMatch(/\n {2}total +\d+\.\d s +100 % +\d+\n/);
+    // Items written: the import writes each merchant's profile and its enrolments, nothing else; each
+    // job writes at least one item per transition it makes (its lease and run record besides).
+    const enrolments = Object.values(want.statusesByProgram).flatMap((counts) => Object.values(counts));
+    expect(stages.import?.writes).toBe(160 + enrolments.reduce((a, b) => a + b, 0));
+    const transitions = summary.transitions as Record<string, number>;
+    expect(stages['job activate']?.writes).toBeGreaterThan(transitions.ACTIVE ?? 0);
+    expect(stages['job expire']?.writes).toBeGreaterThan(
+      (transitions.EXPIRED ?? 0) + (transitions.ENDING_SOON ?? 0),
+    );
+    expect(first.stderr).toMatch(/where the time went +time +share +requests +writes\n/);
+    expect(first.stderr).toMatch(/\n {2}total +\d+\.\d s +100 % +\d+ +\d+\n/);
     expect(first.stderr).toMatch(/changes by kind/);
     expect(first.stderr).toMatch(/from {2}2020-09-06T00:00 {2}XINGTU_ONLY/);
     expect(first.stderr).toMatch(/from {2}2020-10-09T00:00 {2}BLOCKED/);
