@@ -14,6 +14,8 @@ export interface CliResult {
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
+/** What `npm run jobs` runs: the CLI from its bundle, built again whenever a source changed (cli/launch.mjs). */
+const LAUNCHER = resolve(ROOT, 'cli/launch.mjs');
 
 /**
  * Runs a command to its end, collecting its output. Its environment is this process's plus `env`, or
@@ -62,20 +64,14 @@ function start(
   return { child, stderr: () => stderr, result };
 }
 
-/** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this). */
+/** Runs the CLI as an operator would (`npm run --silent jobs -- …` runs exactly this, through npm). */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliResult> {
-  return collect(TSX, ['cli/main.ts', ...args], { LOG_LEVEL: undefined, ...env });
+  return startCli(args, env).result;
 }
 
-/**
- * Starts the CLI as one process without waiting for it: node with tsx's loader, not the tsx wrapper,
- * which runs a second process that a SIGKILL of the first would leave behind.
- */
+/** Starts the CLI as one process (the launcher runs the bundle in its own process) without waiting for it. */
 export function startCli(args: string[], env: Record<string, string | undefined> = {}): Started {
-  return start(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
-    LOG_LEVEL: undefined,
-    ...env,
-  });
+  return start(process.execPath, [LAUNCHER, ...args], { LOG_LEVEL: undefined, ...env });
 }
 
 function parseJson(text: string): unknown[] {
